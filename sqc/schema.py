@@ -162,7 +162,9 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
         if col.dtype == "int":
             frac = out.notna().to_numpy() & ~np.isclose(np.mod(out.fillna(0).to_numpy(dtype=float), 1), 0)
             bad |= frac
-            out = out.astype("Int64") if (out.isna().any() or bad.any()) else out.astype("int64")
+            if bad.any():  # keep the offending values visible for the error message; rows are raised/excluded
+                return out, bad
+            out = out.astype("Int64") if out.isna().any() else out.astype("int64")
         else:
             out = out.astype(float)
         return out, bad
@@ -268,6 +270,9 @@ def validate(df: pd.DataFrame, schema: TableSchema, *, file: str | None = None, 
             problem(kcol, dup, f"repeats the key {list(schema.key)} of an earlier row", out[schema.key[0]])
     if not keep.all():
         out = out.loc[keep].reset_index(drop=True) if from_file else out.loc[keep]
+        for col in schema.columns:  # integer columns that held excluded non-integers are now whole again
+            if col.dtype == "int" and col.name in out.columns and out[col.name].dtype.kind == "f":
+                out[col.name] = out[col.name].astype("Int64" if out[col.name].isna().any() else "int64")
     report.n_rows_out = len(out)
     return out, report
 

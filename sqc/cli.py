@@ -1,0 +1,142 @@
+"""Command line: ``sqc report``, ``sqc backfill``, ``sqc index``, ``sqc serve``, ``sqc validate``, ``sqc demo-data``.
+
+Exit status: 0 success (or nothing to do), 1 a run failed (nothing was published for it), 2 bad parameters or
+bad input data (the message names the file, column, row and value).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import DataError, ParameterError, PipelineError, SqcError
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", metavar="DIR", help="folder with the network's tables (default: bundled demo data, "
+                                                 "or $SQC_DATA_DIR)")
+    p.add_argument("--reports", metavar="DIR", default="reports", help="reports folder (default: ./reports)")
+    p.add_argument("--branches", metavar="IDS", help="comma-separated branch ids (default: all)")
+    p.add_argument("--lang", metavar="LANGS", default="en,zh", help="en, zh or en,zh (default: en,zh)")
+    p.add_argument("--force", action="store_true", help="rebuild a period that is already published")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--timeout", type=int, default=1800, help="seconds a notebook cell may run (default 1800)")
+    p.add_argument("--notebook", metavar="FILE", help="report notebook to execute (default: notebooks/monthly_report.ipynb)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sqc", description="Service-quality workbench: monthly reports and tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("report", help="build and publish the report of one month")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--period", metavar="YYYY-MM", help="the month to report")
+    g.add_argument("--latest", action="store_true", help="the latest month in the data (default)")
+    _add_run_options(p)
+    p = sub.add_parser("backfill", help="build and publish every month of a range")
+    p.add_argument("--from", dest="start", metavar="YYYY-MM", required=True)
+    p.add_argument("--to", dest="end", metavar="YYYY-MM", required=True)
+    _add_run_options(p)
+    p = sub.add_parser("index", help="rewrite reports/index.html from the published periods")
+    p.add_argument("--reports", metavar="DIR", default="reports")
+    p = sub.add_parser("serve", help="serve the dashboards live, behind basic authentication")
+    p.add_argument("--data", metavar="DIR")
+    p.add_argument("--credentials", metavar="FILE", required=True,
+                   help='JSON file {"user": "password"} with mode 600 (passwords never go on the command line)')
+    p.add_argument("--port", type=int, default=5006)
+    p.add_argument("--address", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--allow-origin", action="append", metavar="HOST:PORT",
+                   help="extra websocket origin, e.g. the intranet name of this host (repeatable)")
+    p = sub.add_parser("validate", help="load and validate a data folder; print what was read and excluded")
+    p.add_argument("--data", metavar="DIR")
+    p.add_argument("--exclude", action="store_true", help="exclude bad rows (counted) instead of stopping")
+    p = sub.add_parser("demo-data", help="(re)generate the demo service network")
+    p.add_argument("--out", metavar="DIR", required=True)
+    p.add_argument("--scale", type=float, default=1.0, help="volume multiplier, e.g. 10 or 100 for benchmarks")
+    p.add_argument("--seed", type=int)
+    return parser
+
+
+def _latest(data_dir) -> str:
+    from .io import latest_period
+
+    return latest_period(data_dir)
+
+
+def _print_result(r) -> None:
+    if r.status == "published":
+        print(f"{r.period}: published in {r.seconds:.1f} s -> {r.path}")
+        for d in r.dashboards:
+            print(f"  dashboard: {d}")
+    elif r.status == "skipped":
+        print(f"{r.period}: {r.message} ({r.path})")
+    else:
+        print(f"{r.period}: FAILED - {r.message}", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (ParameterError, DataError) as exc:
+        print(f"sqc {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except PipelineError as exc:
+        print(f"sqc {args.command}: run failed: {exc}", file=sys.stderr)
+        return 1
+    except SqcError as exc:
+        print(f"sqc {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"sqc {args.command}: interrupted; nothing half-written was published", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args) -> int:
+    from . import pipeline
+
+    if args.command in ("report", "backfill"):
+        common = dict(data_dir=args.data, reports_dir=args.reports, branches=args.branches, languages=args.lang,
+                      force=args.force, progress=not args.quiet, timeout=args.timeout, notebook=args.notebook)
+        if args.command == "report":
+            period = pipeline.validate_period(args.period) if args.period else _latest(args.data)
+            result = pipeline.run_report(period, **common)
+            _print_result(result)
+            print(f"index: {Path(args.reports).resolve() / 'index.html'}")
+            return 0
+        results = pipeline.backfill(args.start, args.end, **common)
+        for r in results:
+            _print_result(r)
+        failed = [r for r in results if r.status == "failed"]
+        print(f"backfill {args.start}..{args.end}: {sum(r.status == 'published' for r in results)} published, "
+              f"{sum(r.status == 'skipped' for r in results)} already published, {len(failed)} failed; "
+              f"index: {Path(args.reports).resolve() / 'index.html'}")
+        return 1 if failed else 0
+    if args.command == "index":
+        print(pipeline.write_index(Path(args.reports)))
+        return 0
+    if args.command == "serve":
+        from .report.app import serve
+
+        print(f"serving on http://{args.address}:{args.port}/dashboard (basic auth: {args.credentials}); Ctrl-C stops")
+        serve(data_dir=args.data, credentials=args.credentials, port=args.port, address=args.address,
+              allow_origin=args.allow_origin)
+        return 0
+    if args.command == "validate":
+        from .io import load_network
+
+        data = load_network(args.data, on_error="exclude" if args.exclude else "raise")
+        print(data.load_summary().to_string(index=False))
+        print(f"periods {data.periods[0]}..{data.periods[-1]}; fingerprint {data.fingerprint()[:16]}")
+        return 0
+    if args.command == "demo-data":
+        from . import demo
+
+        kwargs = {"scale": args.scale} | ({"seed": args.seed} if args.seed is not None else {})
+        demo.generate(args.out, **kwargs)
+        print(f"demo data written to {Path(args.out).resolve()}")
+        return 0
+    raise ParameterError(f"unknown command {args.command!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

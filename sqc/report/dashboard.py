@@ -1,0 +1,286 @@
+"""Assemble the monthly dashboard from the sections and save it as one offline HTML file.
+
+The page: a header (period, branches, language), "what changed this month" (the sections' notes), one tab per
+section, a data-quality panel (rows read/kept/excluded per table, every warning raised), and a footer with the
+definitions, the code version and the input fingerprint. ``save_dashboard`` inlines every resource and then
+checks the file: a saved dashboard that would fetch anything from the network is an error, not a warning.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import importlib
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import PipelineError
+from .context import ReportContext, Section, translate
+
+SECTION_ORDER = ("scorecard", "spc", "complaints", "servqual", "reliability", "audit")
+
+CSS = """
+:host { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; color: #1f2933; }
+.sqc-header { background: #0b3d6b; color: #fff; padding: 14px 20px; border-radius: 6px; }
+.sqc-header h1 { margin: 0 0 4px 0; font-size: 1.6em; }
+.sqc-header .meta { opacity: .9; font-size: .95em; }
+.sqc-notes { background: #fffbea; border-left: 5px solid #f0b429; padding: 8px 16px; border-radius: 4px; }
+.sqc-notes li { margin: 4px 0; }
+.sqc-footer { color: #52606d; font-size: .85em; border-top: 1px solid #d9e2ec; padding-top: 8px; }
+.sqc-table { border-collapse: collapse; font-size: .9em; }
+.sqc-table td, .sqc-table th { border-bottom: 1px solid #e4e7eb; padding: 4px 8px; text-align: left; vertical-align: top; }
+.sqc-table th { background: #f0f4f8; }
+.sev-critical { color: #ab091e; font-weight: 600; }
+.sev-warning { color: #b44d12; font-weight: 600; }
+.sev-info { color: #486581; }
+"""
+
+# Anything the browser would fetch on load: <script src>, <link href>, CSS @import/url() with a remote address,
+# and Bokeh ImportedStyleSheet models ("url": "https://..."). URLs that only sit inside library code paths we never
+# trigger (MathJax for LaTeX, Tabler icon fonts) are not fetches; the browser test blocks the network to be sure.
+_REMOTE_RESOURCE = re.compile(
+    r"""(<script[^>]+src\s*=\s*["']\s*(?:https?:)?//[^"']*|<link[^>]+href\s*=\s*["']\s*(?:https?:)?//[^"']*|"""
+    r"""@import\s+(?:url\()?\s*["']?\s*(?:https?:)?//[^"')\s]*|url\(\s*["']?\s*(?:https?:)?//[^"')\s]*|"""
+    r"""\\?"url\\?"\s*:\s*\\?"https?://[^"\\]*)""", re.IGNORECASE)
+_PANEL_CDN = re.compile(r"https://cdn\.holoviz\.org/panel/[0-9][^/]*/dist/([A-Za-z0-9_./-]+?)(\?v=[0-9.a-z]+)?(?=[\"'\\\s)])")
+_MIME = {".css": "text/css", ".png": "image/png", ".ico": "image/x-icon", ".svg": "image/svg+xml",
+         ".woff2": "font/woff2", ".woff": "font/woff", ".js": "text/javascript"}
+
+
+def inline_panel_cdn(html_text: str) -> str:
+    """Replace Panel's CDN references (theme and component stylesheets, icons) with ``data:`` URIs built from
+    the locally installed Panel, so the page needs no network. Unknown files raise rather than stay remote."""
+    import base64
+
+    import panel
+
+    dist = Path(panel.__file__).with_name("dist")
+    cache: dict[str, str] = {}
+
+    def replace(match: re.Match) -> str:
+        rel = match.group(1)
+        if rel not in cache:
+            local = dist / rel
+            if not local.is_file():
+                raise PipelineError(f"dashboard references Panel resource {rel!r} that is not installed locally")
+            data = local.read_bytes()
+            if local.suffix == ".css" and find_remote_resources(data.decode("utf-8", "replace")):
+                raise PipelineError(f"Panel stylesheet {rel} itself loads remote resources")
+            cache[rel] = f"data:{_MIME.get(local.suffix, 'application/octet-stream')};base64," + \
+                base64.b64encode(data).decode("ascii")
+        return cache[rel]
+
+    return _PANEL_CDN.sub(replace, html_text)
+
+
+def available_sections(areas: Iterable[str] | None = None) -> list[str]:
+    """The section modules present in ``sqc.report.sections`` among ``areas`` (default: all, in order)."""
+    out = []
+    for area in (areas or SECTION_ORDER):
+        try:
+            importlib.import_module(f"sqc.report.sections.{area}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"sqc.report.sections.{area}":
+                continue
+            raise
+        out.append(area)
+    return out
+
+
+def build_sections(ctx: ReportContext, areas: Iterable[str] | None = None) -> list[Section]:
+    """Call every section's ``build(ctx)``. A section that fails fails the report (never published half-done)."""
+    sections = []
+    for area in available_sections(areas):
+        module = importlib.import_module(f"sqc.report.sections.{area}")
+        try:
+            section = module.build(ctx)
+        except Exception as exc:
+            raise PipelineError(f"dashboard section {area!r} failed for {ctx.period}: {type(exc).__name__}: {exc}") \
+                from exc
+        if not isinstance(section, Section):
+            raise PipelineError(f"dashboard section {area!r} returned {type(section).__name__}, not a Section")
+        sections.append(section)
+    return sections
+
+
+def _warnings_html(ctx: ReportContext, sections: list[Section]) -> str:
+    rows = []
+    for s in sections:
+        for w in s.warnings:
+            sev = html.escape(w.severity)
+            rows.append(f"<tr><td>{html.escape(s.title)}</td><td><code>{html.escape(w.code)}</code></td>"
+                        f"<td class='sev-{sev}'>{html.escape(ctx.t('report.severity_' + w.severity))}</td>"
+                        f"<td>{html.escape(w.subject or '')}</td><td>{html.escape(w.text(ctx.lang))}</td></tr>")
+    if not rows:
+        return f"<p>{html.escape(ctx.t('report.no_warnings'))}</p>"
+    head = "".join(f"<th>{html.escape(ctx.t('report.' + k))}</th>"
+                   for k in ("col_section", "col_code", "col_severity", "col_subject", "col_message"))
+    return f"<table class='sqc-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _load_html(ctx: ReportContext, load_summary: pd.DataFrame | None) -> str:
+    if load_summary is None or load_summary.empty:
+        return ""
+    keys = ("col_table", "col_rows_read", "col_rows_kept", "col_excluded", "col_reasons")
+    cols = ("table", "rows_read", "rows_kept", "excluded", "reasons")
+    head = "".join(f"<th>{html.escape(ctx.t('report.' + k))}</th>" for k in keys)
+    body = "".join("<tr>" + "".join(
+        f"<td>{html.escape(f'{r[c]:,}' if isinstance(r[c], (int, np.integer)) else str(r[c]))}</td>" for c in cols)
+        + "</tr>" for _, r in load_summary.iterrows())
+    return (f"<p>{html.escape(ctx.t('report.load_summary'))}</p>"
+            f"<table class='sqc-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def assemble(ctx: ReportContext, sections: list[Section], *, load_summary: pd.DataFrame | None = None,
+             code_version: str = "", fingerprint: str = ""):
+    """Lay the sections out as one Panel page (no template: templates pull CDN resources)."""
+    import panel as pn
+
+    n_all = len(ctx.data.branches) if "branches" in getattr(ctx.data, "tables", {}) else len(ctx.branches)
+    branch_text = (ctx.t("report.all_branches", n=n_all) if len(ctx.branches) == n_all
+                   else ", ".join(ctx.branches))
+    generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    header = pn.pane.HTML(
+        f"<div class='sqc-header'><h1>{html.escape(ctx.t('report.title'))} · {html.escape(ctx.fmt_period(ctx.period))}"
+        f"</h1><div class='meta'>{html.escape(ctx.t('report.branches'))}: {html.escape(branch_text)} · "
+        f"{html.escape(ctx.t('report.generated'))}: {generated}</div></div>", sizing_mode="stretch_width")
+    notes = [n for s in sections for n in s.notes]
+    notes_html = ("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>") if notes else \
+        f"<p>{html.escape(ctx.t('report.no_notes'))}</p>"
+    n_warn = sum(len(s.warnings) for s in sections)
+    notes_pane = pn.pane.HTML(
+        f"<div class='sqc-notes'><h2>{html.escape(ctx.t('report.what_changed'))}</h2>{notes_html}"
+        f"<p><b>{html.escape(ctx.t('report.warnings_count', n=n_warn))}</b> — "
+        f"{html.escape(ctx.t('report.data_quality'))}</p></div>", sizing_mode="stretch_width")
+    quality = pn.Column(pn.pane.HTML(_load_html(ctx, load_summary) + _warnings_html(ctx, sections),
+                                     sizing_mode="stretch_width"), sizing_mode="stretch_width")
+    tabs = pn.Tabs(*[(s.title, s.body) for s in sections], (ctx.t("report.data_quality"), quality),
+                   dynamic=False, sizing_mode="stretch_width")
+    footer = pn.pane.HTML(f"<div class='sqc-footer'>{html.escape(ctx.t('report.footer', code=code_version, fp=fingerprint[:12]))}"
+                          "</div>", sizing_mode="stretch_width")
+    return pn.Column(header, notes_pane, tabs, footer, sizing_mode="stretch_width", stylesheets=[CSS],
+                     styles={"max-width": "1400px", "margin": "0 auto"})
+
+
+def find_remote_resources(html_text: str) -> list[str]:
+    """Every place in a saved page that would make the browser fetch something from the network."""
+    return [m.group(0) for m in _REMOTE_RESOURCE.finditer(html_text)]
+
+
+def save_dashboard(page, path: str | Path, *, title: str = "sqc") -> Path:
+    """Save a Panel page as one self-contained HTML file and verify it makes no network request."""
+    from bokeh.resources import INLINE
+
+    path = Path(path)
+    page.save(str(path), resources=INLINE, embed=True, title=title)
+    text = inline_panel_cdn(path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    remote = find_remote_resources(text)
+    if remote:
+        raise PipelineError(f"the saved dashboard {path} would load {len(remote)} resource(s) from the network "
+                            f"(first: {remote[0][:120]!r}); it must work offline")
+    return path
+
+
+def _jsonable(obj: Any):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, (pd.Timestamp, dt.date, dt.datetime)):
+        return obj.isoformat()
+    if obj is pd.NA or obj is None:
+        return None
+    return obj
+
+
+def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: pd.DataFrame | None = None,
+                 fingerprint: str = "") -> dict:
+    """The machine-readable summary of one report (headline numbers with n and CI, warnings, notes)."""
+    return _jsonable({
+        "period": ctx.period, "branches": ctx.branches, "input_fingerprint": fingerprint,
+        "generated": dt.datetime.now().isoformat(timespec="seconds"),
+        "sections": {s.key: {"title": s.title, "headline": s.headline} for s in sections},
+        "notes": {s.key: s.notes for s in sections},
+        "warnings": [dict(w.to_dict(), section=s.key) for s in sections for w in s.warnings],
+        "load": [] if load_summary is None else load_summary.to_dict(orient="records"),
+    })
+
+
+def write_report(data, period: str, *, branches=None, languages=("en",), output_dir: str | Path,
+                 areas: Iterable[str] | None = None) -> dict:
+    """Build and save the dashboard(s) and ``summary.json`` for one period into ``output_dir``.
+
+    This is what the report notebook calls; it returns ``{"dashboards": [...], "summary": path, "sections":
+    {lang: [Section, ...]}}`` so the notebook can show the headline numbers in the run log.
+    """
+    from ..pipeline import code_version, validate_branches, validate_languages, validate_period
+
+    period = validate_period(period)
+    languages = validate_languages(list(languages) if not isinstance(languages, str) else languages)
+    known = list(data.branches["branch"])
+    branches = validate_branches(branches) or known
+    unknown = [b for b in branches if b not in known]
+    if unknown:
+        from ..errors import ParameterError
+
+        raise ParameterError(f"unknown branch id(s) {unknown}; the data has {known}")
+    if period not in data.periods:
+        from ..errors import ParameterError
+
+        raise ParameterError(f"no data for period {period}: the data covers {data.periods[0]} to {data.periods[-1]}")
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    load_summary = data.load_summary()
+    fingerprint = data.fingerprint()
+    version = code_version()
+    out = {"dashboards": [], "sections": {}}
+    summary = None
+    for lang in languages:
+        ctx = ReportContext(data=data, period=period, branches=branches, lang=lang)
+        sections = build_sections(ctx, areas)
+        page = assemble(ctx, sections, load_summary=load_summary, code_version=version, fingerprint=fingerprint)
+        path = save_dashboard(page, output_dir / f"dashboard_{lang}.html",
+                              title=f"{translate('report.title', lang)} {period}")
+        out["dashboards"].append(path)
+        out["sections"][lang] = sections
+        if summary is None:  # headline numbers do not depend on the language
+            summary = summary_dict(ctx, sections, load_summary=load_summary, fingerprint=fingerprint)
+    summary["languages"] = languages
+    summary_path = output_dir / "summary.json"
+    summary_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    out["summary"] = summary_path
+    return out
+
+
+def headline_frame(sections: list[Section]) -> pd.DataFrame:
+    """The sections' headline numbers as one long table (section, metric, value, ci_low, ci_high, n), for the
+    run log and for regression checks."""
+    rows = []
+
+    def walk(section_key: str, prefix: str, obj: Any):
+        if isinstance(obj, dict) and "value" in obj:
+            rows.append({"section": section_key, "metric": prefix, "value": obj.get("value"),
+                         "ci_low": obj.get("ci_low"), "ci_high": obj.get("ci_high"), "n": obj.get("n")})
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(section_key, f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            rows.append({"section": section_key, "metric": prefix, "value": obj, "ci_low": None, "ci_high": None,
+                         "n": None})
+
+    for s in sections:
+        walk(s.key, "", s.headline)
+    return pd.DataFrame(rows, columns=["section", "metric", "value", "ci_low", "ci_high", "n"])

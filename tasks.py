@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Set-up and entry points behind the README's two commands (needs only python3 ≥ 3.11 and the package registries).
+
+    python3 tasks.py demo     build .venv, then publish the report of the latest month of the bundled demo data
+    python3 tasks.py test     build .venv (+ test tools, Chromium for the browser tests), then run the test suite
+
+Each step is idempotent: the virtualenv is rebuilt only when pyproject.toml changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PY = VENV / "bin" / "python"
+CHROMIUM_PACKAGES = ["chromium", "fonts-noto-cjk"]
+
+
+def run(cmd, **kw) -> None:
+    print("+", " ".join(map(str, cmd)), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, cwd=kw.pop("cwd", ROOT), **kw)
+
+
+def ensure_env(extras: str) -> Path:
+    if sys.version_info < (3, 11):
+        sys.exit(f"sqc needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    started = time.time()
+    if not PY.exists():
+        run([sys.executable, "-m", "venv", VENV])
+    stamp = VENV / f".sqc-installed-{extras.replace(',', '-')}"
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != want:
+        run([PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        run([PY, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]"])
+        stamp.write_text(want)
+        print(f"environment ready in {time.time() - started:.0f} s", flush=True)
+    return PY
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's Chromium; install it (and CJK fonts for the Chinese dashboard) if absent."""
+    if Path("/usr/bin/chromium").exists():
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        run(["apt-get", "update", "-qq"], env=env)
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *CHROMIUM_PACKAGES], env=env)
+    else:
+        print("note: /usr/bin/chromium is missing and this user cannot apt-get install it; install the Debian "
+              "package 'chromium' to run the browser tests (they are skipped without it)", flush=True)
+
+
+def demo(args) -> int:
+    py = ensure_env("report")
+    return subprocess.call([str(py), "-m", "sqc.cli", "report", "--latest", *args], cwd=ROOT)
+
+
+def test(args) -> int:
+    py = ensure_env("report,test")
+    ensure_chromium()
+    return subprocess.call([str(py), "-m", "pytest", *args], cwd=ROOT)
+
+
+def main(argv) -> int:
+    commands = {"demo": demo, "test": test}
+    if not argv or argv[0] not in commands:
+        print(__doc__)
+        return 2
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
