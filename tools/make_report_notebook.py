@@ -14,10 +14,10 @@ cells = [
     nbf.v4.new_code_cell(
         "# Parameters (papermill overrides these)\n"
         "period = \"2026-10\"        # report month, YYYY-MM\n"
-        "data_dir = None            # folder with the network's tables; None = bundled demo data\n"
-        "branches = None            # list of branch ids, or None for all\n"
+        "data_dir = None            # folder with the network tables (None: the bundled demo data)\n"
+        "branches = None            # list of branch ids (None: all branches)\n"
         "languages = [\"en\"]         # [\"en\"], [\"zh\"] or [\"en\", \"zh\"]\n"
-        "output_dir = \"../reports/_adhoc\"  # where the dashboard(s) and summary.json are written",
+        "output_dir = \"../reports/_adhoc\"  # where the dashboards and summary.json are written",
         metadata={"tags": ["parameters"]}),
     nbf.v4.new_code_cell(
         "import pandas as pd\n"

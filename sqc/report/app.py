@@ -82,4 +82,5 @@ def serve(*, data_dir=None, credentials, port: int = 5006, address: str = "127.0
     secret = os.environ.get("SQC_COOKIE_SECRET") or secrets.token_hex(32)
     return pn.serve({"dashboard": app}, port=int(port), address=address, websocket_origin=origins, show=show,
                     start=start, basic_auth=str(creds), cookie_secret=secret,
+                    login_template=str(Path(__file__).with_name("assets") / "login.html"),
                     title=translate("report.title", "en"))

@@ -148,7 +148,8 @@ def assemble(ctx: ReportContext, sections: list[Section], *, load_summary: pd.Da
     header = pn.pane.HTML(
         f"<div class='sqc-header'><h1>{html.escape(ctx.t('report.title'))} · {html.escape(ctx.fmt_period(ctx.period))}"
         f"</h1><div class='meta'>{html.escape(ctx.t('report.branches'))}: {html.escape(branch_text)} · "
-        f"{html.escape(ctx.t('report.generated'))}: {generated}</div></div>", sizing_mode="stretch_width")
+        f"{html.escape(ctx.t('report.generated'))}: {generated}</div></div>", sizing_mode="stretch_width",
+        stylesheets=[CSS])
     notes = [n for s in sections for n in s.notes]
     notes_html = ("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>") if notes else \
         f"<p>{html.escape(ctx.t('report.no_notes'))}</p>"
@@ -156,13 +157,13 @@ def assemble(ctx: ReportContext, sections: list[Section], *, load_summary: pd.Da
     notes_pane = pn.pane.HTML(
         f"<div class='sqc-notes'><h2>{html.escape(ctx.t('report.what_changed'))}</h2>{notes_html}"
         f"<p><b>{html.escape(ctx.t('report.warnings_count', n=n_warn))}</b> — "
-        f"{html.escape(ctx.t('report.data_quality'))}</p></div>", sizing_mode="stretch_width")
+        f"{html.escape(ctx.t('report.data_quality'))}</p></div>", sizing_mode="stretch_width", stylesheets=[CSS])
     quality = pn.Column(pn.pane.HTML(_load_html(ctx, load_summary) + _warnings_html(ctx, sections),
-                                     sizing_mode="stretch_width"), sizing_mode="stretch_width")
+                                     sizing_mode="stretch_width", stylesheets=[CSS]), sizing_mode="stretch_width")
     tabs = pn.Tabs(*[(s.title, s.body) for s in sections], (ctx.t("report.data_quality"), quality),
                    dynamic=False, sizing_mode="stretch_width")
     footer = pn.pane.HTML(f"<div class='sqc-footer'>{html.escape(ctx.t('report.footer', code=code_version, fp=fingerprint[:12]))}"
-                          "</div>", sizing_mode="stretch_width")
+                          "</div>", sizing_mode="stretch_width", stylesheets=[CSS])
     return pn.Column(header, notes_pane, tabs, footer, sizing_mode="stretch_width", stylesheets=[CSS],
                      styles={"max-width": "1400px", "margin": "0 auto"})
 

@@ -1,0 +1,114 @@
+"""Scorecard plots (matplotlib) drawn from a :class:`sqc.scorecard.Scorecard`; nothing is recomputed.
+
+* :func:`kpi_small_multiples` — one small control chart per KPI for a branch (or the network), with the target
+  line and the two Making Data Count icons in the panel title.
+* :func:`composite_figure` — composite score per branch with its approximate interval, ranked.
+* :func:`icon_html` — the verdict icons as inline HTML (unicode symbol in a coloured circle, with the verdict in
+  words as a tooltip): renders offline, no image files or fonts to fetch.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from ..scorecard import ASSURANCE_ICONS, VARIATION_ICONS
+
+
+CJK_CANDIDATES = ("Droid Sans Fallback", "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "SimHei",
+                  "Microsoft YaHei", "PingFang SC")
+
+
+def cjk_rc() -> dict:
+    """matplotlib rc settings whose font family list falls back to an installed CJK font (for Chinese labels);
+    only fonts that exist are listed, so nothing is fetched and no "font not found" noise is printed."""
+    from matplotlib import font_manager as fm
+
+    fams = ["DejaVu Sans"]
+    for name in CJK_CANDIDATES:
+        try:
+            fm.findfont(name, fallback_to_default=False)
+        except ValueError:
+            continue
+        fams.append(name)
+        break
+    return {"font.family": fams}
+
+
+def icon_html(kind: str, code: str, text: str = "", size: int = 18) -> str:
+    """A verdict icon as an inline ``<span>`` (``kind`` "variation" or "assurance")."""
+    sym, col = (VARIATION_ICONS if kind == "variation" else ASSURANCE_ICONS).get(code, ("–", "#bbbbbb"))
+    return (f'<span title="{html.escape(text)}" style="display:inline-block;width:{size}px;height:{size}px;'
+            f'line-height:{size}px;border-radius:50%;background:{col};color:white;text-align:center;'
+            f'font-size:{int(size * 0.62)}px;font-weight:bold;margin-right:2px">{sym}</span>')
+
+
+def kpi_small_multiples(scorecard, branch: str = "ALL", *, kpis=None, labels: dict | None = None, ncols: int = 4,
+                        title: str | None = None):
+    """Small multiples of the KPI control charts of one branch (charts read from ``scorecard.charts``).
+
+    ``labels`` may map kpi → display name."""
+    import matplotlib.pyplot as plt
+
+    names = labels or {}
+    kpis = [k for k in (kpis or scorecard.table["kpi"].unique()) if (branch, k) in scorecard.charts]
+    if not kpis:
+        fig, ax = plt.subplots(figsize=(4, 1))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no charts", ha="center")
+        return fig
+    ncols = min(ncols, len(kpis))
+    nrows = int(np.ceil(len(kpis) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.9 * ncols, 2.1 * nrows), squeeze=False)
+    for ax in axes.ravel()[len(kpis):]:
+        ax.axis("off")
+    tiles = scorecard.tiles(branch)
+    for ax, k in zip(axes.ravel(), kpis):
+        f = scorecard.charts[(branch, k)].to_frame()
+        x = np.arange(len(f))
+        row = tiles.loc[k]
+        vcol = VARIATION_ICONS.get(row["variation_code"], ("", "#4c72b0"))[1]
+        ax.plot(x, f["statistic"], marker="o", ms=2, lw=0.8, color="#4c72b0")
+        ax.step(x, f["center"], where="mid", color="k", lw=0.6)
+        ax.step(x, f["ucl"], where="mid", color="grey", lw=0.6, ls="--")
+        ax.step(x, f["lcl"], where="mid", color="grey", lw=0.6, ls="--")
+        sig = f["signal"].to_numpy(dtype=bool)
+        ax.scatter(x[sig], f["statistic"].to_numpy()[sig], s=9, color=vcol, zorder=3)
+        if np.isfinite(row["target"]):
+            ax.axhline(row["target"], color="#d62728", lw=0.8, ls=":")
+        vs = VARIATION_ICONS.get(row["variation_code"], ("–",))[0]
+        as_ = {"consistently_pass": "✔", "consistently_fail": "✘", "hit_and_miss": "≈"}.get(row["assurance_code"], "–")
+        ax.set_title(f"{names.get(k, k)}  {vs} {as_}", fontsize=8)
+        step = max(1, len(f) // 4)
+        ax.set_xticks(x[::step], [str(v) for v in f["label"].to_numpy()[::step]], rotation=45, fontsize=6)
+        ax.tick_params(axis="y", labelsize=6)
+    fig.suptitle(title or f"{branch}: KPI control charts (red dotted = target)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def composite_figure(scorecard, *, period: str | None = None, title: str | None = None, labels: dict | None = None):
+    """Composite score per branch for ``period`` (default the report month) with its approximate CI, ranked,
+    the network value as a vertical line."""
+    import matplotlib.pyplot as plt
+
+    lab = {"x": "composite score (0–100)", **(labels or {})}
+    per = period or scorecard.period
+    c = scorecard.composite.loc[scorecard.composite["period"] == per]
+    net = c.loc[c["branch"] == "ALL", "composite"]
+    b = c.loc[c["branch"] != "ALL"].sort_values("composite")
+    fig, ax = plt.subplots(figsize=(5.5, 0.28 * len(b) + 1.0))
+    y = np.arange(len(b))
+    ax.errorbar(b["composite"], y, xerr=[b["composite"] - b["ci_low"], b["ci_high"] - b["composite"]], fmt="o",
+                ms=4, color="#4c72b0", ecolor="grey", capsize=2)
+    ax.set_yticks(y, list(b["branch"]), fontsize=7)
+    if len(net):
+        ax.axvline(float(net.iloc[0]), color="k", lw=0.7, ls=":")
+    ax.set_xlabel(lab["x"], fontsize=8)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_title(title or f"Composite KPI score, {per}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["cjk_rc", "icon_html", "kpi_small_multiples", "composite_figure"]

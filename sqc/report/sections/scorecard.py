@@ -1,0 +1,187 @@
+"""Dashboard section: KPI scorecard (network tiles with the Making Data Count icons, branch × KPI table,
+composite scores, network control charts, definitions)."""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from ..context import ReportContext, Section
+
+AREA = "scorecard"
+
+def _figure_pane(fig, px_per_inch: int = 96):
+    """An SVG pane with an explicit pixel size (Panel's SVG is 100 % wide of a container that has no width)."""
+    import panel as pn
+
+    w, h = fig.get_size_inches()
+    return pn.pane.Matplotlib(fig, format="svg", tight=True, width=int(w * px_per_inch), height=int(h * px_per_inch))
+
+
+
+def _fmt_value(ctx: ReportContext, kpi: str, v) -> str:
+    if v is None or pd.isna(v):
+        return "—"
+    if kpi in ("service_level", "abandonment_rate", "fcr_rate", "csat_top2"):
+        return ctx.fmt_pct(v)
+    if kpi in ("asa_s", "aht_s"):
+        return ctx.fmt_num(v, 0 if v >= 100 else 1)
+    if kpi == "csat_mean":
+        return ctx.fmt_num(v, 2)
+    return ctx.fmt_num(v, 2)
+
+
+def _kpi_name(ctx, kpi):
+    return ctx.t(f"{AREA}.kpi_{kpi}")
+
+
+def _tile(ctx: ReportContext, row: pd.Series) -> str:
+    from ...plotting.scorecard import icon_html
+
+    kpi = row.name
+    vt = row["variation_zh"] if ctx.lang == "zh" else row["variation"]
+    at = row["assurance_zh"] if ctx.lang == "zh" else row["assurance"]
+    n = "—" if pd.isna(row["n"]) else f"{int(row['n']):,}"
+    sub = ctx.t(f"{AREA}.n_ci", n=n, lo=_fmt_value(ctx, kpi, row["ci_low"]), hi=_fmt_value(ctx, kpi, row["ci_high"]))
+    extra = ""
+    if kpi in ("asa_s", "aht_s") and "median" in row and pd.notna(row.get("median")):
+        p90 = row.get("p90")
+        text = (ctx.t(f"{AREA}.median_p90", median=ctx.fmt_num(row["median"], 0), p90=ctx.fmt_num(p90, 0))
+                if pd.notna(p90) else ctx.t(f"{AREA}.median_only", median=ctx.fmt_num(row["median"], 0)))
+        extra = "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
+    return (
+        "<div style='border:1px solid #ddd;border-radius:6px;padding:8px 10px;margin:4px;width:170px;"
+        "display:inline-block;vertical-align:top;background:#fff'>"
+        f"<div style='font-size:12px;color:#333;height:30px'>{html.escape(_kpi_name(ctx, kpi))}</div>"
+        f"<div style='font-size:22px;font-weight:bold'>{_fmt_value(ctx, kpi, row['value'])}</div>"
+        f"<div style='font-size:11px;color:#555'>{html.escape(ctx.t(f'{AREA}.target'))} "
+        f"{_fmt_value(ctx, kpi, row['target'])}</div>"
+        f"<div style='font-size:11px;color:#555'>{html.escape(sub)}</div>{extra}"
+        f"<div style='margin-top:4px'>{icon_html('variation', row['variation_code'], vt)}"
+        f"{icon_html('assurance', row['assurance_code'], at)}</div></div>")
+
+
+def _branch_table(ctx: ReportContext, sc) -> str:
+    from ...plotting.scorecard import icon_html
+
+    kpis = list(dict.fromkeys(sc.table["kpi"]))
+    head = "".join(f"<th style='padding:3px 6px;font-size:11px'>{html.escape(_kpi_name(ctx, k))}</th>" for k in kpis)
+    rows = []
+    names = {}
+    if hasattr(ctx.data, "branches") and "branch" in getattr(ctx.data.branches, "columns", []):
+        col = "name_zh" if ctx.lang == "zh" else "name_en"
+        if col in ctx.data.branches.columns:
+            names = dict(zip(ctx.data.branches["branch"], ctx.data.branches[col]))
+    for branch, sub in sc.table.groupby("branch", sort=False):
+        sub = sub.set_index("kpi")
+        label = ctx.t(f"{AREA}.network") if branch == "ALL" else f"{branch} {names.get(branch, '')}"
+        cells = []
+        for k in kpis:
+            if k not in sub.index:
+                cells.append("<td>—</td>")
+                continue
+            r = sub.loc[k]
+            vt = r["variation_zh"] if ctx.lang == "zh" else r["variation"]
+            at = r["assurance_zh"] if ctx.lang == "zh" else r["assurance"]
+            cells.append(f"<td style='padding:2px 6px;font-size:11px;white-space:nowrap'>"
+                         f"{_fmt_value(ctx, k, r['value'])} {icon_html('variation', r['variation_code'], vt, 14)}"
+                         f"{icon_html('assurance', r['assurance_code'], at, 14)}</td>")
+        style = "font-weight:bold;background:#f4f6f8" if branch == "ALL" else ""
+        rows.append(f"<tr style='{style}'><td style='padding:2px 6px;font-size:11px;white-space:nowrap'>"
+                    f"{html.escape(label)}</td>{''.join(cells)}</tr>")
+    # network row first
+    rows = [r for r in rows if "background:#f4f6f8" in r] + [r for r in rows if "background:#f4f6f8" not in r]
+    return (f"<table style='border-collapse:collapse'><thead><tr><th></th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def build(ctx: ReportContext) -> Section:
+    import matplotlib.pyplot as plt
+    import panel as pn
+
+    from ...plotting.scorecard import cjk_rc
+
+    from ...plotting.scorecard import composite_figure, kpi_small_multiples
+    from ...scorecard import kpi_scorecard
+
+    sc = kpi_scorecard(ctx.data, period=ctx.period, branches=ctx.branches)
+    per = ctx.fmt_period(ctx.period)
+    tiles = sc.tiles("ALL")
+    body = [pn.pane.Markdown(f"### {ctx.t(f'{AREA}.network_tiles', period=per)}")]
+    body.append(pn.pane.HTML("<div>" + "".join(_tile(ctx, r) for _, r in tiles.iterrows()) + "</div>"))
+    body.append(pn.pane.Markdown(ctx.t(f"{AREA}.legend", period=per, baseline=sc.baseline)))
+
+    # plain-language notes: concerns by branch, network targets consistently missed, improvements
+    notes = []
+    br = sc.table.loc[sc.table["branch"] != "ALL"]
+    concern = br.loc[br["variation_code"] == "concern"]
+    # branches with the most KPIs in special-cause concern first (e.g. a waiting-time shift hits SL, ASA, abandonment)
+    for branch in concern.groupby("branch").size().sort_values(ascending=False, kind="stable").index:
+        sub = concern.loc[concern["branch"] == branch]
+        notes.append(ctx.t(f"{AREA}.note_concern", branch=branch,
+                           kpis=", ".join(_kpi_name(ctx, k) for k in sub["kpi"])))
+    fails = tiles.index[tiles["assurance_code"] == "consistently_fail"]
+    if len(fails):
+        notes.append(ctx.t(f"{AREA}.note_network_fail", kpis=", ".join(_kpi_name(ctx, k) for k in fails)))
+    for branch, sub in br.loc[br["variation_code"] == "improvement"].groupby("branch"):
+        notes.append(ctx.t(f"{AREA}.note_improvement", branch=branch,
+                           kpis=", ".join(_kpi_name(ctx, k) for k in sub["kpi"])))
+    if not (br["variation_code"] == "concern").any():
+        notes.insert(0, ctx.t(f"{AREA}.no_concern"))
+    body.append(pn.pane.Markdown("\n".join(f"- {n}" for n in notes)))
+
+    with plt.rc_context(cjk_rc()):
+        fig = kpi_small_multiples(sc, "ALL", labels={k: _kpi_name(ctx, k) for k in tiles.index},
+                                  title=ctx.t(f"{AREA}.charts_title"))
+        body.append(_figure_pane(fig))
+        plt.close(fig)
+    body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.branch_table', period=per)}"))
+    body.append(pn.pane.HTML(_branch_table(ctx, sc)))
+
+    body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.composite_title', period=per)}"))
+    weights = ", ".join(f"{_kpi_name(ctx, k)} {v:.2f}" for k, v in sc.weights.items())
+    body.append(pn.pane.Markdown(ctx.t(f"{AREA}.composite_note", cap=f"{sc.cap:g}", weights=weights)))
+    with plt.rc_context(cjk_rc()):
+        fig = composite_figure(sc, title=ctx.t(f"{AREA}.composite_title", period=per),
+                               labels={"x": ctx.t(f"{AREA}.ax_composite")})
+        body.append(_figure_pane(fig))
+        plt.close(fig)
+    comp = sc.composite.loc[sc.composite["period"] == ctx.period].sort_values("rank", na_position="first")
+    comp_view = pd.DataFrame({
+        ctx.t(f"{AREA}.col_branch"): [ctx.t(f"{AREA}.network") if b == "ALL" else b for b in comp["branch"]],
+        ctx.t(f"{AREA}.col_composite"): comp["composite"].round(1).to_numpy(),
+        ctx.t(f"{AREA}.col_ci"): [f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(comp["ci_low"], comp["ci_high"])],
+        ctx.t(f"{AREA}.col_rank"): ["" if pd.isna(r) else int(r) for r in comp["rank"]],
+        ctx.t(f"{AREA}.col_kpis"): comp["kpis_used"].to_numpy()})
+    body.append(pn.pane.DataFrame(comp_view, index=False, sizing_mode="stretch_width"))
+
+    col = "definition_zh" if ctx.lang == "zh" else "definition_en"
+    defs = sc.definitions.loc[sc.definitions["kpi"].isin(tiles.index)]
+    body.append(pn.pane.Markdown(f"#### {ctx.t(f'{AREA}.definitions')}\n"
+                                 + "\n".join(f"- **{_kpi_name(ctx, r['kpi'])}**: {r[col]}"
+                                             for _, r in defs.iterrows())))
+
+    def num(v):
+        return None if v is None or pd.isna(v) else float(v)
+
+    headline = {"period": ctx.period, "network": {}, "composite": {}, "concerns": {},
+                "sl_definition": sc.definitions.loc[sc.definitions["kpi"] == "service_level",
+                                                    "definition_en"].tolist()[:1]}
+    for k, r in tiles.iterrows():
+        headline["network"][k] = {"value": num(r["value"]), "ci_low": num(r["ci_low"]), "ci_high": num(r["ci_high"]),
+                                  "n": None if pd.isna(r["n"]) else int(r["n"]), "target": num(r["target"]),
+                                  "variation": r["variation_code"], "assurance": r["assurance_code"]}
+        if k in ("asa_s", "aht_s"):
+            headline["network"][k].update(median=num(r.get("median")), p90=num(r.get("p90")))
+    for _, r in comp.iterrows():
+        headline["composite"][r["branch"]] = {"value": num(r["composite"]), "ci_low": num(r["ci_low"]),
+                                              "ci_high": num(r["ci_high"]),
+                                              "rank": None if pd.isna(r["rank"]) else int(r["rank"])}
+    for branch, sub in br.loc[br["variation_code"] == "concern"].groupby("branch"):
+        headline["concerns"][branch] = list(sub["kpi"])
+    headline["weights"] = dict(sc.weights)
+    return Section(key=AREA, title=ctx.t(f"{AREA}.title"), body=pn.Column(*body, sizing_mode="stretch_width"),
+                   headline=headline, warnings=list(sc.warnings), notes=notes[:3])
+
+
+__all__ = ["build"]

@@ -1,0 +1,203 @@
+"""Dashboard section: control charts of the hotline and complaint KPIs (small multiples per KPI and branch,
+Making Data Count icons for the network, signals explained in plain words, one interactive chart of the most
+pressing concern). Only data up to ``ctx.period`` and only ``ctx.branches`` are used."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from ..context import ReportContext, Section
+
+AREA = "spc"
+MONTHS = 24          # months shown
+BASELINE = 12        # months used for the (then frozen) limits
+RECENT = 6           # signals reported in words: those in the last RECENT months
+KPIS = ("service_level", "asa_s", "abandonment_rate", "aht_s", "fcr_rate", "csat_mean", "complaint_rate_per_1000")
+PERCENT_KPIS = {"service_level", "abandonment_rate", "fcr_rate", "csat_top2"}
+
+
+def _fmt_value(ctx, kpi, v):
+    if v is None or pd.isna(v):
+        return "—"
+    return ctx.fmt_pct(v) if kpi in PERCENT_KPIS else ctx.fmt_num(v, 2 if kpi in ("csat_mean",) else 1)
+
+
+def _charts(kpis: pd.DataFrame, branches):
+    """(kpi, branch) → ChartResult (None when the series cannot bear a chart), computed once."""
+    from ...errors import DataError
+    from ...spc import KPI_KINDS, kpi_chart
+
+    out = {}
+    for kpi in KPIS:
+        sub = kpis.loc[kpis["kpi"] == kpi]
+        for b in ["ALL"] + list(branches):
+            s = sub.loc[sub["branch"] == b]
+            try:
+                out[(kpi, b)] = kpi_chart(s, KPI_KINDS[kpi], baseline=BASELINE) if len(s) >= 3 else None
+            except DataError:
+                out[(kpi, b)] = None
+    return out
+
+
+def build(ctx: ReportContext) -> Section:
+    import matplotlib.pyplot as plt
+    import panel as pn
+
+    from ...kpi import KPI_DIRECTION, definitions, network_kpis
+    from ...plotting.scorecard import cjk_rc
+    from ...plotting.spc import control_chart_bokeh, small_multiples
+    from ...spc import assurance_verdict, variation_verdict
+
+    t = ctx.t
+    per = pd.Period(ctx.period, "M")
+    start = (per - (MONTHS - 1)).strftime("%Y-%m")
+    kpis = network_kpis(ctx.data, start=start, end=ctx.period, branches=ctx.branches, total=True)
+    charts = _charts(kpis, ctx.branches)
+    name = {k: t(f"{AREA}.kpi_{k}") for k in KPIS}
+    bname = {b: b for b in ctx.branches}
+    bname["ALL"] = t(f"{AREA}.all_branches")
+    targets = {}
+    tg = getattr(ctx.data, "targets", None)
+    if tg is not None and len(tg):
+        for _, r in tg.iterrows():
+            targets[r["kpi"]] = (float(r["target"]), str(r["direction"]))
+
+    # ---- verdicts for every chart (computed from the chart objects, never re-estimated)
+    verdicts, assurance = {}, {}
+    for key, res in charts.items():
+        if res is None:
+            continue
+        direction = targets.get(key[0], (None, KPI_DIRECTION[key[0]]))[1]
+        verdicts[key] = variation_verdict(res, direction)
+        if key[0] in targets:
+            assurance[key] = assurance_verdict(res, targets[key[0]][0], direction)
+
+    # ---- headline table (network, latest month) with n and CI
+    latest = kpis.loc[(kpis["branch"] == "ALL") & (kpis["period"] == ctx.period)].set_index("kpi")
+    headline, rows = {}, []
+    for k in KPIS:
+        if k not in latest.index:
+            continue
+        r = latest.loc[k]
+        v = verdicts.get((k, "ALL"))
+        a = assurance.get((k, "ALL"))
+        res = charts.get((k, "ALL"))
+        headline[k] = {"value": float(r["value"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
+                       "n": int(r["n"]), "variation": v.verdict if v else None,
+                       "assurance": a.verdict if a else None, "chart": res.chart if res is not None else None,
+                       "target": targets.get(k, (None,))[0]}
+        rows.append({t(f"{AREA}.kpi"): name[k], t(f"{AREA}.value"): _fmt_value(ctx, k, r["value"]),
+                     t(f"{AREA}.ci"): f"{_fmt_value(ctx, k, r['ci_low'])} – {_fmt_value(ctx, k, r['ci_high'])}",
+                     t(f"{AREA}.n"): f"{int(r['n']):,}",
+                     t(f"{AREA}.target"): _fmt_value(ctx, k, targets[k][0]) if k in targets else "—",
+                     t(f"{AREA}.variation"): t(f"{AREA}.v_{v.verdict}") if v else t(f"{AREA}.insufficient"),
+                     t(f"{AREA}.assurance"): t(f"{AREA}.a_{a.verdict}") if a else t(f"{AREA}.a_none"),
+                     t(f"{AREA}.chart"): res.chart if res is not None else "—"})
+    table = pd.DataFrame(rows)
+
+    # ---- signals in plain words (latest signal per chart within the last RECENT months)
+    recent_from = (per - (RECENT - 1)).strftime("%Y-%m")
+    lines, concerns, improvements = [], [], []
+    n_signals = {}
+    for (k, b), res in charts.items():
+        if res is None:
+            continue
+        sig = res.signals
+        n_signals[f"{k}|{b}"] = int(res.n_signals)
+        labels = pd.Index(res.labels).astype(str)
+        recent = sig.loc[labels[sig["index"].to_numpy()] >= recent_from] if len(sig) else sig
+        v = verdicts.get((k, b))
+        if v is not None and v.verdict == "concern":
+            concerns.append(f"{bname[b]} {name[k]}")
+        elif v is not None and v.verdict == "improvement":
+            improvements.append(f"{bname[b]} {name[k]}")
+        if len(recent):
+            last = recent.iloc[-1]
+            first_idx = int(recent["window_start"].clip(lower=0).min())
+            expl = last["explanation_zh"] if ctx.lang == "zh" else last["explanation_en"]
+            lines.append((0 if (v and v.verdict == "concern") else 1, b, k, t(
+                f"{AREA}.signal_line", branch=bname[b], kpi=name[k], explanation=expl,
+                since=ctx.fmt_period(labels[first_idx]), value=_fmt_value(ctx, k, res.statistic[-1]),
+                verdict=t(f"{AREA}.v_{v.verdict}") if v else "")))
+    lines.sort(key=lambda z: (z[0], z[1] != "ALL", z[1], z[2]))
+    notes = []
+    if concerns:
+        notes.append(t(f"{AREA}.concerns_note", n=len(concerns), items=", ".join(concerns[:8]) +
+                       (" …" if len(concerns) > 8 else "")))
+    if improvements:
+        notes.append(t(f"{AREA}.improvements_note", n=len(improvements), items=", ".join(improvements[:8]) +
+                       (" …" if len(improvements) > 8 else "")))
+
+    # ---- small multiples: one PNG per KPI (network + branches), concern/improvement frames
+    figs = []
+    with plt.rc_context(cjk_rc()):
+        for k in KPIS:
+            panel = {}
+            colours = {}
+            for b in ["ALL"] + list(ctx.branches):
+                title = bname[b]
+                panel[title] = charts.get((k, b))
+                v = verdicts.get((k, b))
+                if v is not None and v.verdict in ("concern", "improvement"):
+                    colours[title] = "#d62728" if v.verdict == "concern" else "#1f77b4"
+            tgt = targets.get(k, (None,))[0]
+            fig = small_multiples(panel, ncols=5, lang=ctx.lang, panel_size=(2.5, 1.55),
+                                  suptitle=t(f"{AREA}.small_multiples", kpi=name[k]), highlight=colours,
+                                  targets={title: tgt for title in panel} if tgt is not None else None)
+            figs.append(pn.pane.Matplotlib(fig, format="png", dpi=72, tight=True,
+                                           width=int(fig.get_size_inches()[0] * 72)))
+            plt.close(fig)
+
+    # ---- one interactive chart: the most pressing concern (prefer branch charts, then the network)
+    focus = None
+    for pri, b, k, _ in lines:
+        if pri == 0:
+            focus = (k, b)
+            break
+    if focus is None:
+        focus = ("asa_s", "ALL")
+    body = [pn.pane.Markdown(f"## {t(f'{AREA}.title')}"),
+            pn.pane.Markdown(t(f"{AREA}.intro", months=MONTHS, baseline=BASELINE)),
+            pn.pane.Markdown(f"### {t(f'{AREA}.headline', period=ctx.fmt_period(ctx.period))}")]
+    if len(table):
+        body.append(pn.pane.HTML(table.to_html(index=False, escape=True, border=0,
+                                               classes="sqc-table")))
+    body.append(pn.pane.Markdown(f"### {t(f'{AREA}.signals_title')}"))
+    if lines:
+        body.append(pn.pane.Markdown("\n".join(f"- {html.escape(z[3])}" for z in lines[:15])))
+    else:
+        body.append(pn.pane.Markdown(t(f"{AREA}.no_signals")))
+    res = charts.get(focus)
+    if res is not None:
+        body.append(pn.pane.Markdown(f"### {t(f'{AREA}.focus_title', branch=bname[focus[1]], kpi=name[focus[0]])}"))
+        body.append(pn.pane.Bokeh(control_chart_bokeh(res, zones=True, title=f"{bname[focus[1]]} – {name[focus[0]]}",
+                                                      width=760, height=260, lang=ctx.lang)))
+    body.extend(figs)
+    body.append(pn.pane.Markdown(t(f"{AREA}.chart_notes")))
+    defs = definitions(**{k: v for k, v in kpis.attrs["conventions"].items()
+                          if k in ("sl_threshold", "sl_variant", "short_abandon_s", "exclude_short_abandons",
+                                   "top_box_min")})
+    col = "definition_zh" if ctx.lang == "zh" else "definition_en"
+    body.append(pn.pane.Markdown(f"**{t(f'{AREA}.definitions')}**\n\n" +
+                                 "\n".join(f"- {html.escape(d)}" for d in defs[col])))
+
+    # ---- warnings: one per (code, chart)
+    warnings, seen = [], set()
+    for (k, b), r in charts.items():
+        if r is None:
+            continue
+        for w in r.warnings:
+            key = (w.code, k, b)
+            if key in seen:
+                continue
+            seen.add(key)
+            from ...diagnostics import QualityWarning
+            warnings.append(QualityWarning(w.code, w.severity, w.message, w.evidence, f"{k} {b}", w.message_zh))
+    headline = {"kpis": headline, "signals_in_window": n_signals,
+                "concerns": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "concern"],
+                "improvements": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "improvement"],
+                "months": MONTHS, "baseline_months": BASELINE}
+    return Section(key=AREA, title=t(f"{AREA}.title"), body=pn.Column(*body, sizing_mode="stretch_width"),
+                   headline=headline, warnings=warnings, notes=notes)

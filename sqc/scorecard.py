@@ -1,0 +1,438 @@
+"""KPI scorecard per branch and period, in the manner of NHS "Making Data Count" (methods.md §5.1, §5.2, §7).
+
+For each branch (and the network, ``branch == "ALL"``) and each KPI the scorecard shows the report month's value
+with its n and CI, the target, and two verdicts computed from the KPI's control chart over the months up to the
+report month:
+
+* **variation** (``sqc.spc.variation_verdict``): special-cause improvement / special-cause concern / common cause;
+* **assurance** (``sqc.spc.assurance_verdict``): target consistently met / consistently missed / hit-and-miss
+  (NHSRplotthedots logic: for higher-is-better, target > UCL → consistently missed, target < LCL → consistently
+  met, else hit-and-miss; mirrored for lower-is-better).
+
+No colour is derived from comparing two months ("this month vs last month"): the only judgements are the two
+verdicts and whether the value meets the target.
+
+KPIs and charts (methods.md §5.2)
+---------------------------------
+=========================  =====================================================  =========================
+KPI                        definition (printed from ``sqc.kpi.definitions``)        chart of monthly values
+=========================  =====================================================  =========================
+service_level              SL(T) with its variant (``sl_variant``)                p chart (Laney p′ if over-
+                                                                                   dispersed)
+asa_s                      Σ wait answered / answered; median and P90 shown       I-MR (XmR)
+abandonment_rate           abandoned / offered                                    p / p′
+aht_s                      Σ handle / handled                                     I-MR
+fcr_rate                   resolved first contact / answered with flag           p / p′
+complaint_rate_per_1000    complaints / active customers × 1 000                  u chart (Laney u′ if over-
+                                                                                   dispersed)
+csat_mean                  mean 1-5 rating                                        I-MR
+=========================  =====================================================  =========================
+
+KPI values come from :mod:`sqc.kpi` (never re-defined here). Targets and directions come from the ``targets``
+table.
+
+Composite score
+---------------
+``score_k = 100 · min(cap, attainment_k)`` with ``attainment = value / target`` (higher is better) or
+``target / value`` (lower is better); ``composite = Σ_k w_k · score_k / Σ_k w_k`` over the KPIs with a value.
+``weights`` (default equal) and ``cap`` (default 1.0: meeting the target earns full marks, beating it earns no
+more) are parameters and are printed with the result. The composite's interval is approximate: the delta method
+on each KPI's CI (half-width / z as its SE), KPIs assumed independent, the cap ignored; it says how much the
+composite would move with sampling noise alone, not a formal test.
+
+Warnings
+--------
+* ``W-SC-01`` (warning): a KPI has no target in the targets table (shown without assurance).
+* ``W-SC-02`` (warning): fewer than ``min_points`` months up to the report month: no verdicts for that KPI.
+* ``W-SC-03`` (info): special-cause concern for a KPI of a branch (the verdict in words, for the warnings panel).
+* ``W-SC-04`` (warning): the target is consistently missed (assurance) for a KPI of a branch.
+Chart warnings (``W-SPC-*``) of the underlying charts are passed through.
+
+Example
+-------
+>>> from sqc.io import load_network                       # doctest: +SKIP
+>>> from sqc.scorecard import kpi_scorecard               # doctest: +SKIP
+>>> sc = kpi_scorecard(load_network(), period="2026-10")  # doctest: +SKIP
+>>> sc.tiles("ALL")                                       # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .diagnostics import QualityWarning
+from .errors import DataError, InsufficientDataError, ParameterError
+from .inference import DEFAULT_CONFIDENCE, _check_confidence
+
+SCORECARD_KPIS = ("service_level", "asa_s", "abandonment_rate", "aht_s", "fcr_rate", "complaint_rate_per_1000",
+                  "csat_mean")
+CHART_KIND = {"service_level": "p", "abandonment_rate": "p", "fcr_rate": "p", "csat_top2": "p",
+              "asa_s": "i", "aht_s": "i", "csat_mean": "i", "complaint_rate_per_1000": "u"}
+EXTRA_KPIS = ("asa_median_s", "asa_p90_s", "aht_median_s")
+DEFAULT_BASELINE = 12
+MIN_POINTS = 6
+
+#: verdict code (sqc.spc.Verdict.verdict) → (symbol, colour) for tiles; plain unicode so the dashboard renders
+#: offline. Colours follow Making Data Count: blue = improvement / reliably met, orange = concern / reliably missed,
+#: grey = common cause / hit-and-miss.
+VARIATION_ICONS = {"improvement": ("▲", "#1f77b4"), "concern": ("▼", "#e8710a"), "common_cause": ("●", "#7f7f7f"),
+                   "none": ("–", "#bbbbbb")}
+ASSURANCE_ICONS = {"consistently_pass": ("✔", "#1f77b4"), "consistently_fail": ("✘", "#e8710a"),
+                   "hit_and_miss": ("≈", "#7f7f7f"), "none": ("–", "#bbbbbb")}
+
+
+@dataclass
+class Scorecard:
+    """Result of :func:`kpi_scorecard`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per (branch, kpi) for the report month: ``value, ci_low, ci_high, n, target, direction, unit,
+        meets_target, variation[_zh], variation_code, assurance[_zh], assurance_code, chart, points`` (codes as
+        ``sqc.spc.Verdict.verdict``: improvement / concern / common_cause; consistently_pass / consistently_fail
+        / hit_and_miss; "none" without verdict) and, for ASA/AHT,
+        ``median, p90`` (seconds).
+    composite : DataFrame
+        One row per (branch, period): ``composite, ci_low, ci_high, kpis_used, rank`` (rank within period among
+        branches; the network row ``ALL`` is not ranked).
+    history : DataFrame
+        The tidy KPI rows (up to the report month) behind the charts.
+    charts : dict
+        (branch, kpi) → sqc.spc chart result.
+    weights : dict
+        Composite weights used (normalised to sum 1).
+    definitions : DataFrame
+        KPI definitions in force (English and Chinese), including the service-level variant.
+    """
+
+    period: str
+    table: pd.DataFrame
+    composite: pd.DataFrame
+    history: pd.DataFrame
+    charts: dict
+    weights: dict
+    cap: float
+    baseline: int
+    definitions: pd.DataFrame
+    conventions: dict
+    warnings: list = field(default_factory=list)
+
+    def tiles(self, branch: str = "ALL") -> pd.DataFrame:
+        """The tile row for one branch (default the network)."""
+        return self.table.loc[self.table["branch"] == branch].set_index("kpi")
+
+    def matrix(self, values: str = "value") -> pd.DataFrame:
+        """Branch × KPI table of one column (``value``, ``variation_code``, ``assurance_code``...)."""
+        return self.table.pivot(index="branch", columns="kpi", values=values)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def summary(self) -> str:
+        lines = [f"KPI scorecard {self.period} (variation and assurance from control charts over the months up to "
+                 f"{self.period}; baseline {self.baseline} months)"]
+        sl = self.definitions.loc[self.definitions["kpi"] == "service_level", "definition_en"]
+        if len(sl):
+            lines.append(f"  {sl.iloc[0]}")
+        for _, r in self.tiles("ALL").reset_index().iterrows():
+            lines.append(f"  {r['kpi']}: {_fmt(r['value'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] "
+                         f"n = {int(r['n']) if pd.notna(r['n']) else '—'}; target {_fmt(r['target'])}; "
+                         f"variation: {r['variation']}; assurance: {r['assurance']}")
+        w = ", ".join(f"{k} {v:.2f}" for k, v in self.weights.items())
+        lines.append(f"  composite weights: {w}; cap {self.cap:g}")
+        last = self.composite.loc[self.composite["period"] == self.period].sort_values("rank")
+        for _, r in last.iterrows():
+            lines.append(f"    {r['branch']}: {r['composite']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]"
+                         + (f" rank {int(r['rank'])}" if pd.notna(r["rank"]) else ""))
+        return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    if v is None or pd.isna(v):
+        return "—"
+    v = float(v)
+    return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+
+
+def _check_weights(weights, kpis) -> dict:
+    if weights is None:
+        return {k: 1.0 / len(kpis) for k in kpis}
+    if not isinstance(weights, dict):
+        raise ParameterError("weights must be a dict {kpi: weight}")
+    unknown = [k for k in weights if k not in kpis]
+    if unknown:
+        raise ParameterError(f"weights name KPI(s) not on the scorecard: {unknown}; KPIs: {list(kpis)}")
+    vals = np.array([float(v) for v in weights.values()], dtype=float)
+    if (~np.isfinite(vals)).any() or (vals < 0).any():
+        raise ParameterError(f"composite weights must be non-negative numbers, got {weights}")
+    if vals.sum() <= 0:
+        raise ParameterError("composite weights sum to zero: give at least one KPI a positive weight")
+    total = vals.sum()
+    return {k: float(weights.get(k, 0.0)) / total for k in kpis if weights.get(k, 0.0) > 0}
+
+
+def _targets(targets: pd.DataFrame) -> pd.DataFrame:
+    for col in ("kpi", "target", "direction"):
+        if col not in targets.columns:
+            raise DataError(f"targets table lacks column {col!r}", column=col)
+    t = targets.copy()
+    bad = ~t["direction"].isin(["higher_is_better", "lower_is_better"])
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError("unknown target direction", column="direction", row=t.index[i],
+                        value=t["direction"].iloc[i], expected="higher_is_better or lower_is_better")
+    return t.set_index("kpi")
+
+
+def attribute_chart(kind: str, frame: pd.DataFrame, count: str, size: str, *, time: str, baseline,
+                    laney: str = "auto"):
+    """p or u chart from sqc.spc, switching to Laney p′/u′ when ``laney="always"`` or, with ``"auto"``, when the
+    plain chart reports overdispersion (sqc.spc's own W-SPC-03 rule)."""
+    from . import spc
+
+    if laney not in ("auto", "always", "never"):
+        raise ParameterError(f"laney must be 'auto', 'always' or 'never', got {laney!r}")
+    plain, prime = (spc.p_chart, spc.laney_p) if kind == "p" else (spc.u_chart, spc.laney_u)
+    if laney == "always":
+        return prime(frame, count, size, time=time, baseline=baseline)
+    chart = plain(frame, count, size, time=time, baseline=baseline)
+    if laney == "auto" and any(w.code == "W-SPC-03" for w in chart.warnings):
+        return prime(frame, count, size, time=time, baseline=baseline)
+    return chart
+
+
+def _chart(kind: str, series: pd.DataFrame, baseline: int, laney: str):
+    """The control chart of one KPI series (sqc.spc does all the chart maths)."""
+    from . import spc
+
+    k = min(baseline, len(series))
+    if kind in ("p", "u"):
+        return attribute_chart(kind, series, "numerator", "denominator", time="period", baseline=k, laney=laney)
+    return spc.imr(series, "value", time="period", baseline=k)
+
+
+def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, targets: pd.DataFrame | None = None,
+                  branches=None, include: tuple = SCORECARD_KPIS, weights: dict | None = None, cap: float = 1.0,
+                  baseline: int = DEFAULT_BASELINE, laney: str = "auto", min_points: int = MIN_POINTS,
+                  confidence: float = DEFAULT_CONFIDENCE, **conventions) -> Scorecard:
+    """KPI scorecard per branch and the network for ``period``.
+
+    Parameters
+    ----------
+    data : sqc.io.NetworkData, optional
+        Loaded network; the KPIs are computed with ``sqc.kpi.network_kpis(data, ..., quantiles=True)`` unless
+        ``kpis`` is given. ``data.targets`` is used unless ``targets`` is given.
+    period : "YYYY-MM"
+        Report month; only months up to and including it are used.
+    kpis : DataFrame, optional
+        A tidy KPI frame from :mod:`sqc.kpi` (``branch, period, kpi, numerator, denominator, value, n, ci_low,
+        ci_high``), with network rows ``branch == "ALL"``.
+    targets : DataFrame, optional
+        ``kpi, target, direction[, unit]``.
+    branches : list, optional
+        Branches to show (network totals are then over these branches).
+    include : tuple of str
+        KPIs on the scorecard.
+    weights : dict, optional
+        Composite weights {kpi: weight ≥ 0}; default equal. Negative weights or a zero sum raise ParameterError.
+    cap : float
+        Highest attainment credited in the composite (1.0 = no credit for beating the target).
+    baseline : int
+        Months used for the control limits (Phase I), from the first month of the history.
+    laney : str
+        Passed to the p/u charts (``"auto"``: Laney p′/u′ when overdispersed).
+    min_points : int
+        Fewer months than this: no verdicts (``W-SC-02``).
+    conventions :
+        KPI conventions for :func:`sqc.kpi.network_kpis` (``sl_threshold``, ``sl_variant`` ...), printed.
+
+    Returns
+    -------
+    Scorecard
+    """
+    from . import spc
+    from .kpi import KPI_DIRECTION, network_kpis
+    from .kpi import definitions as kpi_definitions
+
+    confidence = _check_confidence(confidence)
+    if not (isinstance(period, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period.strip())):
+        raise ParameterError(f"period must be a month 'YYYY-MM', got {period!r}")
+    per = period.strip()
+    include = tuple(include)
+    unknown = [k for k in include if k not in CHART_KIND]
+    if unknown:
+        raise ParameterError(f"unknown scorecard KPI(s) {unknown}; choose from {sorted(CHART_KIND)}")
+    w = _check_weights(weights, include)
+    if not (cap > 0 and np.isfinite(cap)):
+        raise ParameterError(f"cap must be a positive number, got {cap!r}")
+    if baseline < 2:
+        raise ParameterError(f"baseline must be at least 2 months, got {baseline!r}")
+    if kpis is None:
+        if data is None:
+            raise ParameterError("give data= (a loaded network) or kpis= (a tidy KPI frame)")
+        kpis = network_kpis(data, end=per, branches=branches, total=True, quantiles=True, **conventions)
+        kpis = pd.concat([kpis, _network_quantiles(data, per, branches, conventions)], ignore_index=True)
+    if targets is None:
+        if data is None:
+            raise ParameterError("give targets= (kpi, target, direction) or data= with a targets table")
+        targets = data.targets
+    tg = _targets(targets)
+    need = {"branch", "period", "kpi", "value"}
+    if not need <= set(kpis.columns):
+        raise DataError(f"the KPI frame lacks column(s) {sorted(need - set(kpis.columns))}",
+                        column=sorted(need - set(kpis.columns))[0])
+    hist = kpis.loc[kpis["period"].astype(str) <= per].copy()
+    hist["period"] = hist["period"].astype(str)
+    if branches is not None:
+        hist = hist.loc[hist["branch"].isin(list(branches) + ["ALL"])]
+    if hist.loc[hist["period"] == per].empty:
+        raise InsufficientDataError(f"no KPI values for the report month {per}", value=per,
+                                    expected="hotline/complaint data in the report month")
+    defs = pd.DataFrame(kpis.attrs.get("definitions") or kpi_definitions(**{
+        k: v for k, v in conventions.items() if k in ("sl_threshold", "sl_variant", "short_abandon_s",
+                                                      "exclude_short_abandons", "top_box_min", "rate_per")}))
+    warnings: list = []
+    rows, charts = [], {}
+    extras = hist.loc[hist["kpi"].isin(EXTRA_KPIS) & (hist["period"] == per)].set_index(["branch", "kpi"])["value"]
+    for (branch, kpi), s in hist.loc[hist["kpi"].isin(include)].groupby(["branch", "kpi"], sort=True):
+        s = s.sort_values("period").reset_index(drop=True)
+        cur = s.loc[s["period"] == per]
+        if cur.empty:
+            continue
+        cur = cur.iloc[0]
+        has_target = kpi in tg.index
+        direction = tg.loc[kpi, "direction"] if has_target else KPI_DIRECTION.get(kpi, "higher_is_better")
+        target = float(tg.loc[kpi, "target"]) if has_target else np.nan
+        unit = tg.loc[kpi, "unit"] if has_target and "unit" in tg.columns else ""
+        vcode, acode, chart_name = "none", "none", ""
+        var_text = ass_text = ("insufficient data", "数据不足")
+        if len(s) >= min_points and s["value"].notna().sum() >= min_points:
+            chart = _chart(CHART_KIND[kpi], s, baseline, laney)
+            charts[(branch, kpi)] = chart
+            chart_name = chart.chart
+            v = spc.variation_verdict(chart, direction)
+            vcode, var_text = v.verdict, (v.text("en"), v.text("zh"))
+            if has_target:
+                a = spc.assurance_verdict(chart, target, direction)
+                acode, ass_text = a.verdict, (a.text("en"), a.text("zh"))
+            else:
+                ass_text = ("no target", "无目标值")
+            for wq in chart.warnings:
+                warnings.append(_tag(wq, f"{branch} {kpi}"))
+        else:
+            warnings.append(QualityWarning(
+                "W-SC-02", "warning", f"{branch} {kpi}: only {len(s)} months up to {per}; no verdicts "
+                f"(at least {min_points} needed).", {"branch": branch, "kpi": kpi, "months": len(s)},
+                f"{branch} {kpi}", f"{branch} {kpi}：截至 {per} 仅有 {len(s)} 个月数据，不作判断。"))
+        value = float(cur["value"])
+        meets = (value >= target if direction == "higher_is_better" else value <= target) if has_target else None
+        row = {"branch": branch, "kpi": kpi, "period": per, "value": value,
+               "ci_low": float(cur.get("ci_low", np.nan)), "ci_high": float(cur.get("ci_high", np.nan)),
+               "n": cur.get("n", np.nan), "target": target, "direction": direction, "unit": unit,
+               "meets_target": meets, "variation": var_text[0], "variation_zh": var_text[1],
+               "variation_code": vcode, "assurance": ass_text[0], "assurance_zh": ass_text[1],
+               "assurance_code": acode, "chart": chart_name, "points": len(s)}
+        if kpi in ("asa_s", "aht_s"):
+            pre = "asa" if kpi == "asa_s" else "aht"
+            row["median"] = extras.get((branch, f"{pre}_median_s"), np.nan)
+            row["p90"] = extras.get((branch, f"{pre}_p90_s"), np.nan)
+        rows.append(row)
+        if vcode == "concern":
+            warnings.append(QualityWarning(
+                "W-SC-03", "info", f"{branch}: {kpi} shows {var_text[0]}.",
+                {"branch": branch, "kpi": kpi, "verdict": vcode}, f"{branch} {kpi}",
+                f"{branch}：{kpi} {var_text[1]}。"))
+        if acode == "consistently_fail":
+            warnings.append(QualityWarning(
+                "W-SC-04", "warning", f"{branch}: {kpi} consistently misses its target {target:g} "
+                f"(the target lies outside the process limits).",
+                {"branch": branch, "kpi": kpi, "target": target}, f"{branch} {kpi}",
+                f"{branch}：{kpi} 持续未达目标 {target:g}（目标在过程控制限之外）。"))
+    missing_t = [k for k in include if k not in tg.index]
+    for k in missing_t:
+        warnings.append(QualityWarning("W-SC-01", "warning", f"{k} has no target in the targets table.",
+                                       {"kpi": k}, k, f"{k} 在目标表中没有目标值。"))
+    table = pd.DataFrame(rows)
+    order = {k: i for i, k in enumerate(include)}
+    table = table.sort_values(["branch", "kpi"], key=lambda c: c.map(order) if c.name == "kpi" else c,
+                              kind="stable").reset_index(drop=True)
+    comp = composite_scores(hist.loc[hist["kpi"].isin(include)], tg, weights=w, cap=cap, confidence=confidence)
+    conv = dict(kpis.attrs.get("conventions", {}) or conventions)
+    return Scorecard(per, table, comp, hist, charts, w, float(cap), int(baseline), defs, conv, warnings)
+
+
+def _tag(wq: QualityWarning, subject: str) -> QualityWarning:
+    return QualityWarning(wq.code, wq.severity, wq.message, dict(wq.evidence), subject, wq.message_zh)
+
+
+def _network_quantiles(data, period: str, branches, conventions) -> pd.DataFrame:
+    """Network (``ALL``) median/P80/P90 wait and median handle time for the report month, via sqc.kpi on the
+    month's contacts relabelled to one queue (sqc.kpi computes the quantiles per branch only)."""
+    from .kpi import hotline_kpis
+
+    hot = data.hotline
+    ts = hot["ts"]
+    start = pd.Period(period, "M").start_time
+    end = (pd.Period(period, "M") + 1).start_time
+    month = hot.loc[((ts >= start) & (ts < end)).to_numpy()]
+    if branches is not None:
+        month = month.loc[month["branch"].isin(list(branches))]
+    if month.empty:
+        return pd.DataFrame()
+    conv = {k: v for k, v in conventions.items() if k in ("sl_threshold", "sl_variant", "short_abandon_s",
+                                                          "exclude_short_abandons", "top_box_min")}
+    out = hotline_kpis(month.assign(branch="ALL"), quantiles=True, **conv)
+    return out.loc[out["kpi"].isin(EXTRA_KPIS)]
+
+
+def composite_scores(kpis: pd.DataFrame, targets: pd.DataFrame, *, weights: dict, cap: float = 1.0,
+                     confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
+    """Weighted composite per (branch, period) from a tidy KPI frame (see the module docstring for the formula).
+
+    ``targets`` indexed by kpi with ``target, direction``. KPIs without a target or a value are left out of that
+    row's composite (``kpis_used`` says how many entered). Returns ``branch, period, composite, ci_low, ci_high,
+    kpis_used, rank``.
+    """
+    from scipy import stats
+
+    z = stats.norm.ppf(0.5 + _check_confidence(confidence) / 2)
+    tg = targets if "kpi" not in targets.columns else targets.set_index("kpi")
+    k = kpis.loc[kpis["kpi"].isin([c for c in weights if c in tg.index])].copy()
+    if k.empty:
+        return pd.DataFrame(columns=["branch", "period", "composite", "ci_low", "ci_high", "kpis_used", "rank"])
+    tgt = k["kpi"].map(tg["target"]).astype(float)
+    hib = k["kpi"].map(tg["direction"]).eq("higher_is_better").to_numpy()
+    v = k["value"].astype(float).to_numpy()
+    t = tgt.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        att = np.where(hib, v / t, t / v)
+        # delta method: d att / d v = 1/t (higher) or -t/v² (lower)
+        grad = np.where(hib, 1 / t, t / v ** 2)
+        se_v = (k["ci_high"].astype(float).to_numpy() - k["ci_low"].astype(float).to_numpy()) / (2 * z)
+    k["score"] = 100 * np.minimum(att, cap)
+    k["score_se"] = 100 * np.abs(grad) * se_v
+    k["w"] = k["kpi"].map(weights).astype(float)
+    ok = np.isfinite(k["score"].to_numpy())
+    k = k.loc[ok]
+    g = k.assign(ws=k["w"] * k["score"], wv=(k["w"] * k["score_se"]) ** 2).groupby(["branch", "period"])
+    agg = g.agg(wsum=("w", "sum"), ws=("ws", "sum"), wv=("wv", "sum"), kpis_used=("kpi", "count")).reset_index()
+    agg["composite"] = agg["ws"] / agg["wsum"]
+    se = np.sqrt(agg["wv"]) / agg["wsum"]
+    agg["ci_low"] = np.maximum(agg["composite"] - z * se, 0.0)
+    agg["ci_high"] = np.minimum(agg["composite"] + z * se, 100.0 * cap)  # cannot exceed the capped maximum
+    agg["rank"] = np.nan
+    br = agg["branch"] != "ALL"
+    agg.loc[br, "rank"] = agg.loc[br].groupby("period")["composite"].rank(ascending=False, method="min")
+    out = agg[["branch", "period", "composite", "ci_low", "ci_high", "kpis_used", "rank"]]
+    out.attrs["weights"] = dict(weights)
+    out.attrs["cap"] = cap
+    return out.sort_values(["period", "branch"]).reset_index(drop=True)
+
+
+__all__ = ["kpi_scorecard", "Scorecard", "composite_scores", "attribute_chart", "SCORECARD_KPIS", "CHART_KIND",
+           "VARIATION_ICONS",
+           "ASSURANCE_ICONS"]
