@@ -9,6 +9,13 @@ Target (issue 4): well under 1 s for the default score().
 """
 from __future__ import annotations
 
+import os
+
+# One BLAS thread: score()'s covariance products are small (≤ 44 × 44); on a shared 2-core box OpenBLAS threading
+# made them ~80× slower (measured 0.64 s vs 0.008 s for a 100 000 × 44 product under load).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import sys
 import time
 import tracemalloc

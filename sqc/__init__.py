@@ -11,7 +11,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {"spc", "servqual", "reliability", "audit", "qfd", "io", "tables", "demo", "schema", "errors",
-               "diagnostics", "inference", "kpi", "complaints", "nps", "agreement", "plotting", "pipeline"}
+               "diagnostics", "inference", "kpi", "complaints", "nps", "agreement", "plotting", "pipeline", "scorecard", "cli"}
 
 
 def __getattr__(name: str):

@@ -7,7 +7,8 @@ icc(data, targets, raters, ratings)
 kappa(a, b, weights=None)
     Cohen's (1960) kappa and weighted kappa (Cohen 1968), asymptotic SE of Fleiss, Cohen & Everitt (1969).
 fleiss_kappa(ratings)
-    Fleiss' (1971) kappa for more than two raters (subjects × raters labels, or subjects × categories counts).
+    Fleiss' (1971) kappa for more than two raters (subjects × raters labels, or subjects × categories counts);
+    ``missing="keep"`` uses Gwet's generalisation to unequal numbers of raters.
 krippendorff_alpha(data, level)
     Krippendorff's (2004) alpha for any number of raters, missing data and any metric.
 gwet_ac1(ratings)
@@ -509,23 +510,47 @@ def _counts_table(ratings, format: str, categories):
     return counts.astype(float), cats, int(miss.sum()), df.shape[1]
 
 
-def fleiss_kappa(ratings, *, format: str = "raters", categories: Sequence | None = None,
+def _linearised_se(counts: np.ndarray, coef: float, pa_i: np.ndarray, two: np.ndarray, pe: float,
+                   pe_i: np.ndarray) -> float:
+    """Gwet's (2008, 2014) linearised subject-level SE shared by AC1 and the generalised Fleiss kappa."""
+    n = counts.shape[0]
+    n2 = int(two.sum())
+    c_i = (n / n2) * (pa_i - pe * two) / (1 - pe)
+    c_ix = c_i - 2 * (1 - coef) * (pe_i - pe) / (1 - pe)
+    return float(np.sqrt(((c_ix - coef) ** 2).sum() / (n * (n - 1))))
+
+
+def _pairwise_agreement(counts: np.ndarray):
+    """Per-subject observed agreement p_a,i (subjects with ≥ 2 ratings), the mask of those subjects, and π_k."""
+    r_i = counts.sum(axis=1)
+    two = r_i >= 2
+    den = r_i * (r_i - 1)
+    pa_i = np.where(two, (counts * (counts - 1)).sum(axis=1) / np.where(den > 0, den, 1), 0.0)
+    pi_k = (counts / r_i[:, None]).mean(axis=0)
+    return pa_i, two, pi_k, r_i
+
+
+def fleiss_kappa(ratings, *, format: str = "raters", categories: Sequence | None = None, missing: str = "drop",
                  confidence: float = DEFAULT_CONFIDENCE) -> AgreementResult:
-    """Fleiss' (1971) kappa for m raters per subject.
+    """Fleiss' (1971) kappa for several raters per subject.
 
     With n_ij raters putting subject i in category j (m raters per subject, N subjects):
     P_i = (Σ_j n_ij² − m)/(m(m−1)), P̄ = mean P_i, p_j = Σ_i n_ij/(N m), P̄_e = Σ p_j², κ = (P̄ − P̄_e)/(1 − P̄_e).
-    The estimate is ``statsmodels.stats.inter_rater.fleiss_kappa``; the SE is the large-sample SE of Fleiss,
-    Nee & Landis (1979), valid under κ = 0 (used for the z test and, as usual in practice, for the interval).
+    On complete data the estimate is ``statsmodels.stats.inter_rater.fleiss_kappa``. The interval uses Gwet's
+    (2008; 2014 §5) linearised subject-level variance with a t distribution on N − 1 df (valid away from κ = 0,
+    as in R ``irrCAC::fleiss.kappa.raw``); the p-value of κ = 0 uses the null SE of Fleiss, Nee & Landis (1979).
 
     Parameters
     ----------
     ratings : DataFrame or 2-D array
-        ``format="raters"``: subjects × raters category labels; ``format="counts"``: subjects × categories
-        counts. Every subject needs the same number of raters: subjects with missing ratings are dropped and
-        counted (``exclusions``).
+        ``format="raters"``: subjects × raters category labels (NaN = not rated); ``format="counts"``:
+        subjects × categories counts.
     categories : sequence, optional
         Allowed categories; unknown ratings raise :class:`DataError`.
+    missing : {"drop", "keep"}
+        ``"drop"``: only subjects with the full (most common) number of ratings are used, the others are counted
+        in ``exclusions``. ``"keep"``: Gwet's generalisation for unequal numbers of raters per subject (p_a over
+        subjects with ≥ 2 ratings, π_j = mean_i n_ij/r_i).
 
     Examples
     --------
@@ -536,35 +561,49 @@ def fleiss_kappa(ratings, *, format: str = "raters", categories: Sequence | None
     from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
     confidence = _check_confidence(confidence)
-    counts, cats, n_missing, _ = _counts_table(ratings, format, categories)
+    if missing not in ("drop", "keep"):
+        raise ParameterError(f"missing must be 'drop' or 'keep', got {missing!r}")
+    counts, cats, n_missing, n_raters = _counts_table(ratings, format, categories)
     m_i = counts.sum(axis=1)
-    m = int(np.bincount(m_i.astype(int)).argmax()) if m_i.size else 0
-    keep = m_i == m
+    if missing == "drop":
+        m = int(np.bincount(m_i.astype(int)).argmax()) if m_i.size else 0
+        keep = m_i == m
+    else:
+        m = int(m_i.max()) if m_i.size else 0
+        keep = m_i >= 1
     excluded = int((~keep).sum())
     counts = counts[keep]
     N = counts.shape[0]
     if m < 2:
         raise InsufficientDataError("Fleiss' kappa needs at least two raters per subject", value=m,
                                     expected="≥ 2 ratings per subject")
-    if N < 2:
-        raise InsufficientDataError("Fleiss' kappa needs at least two subjects rated by every rater", value=N,
-                                    expected="≥ 2 complete subjects")
-    value = float(sm_fleiss(counts, method="fleiss"))
-    p_j = counts.sum(axis=0) / (N * m)
-    P_i = ((counts ** 2).sum(axis=1) - m) / (m * (m - 1))
-    p_bar, pe = float(P_i.mean()), float((p_j ** 2).sum())
-    # Fleiss, Nee & Landis (1979) SE under the null
-    s = (p_j * (1 - p_j)).sum()
-    se = float(np.sqrt(2 / (N * m * (m - 1))) * np.sqrt(s ** 2 - (p_j * (1 - p_j) * (1 - 2 * p_j)).sum()) / s) \
-        if s > 0 else float("nan")
-    zq = stats.norm.ppf(0.5 + confidence / 2)
-    z = value / se if se and np.isfinite(se) and se > 0 else float("nan")
+    pa_i, two, pi_k, r_i = _pairwise_agreement(counts)
+    if N < 2 or two.sum() < 2:
+        raise InsufficientDataError("Fleiss' kappa needs at least two subjects rated by two or more raters",
+                                    value=int(two.sum()), expected="≥ 2 subjects")
+    p_bar = float(pa_i[two].sum() / two.sum())
+    pe = float((pi_k ** 2).sum())
+    complete = bool(np.all(r_i == r_i[0]))
+    value = float(sm_fleiss(counts, method="fleiss")) if complete else (p_bar - pe) / (1 - pe)
+    pe_i = (counts @ pi_k) / r_i
+    se = _linearised_se(counts, value, pa_i, two, pe, pe_i)
+    tq = stats.t.ppf(0.5 + confidence / 2, N - 1)
+    if complete:
+        # Fleiss, Nee & Landis (1979) SE under the null, for the test of kappa = 0
+        mm = int(r_i[0])
+        s_ = (pi_k * (1 - pi_k)).sum()
+        se0 = float(np.sqrt(2 / (N * mm * (mm - 1))) * np.sqrt(s_ ** 2 - (pi_k * (1 - pi_k) * (1 - 2 * pi_k)).sum())
+                    / s_) if s_ > 0 else float("nan")
+        pval = float(2 * stats.norm.sf(abs(value / se0))) if np.isfinite(se0) and se0 > 0 else float("nan")
+        method = "Fleiss (1971); Gwet linearised SE (t interval); test of κ = 0 with the Fleiss–Nee–Landis SE"
+    else:
+        pval = float(2 * stats.t.sf(abs(value / se), N - 1)) if se > 0 else float("nan")
+        method = "Fleiss (1971) generalised to missing ratings (Gwet 2014); linearised SE, t interval"
     warns = [_few_subjects_warning(N, "Fleiss kappa")] if N < 10 else []
     return AgreementResult(
-        "Fleiss' kappa", value, se, max(-1.0, value - zq * se), min(1.0, value + zq * se), p_bar, pe, N, m, cats,
-        "Fleiss (1971); SE of Fleiss, Nee & Landis (1979)", confidence,
-        float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan"),
-        {"subjects_with_other_rater_count": excluded, "missing_ratings": n_missing}, warns)
+        "Fleiss' kappa", value, se, max(-1.0, value - tq * se), min(1.0, value + tq * se), p_bar, pe, N,
+        n_raters, cats, method, confidence, pval,
+        {"subjects_excluded": excluded, "missing_ratings": n_missing}, warns)
 
 
 def gwet_ac1(ratings, *, format: str = "raters", categories: Sequence | None = None,
@@ -592,26 +631,19 @@ def gwet_ac1(ratings, *, format: str = "raters", categories: Sequence | None = N
     if q < 2:
         raise InsufficientDataError("AC1 needs at least two categories; declare them with categories=",
                                     expected="≥ 2 categories")
-    r_i = counts.sum(axis=1)
-    rated = r_i > 0
-    counts, r_i = counts[rated], r_i[rated]
+    rated = counts.sum(axis=1) > 0
+    counts = counts[rated]
     n = counts.shape[0]
-    two = r_i >= 2
+    pa_i, two, pi_k, r_i = _pairwise_agreement(counts)
     n2 = int(two.sum())
     if n2 < 2:
         raise InsufficientDataError("AC1 needs at least two subjects with two or more ratings", value=n2,
                                     expected="≥ 2 subjects rated twice")
-    den = r_i * (r_i - 1)
-    pa_i = np.where(two, (counts * (counts - 1)).sum(axis=1) / np.where(den > 0, den, 1), 0.0)
     pa = pa_i[two].sum() / n2
-    pi_k = (counts / r_i[:, None]).mean(axis=0)
     pe = float((pi_k * (1 - pi_k)).sum() / (q - 1))
     ac1 = float((pa - pe) / (1 - pe))
-    ac1_i = (n / n2) * (pa_i - pe * two) / (1 - pe)
     pe_i = (counts @ (1 - pi_k)) / r_i / (q - 1)
-    ac1_ix = ac1_i - 2 * (1 - ac1) * (pe_i - pe) / (1 - pe)
-    var = ((ac1_ix - ac1) ** 2).sum() / (n * (n - 1))
-    se = float(np.sqrt(var))
+    se = _linearised_se(counts, ac1, pa_i, two, pe, pe_i)
     tq = stats.t.ppf(0.5 + confidence / 2, n - 1)
     pval = float(2 * stats.t.sf(abs(ac1 / se), n - 1)) if se > 0 else float("nan")
     warns = [_few_subjects_warning(n, "Gwet AC1")] if n < 10 else []

@@ -16,6 +16,9 @@ Pipeline (each step a function returning a result object; plots and the dashboar
 6. :func:`funnel_data` — branch mean vs number of visits with 95 % / 99.8 % limits (Spiegelhalter 2005).
 7. :func:`g_study` — generalizability coefficient of branch means and the number of visits needed (§4.7).
 8. :func:`assessor_bias` — Bland–Altman bias and ICC between assessor bodies on the same branch-months (§4.6).
+9. :func:`item_agreement` — per-item p_o, kappa, Gwet's AC1 and mean difference between the bodies (§4.4, §4.6).
+
+``sqc.audit.nps`` is :func:`sqc.nps.nps` (re-exported: issue 6 fixes this public name).
 
 Agreement statistics live in :mod:`sqc.agreement` (re-exported here for convenience).
 
@@ -69,6 +72,26 @@ ORDER_TEXT_ZH = {
 
 def _warn(code, severity, message, evidence=None, subject=None, message_zh=None) -> QualityWarning:
     return QualityWarning(code, severity, message, evidence or {}, subject, message_zh)
+
+
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0", ""}
+
+
+def _as_bool(values: pd.Series, column: str, default: bool) -> pd.Series:
+    """Booleans from bool/0-1/"True"-"False" columns (a CSV export may carry strings); missing → ``default``."""
+    if values.dtype == bool:
+        return values
+    out = pd.Series(default, index=values.index, dtype=bool)
+    present = values.notna()
+    text = values[present].astype(str).str.strip().str.lower()
+    bad = ~text.isin(_TRUE | _FALSE)
+    if bad.any():
+        row = bad.idxmax()
+        raise DataError("not a yes/no value", column=column, row=row, value=values[row],
+                        expected="True/False (or 1/0, yes/no)", count=int(bad.sum()))
+    out[present] = text.isin(_TRUE).to_numpy()
+    return out
 
 
 def _quarter_of(period: pd.Series) -> pd.Series:
@@ -131,8 +154,8 @@ class Checklist:
                                      f"{items.loc[idx, col]!r}; {col} must be a number "
                                      f"{'> 0' if strict else '≥ 0'}")
             items[col] = vals.astype(float)
-        items["critical"] = items["critical"].astype(bool) if "critical" in items else False
-        items["na_allowed"] = items["na_allowed"].astype(bool) if "na_allowed" in items else True
+        items["critical"] = _as_bool(items["critical"], "critical", False) if "critical" in items else False
+        items["na_allowed"] = _as_bool(items["na_allowed"], "na_allowed", True) if "na_allowed" in items else True
         sec_points = (items["weight"] * items["max_score"]).groupby(items["section"], sort=False).sum()
         if (sec_points <= 0).any():
             raise ParameterError(f"section {sec_points.index[sec_points <= 0][0]!r} has item weights summing to "
@@ -649,7 +672,7 @@ def _incident_frame(incidents: pd.DataFrame | None, deduction_points: Mapping[st
         raise DataError("deduction must be a number ≥ 0 points", column="deduction", row=row,
                         value=incidents.loc[row, "deduction"] if "deduction" in incidents else None,
                         expected="points ≥ 0", count=int(bad.sum()))
-    inc["veto"] = inc["veto"].fillna(False).astype(bool) if "veto" in inc.columns else False
+    inc["veto"] = _as_bool(inc["veto"], "veto", False) if "veto" in inc.columns else False
     inc["period"] = inc["period"].astype(str)
     return inc[cols]
 
@@ -1344,8 +1367,9 @@ def item_agreement(scores: VisitScores, *, body_a: str = "city", body_b: str = "
                 stats_.update(kappa=k.kappa, kappa_ci_low=k.ci_low, kappa_ci_high=k.ci_high)
                 ac = gwet_ac1(np.c_[a, b], categories=cats)
                 stats_.update(ac1=ac.value, ac1_ci_low=ac.ci_low, ac1_ci_high=ac.ci_high)
-            except (InsufficientDataError, DataError):
-                pass  # e.g. a non-integer score on a graded item: statistics stay NaN, the means are still shown
+            except (InsufficientDataError, DataError) as exc:
+                # e.g. a non-integer score on a graded item: statistics stay NaN, the means are still shown
+                row["note"] = str(exc)
             if row["p_observed"] >= 0.85 and stats_["kappa"] < 0.6:
                 warns.append(_warn("W-AG-01", "info",
                                    f"Item {item_id}: bodies agree on {100 * row['p_observed']:.0f}% of branch-months "
@@ -1358,6 +1382,9 @@ def item_agreement(scores: VisitScores, *, body_a: str = "city", body_b: str = "
         raise InsufficientDataError("no branch-month has one visit from each body with the same item scored",
                                     expected="paired visits of both bodies")
     table = pd.DataFrame(rows).sort_values("difference_pct", ascending=False).reset_index(drop=True)
+    if "note" not in table:
+        table["note"] = ""
+    table["note"] = table["note"].fillna("")
     excl = {"branch_months_with_several_visits_of_a_body": int(len(multi)),
             "item_pairs_with_na_or_one_body": int(len(wide) - len(both))}
     return ItemAgreementResult(table, body_a, body_b, excl, warns)

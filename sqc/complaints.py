@@ -537,7 +537,8 @@ def compare_periods(complaints, first, second, *, by: str = "category", volumes:
     if merged:
         warnings.append(QualityWarning(
             "W-CMP-05", "info", f"Categories merged for the χ² test (expected count < {min_expected:g}): {merged}.",
-            {"merged": [str(m) for m in merged]}, "complaint mix", f"χ² 检验中合并了期望频数小于 {min_expected:g} 的类别：{merged}。"))
+            {"merged": [str(m) for m in merged]}, "complaint mix",
+            f"χ² 检验中合并了期望频数小于 {min_expected:g} 的类别：{merged}。"))
     s1, s2 = tab["n_1"] / n1, tab["n_2"] / n2
     lo, hi = [], []
     for x1, x2 in zip(tab["n_2"], tab["n_1"]):

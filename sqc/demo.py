@@ -96,8 +96,8 @@ VETO_INCIDENT = ("B10", "2026-02-17")
 PLANTED_EFFECTS = [
     {"effect": "B07 hotline waiting time shifts upward",
      "where": f"hotline, branch B07, contacts from {B07_SHIFT_START}-01 on",
-     "size": f"potential wait x{B07_WAIT_FACTOR:.2f}: mean wait_s about +40 % (abandoned callers cap it), ASA about "
-             f"+50 %, abandonment up about 2.5 points",
+     "size": f"potential wait x{B07_WAIT_FACTOR:.2f}: mean wait_s and ASA about +40 % (abandoned callers cap "
+             f"the wait), abandonment up about 3 points",
      "found_by": "SPC on the daily/monthly mean or ASA of B07 (I-MR, X-bar, CUSUM/EWMA signal from 2026-04)"},
     {"effect": "billing complaints surge",
      "where": f"complaints, category 'billing', all branches, opened from {BILLING_SURGE_START}-01 on",

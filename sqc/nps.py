@@ -29,6 +29,7 @@ Warnings raised (``result.warnings``)
 * ``W-NPS-02`` (info): ratings outside the scale were excluded (counted in ``exclusions``).
 * ``W-NPS-03`` (info): Keiningham et al. (2007) caveat — NPS is no better than other satisfaction measures at
   predicting growth; always shown with the full 0–10 distribution.
+* ``W-NPS-04`` (info): the standardised NPS chart has fewer than 12 baseline periods (limits provisional).
 * ``W-CSAT-01`` (warning): fewer than 30 ratings; bootstrap interval used.
 
 Example
@@ -399,6 +400,80 @@ def nps_table(frame: pd.DataFrame, by, *, score: str = "recommend", breaks=DEFAU
     return pd.DataFrame(rows)
 
 
+@dataclass
+class NPSChart:
+    """Standardised NPS chart over periods (methods.md §6.3): one row per period in ``table`` with ``n, nps, se,
+    z, center, lcl, ucl, signal``; ``sigma_z`` is the Laney (2002) between-period factor (1 = none applied)."""
+
+    table: pd.DataFrame
+    center: float
+    sigma_z: float
+    laney: bool
+    baseline: int
+    warnings: list = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table
+
+    def summary(self) -> str:
+        lines = [f"Standardised NPS chart: centre {self.center:.1f}, σ_z = {self.sigma_z:.2f}"
+                 f"{' (Laney limits)' if self.laney else ''}, baseline {self.baseline} periods"]
+        for _, r in self.table.iterrows():
+            lines.append(f"  {r['period']}: NPS {r['nps']:.1f} (n = {int(r['n'])}), limits {r['lcl']:.1f} to "
+                         f"{r['ucl']:.1f}{'  SIGNAL' if r['signal'] else ''}")
+        lines += [f"  {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def nps_chart(frame: pd.DataFrame, period: str = "wave", *, score: str = "recommend", breaks=DEFAULT_BREAKS,
+              baseline: int | None = None, laney: str = "auto", L: float = 3.0) -> NPSChart:
+    """Standardised chart of NPS by period with the multinomial SE (methods.md §6.3).
+
+    ``NPS̄ = 100·Σ(n_P − n_D)/Σn`` over the baseline periods (default all); with the pooled shares p̄_P, p̄_D,
+    ``SE_m = 100·√([p̄_P + p̄_D − (p̄_P − p̄_D)²]/n_m)``; ``z_m = (NPS_m − NPS̄)/SE_m``. Limits
+    ``NPS̄ ± L·SE_m·σ_z``; ``σ_z = MR̄(z)/1.128`` over the baseline (Laney 2002) is applied when ``laney="always"``,
+    or with ``"auto"`` when σ_z > 1 (months vary more than sampling error), never with ``"never"``.
+    """
+    if laney not in ("auto", "always", "never"):
+        raise ParameterError(f"laney must be 'auto', 'always' or 'never', got {laney!r}")
+    if not (L > 0):
+        raise ParameterError(f"L must be positive, got {L!r}")
+    t = nps_table(frame, period, score=score, breaks=breaks, method="wald", min_n=1)
+    if len(t) < 2:
+        raise InsufficientDataError("a chart needs at least 2 periods with ratings", column=period,
+                                    expected="≥ 2 periods")
+    t = t.sort_values(period).reset_index(drop=True).rename(columns={period: "period"})
+    k = len(t) if baseline is None else int(baseline)
+    if not (2 <= k <= len(t)):
+        raise ParameterError(f"baseline must be between 2 and {len(t)} periods, got {baseline!r}")
+    b = t.iloc[:k]
+    n_b = b["n"].sum()
+    pp = float((b["promoter_share"] * b["n"]).sum() / n_b)
+    pd_ = float((b["detractor_share"] * b["n"]).sum() / n_b)
+    center = 100 * (pp - pd_)
+    var1 = pp + pd_ - (pp - pd_) ** 2
+    se = 100 * np.sqrt(var1 / t["n"].to_numpy(dtype=float))
+    z = (t["nps"].to_numpy() - center) / se
+    mr = np.abs(np.diff(z[:k]))
+    sigma_z = float(mr.mean() / 1.128) if mr.size else 1.0
+    use = laney == "always" or (laney == "auto" and sigma_z > 1)
+    factor = sigma_z if use else 1.0
+    out = t[["period", "n", "nps"]].copy()
+    out["se"] = se
+    out["z"] = z
+    out["center"] = center
+    out["lcl"] = center - L * se * factor
+    out["ucl"] = center + L * se * factor
+    out["signal"] = (out["nps"] > out["ucl"]) | (out["nps"] < out["lcl"])
+    out["phase"] = np.where(np.arange(len(out)) < k, "I", "II")
+    warnings = []
+    if k < 12:
+        warnings.append(QualityWarning(
+            "W-NPS-04", "info", f"NPS chart limits rest on {k} periods (< 12): provisional.", {"baseline": k},
+            "NPS chart", f"NPS 控制图的控制限仅基于 {k} 期（少于 12 期），为临时值。"))
+    return NPSChart(out, float(center), sigma_z, bool(use), k, warnings)
+
+
 def nps_sample_size(margin: float, promoter_share: float, detractor_share: float, *,
                     confidence: float = DEFAULT_CONFIDENCE) -> int:
     """Ratings needed for an NPS interval of ± ``margin`` points (Wald): ``n = (z / (margin/100))² · Var₁`` with
@@ -557,6 +632,7 @@ def csat_compare(first, second, *, scale: tuple[int, int] = (1, 5), top_boxes: i
     return CSATComparison(md, float(p_mean), td, float(tp), a, b)
 
 
-__all__ = ["nps", "nps_from_counts", "nps_compare", "nps_table", "nps_sample_size", "NPSResult", "NPSComparison",
+__all__ = ["nps", "nps_from_counts", "nps_compare", "nps_table", "nps_sample_size", "nps_chart", "NPSChart",
+           "NPSResult", "NPSComparison",
            "csat",
            "csat_compare", "CSATResult", "CSATComparison", "DEFAULT_BREAKS", "ADJUSTED_WALD_PSEUDO"]

@@ -275,7 +275,9 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
         if data is None:
             raise ParameterError("give data= (a loaded network) or kpis= (a tidy KPI frame)")
         kpis = network_kpis(data, end=per, branches=branches, total=True, quantiles=True, **conventions)
+        attrs = dict(kpis.attrs)  # concat drops attrs (definitions, conventions): keep them
         kpis = pd.concat([kpis, _network_quantiles(data, per, branches, conventions)], ignore_index=True)
+        kpis.attrs.update(attrs)
     if targets is None:
         if data is None:
             raise ParameterError("give targets= (kpi, target, direction) or data= with a targets table")
@@ -295,8 +297,10 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     defs = pd.DataFrame(kpis.attrs.get("definitions") or kpi_definitions(**{
         k: v for k, v in conventions.items() if k in ("sl_threshold", "sl_variant", "short_abandon_s",
                                                       "exclude_short_abandons", "top_box_min", "rate_per")}))
+    defs = defs.drop_duplicates("kpi", keep="last").reset_index(drop=True)
     warnings: list = []
     rows, charts = [], {}
+    short: list = []  # (branch, kpi, months) without enough history for verdicts
     extras = hist.loc[hist["kpi"].isin(EXTRA_KPIS) & (hist["period"] == per)].set_index(["branch", "kpi"])["value"]
     for (branch, kpi), s in hist.loc[hist["kpi"].isin(include)].groupby(["branch", "kpi"], sort=True):
         s = s.sort_values("period").reset_index(drop=True)
@@ -324,10 +328,7 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
             for wq in chart.warnings:
                 warnings.append(_tag(wq, f"{branch} {kpi}"))
         else:
-            warnings.append(QualityWarning(
-                "W-SC-02", "warning", f"{branch} {kpi}: only {len(s)} months up to {per}; no verdicts "
-                f"(at least {min_points} needed).", {"branch": branch, "kpi": kpi, "months": len(s)},
-                f"{branch} {kpi}", f"{branch} {kpi}：截至 {per} 仅有 {len(s)} 个月数据，不作判断。"))
+            short.append((branch, kpi, len(s)))
         value = float(cur["value"])
         meets = (value >= target if direction == "higher_is_better" else value <= target) if has_target else None
         row = {"branch": branch, "kpi": kpi, "period": per, "value": value,
@@ -352,6 +353,14 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
                 f"(the target lies outside the process limits).",
                 {"branch": branch, "kpi": kpi, "target": target}, f"{branch} {kpi}",
                 f"{branch}：{kpi} 持续未达目标 {target:g}（目标在过程控制限之外）。"))
+    if short:
+        months = sorted({m for _, _, m in short})
+        warnings.append(QualityWarning(
+            "W-SC-02", "warning", f"{len(short)} branch × KPI series have only {months[0]}–{months[-1]} months up to "
+            f"{per}: no verdicts (at least {min_points} months needed).",
+            {"series": [f"{b} {k}" for b, k, _ in short], "months": months, "min_points": min_points}, "scorecard",
+            f"{len(short)} 个营业厅 × KPI 序列截至 {per} 仅有 {months[0]}–{months[-1]} 个月数据，不作判断"
+            f"（至少需要 {min_points} 个月）。"))
     missing_t = [k for k in include if k not in tg.index]
     for k in missing_t:
         warnings.append(QualityWarning("W-SC-01", "warning", f"{k} has no target in the targets table.",

@@ -42,7 +42,8 @@ INSTRUMENT_VERSIONS = ("v1", "v2")
 INCIDENT_TYPES = ("late_report", "untrue_report", "upheld_regulator_complaint", "unreported_outage",
                   "safety_violation", "serious_violation")
 
-_BRANCH = Column("branch", "category", "Branch (walk-in service hall) id", allowed=BRANCHES)
+# Branch ids are the organisation's own: any id declared in branches.csv (checked across tables by sqc.io).
+_BRANCH = Column("branch", "str", "Branch (walk-in service hall) id, as declared in branches.csv")
 _PERIOD = Column("period", "period", "Reporting month", unit="YYYY-MM")
 
 
@@ -58,7 +59,7 @@ def _likert(prefix: str, what: str, *, required: bool) -> list[Column]:
 
 branches = TableSchema(
     "branches",
-    (Column("branch", "category", "Branch id", allowed=BRANCHES),
+    (Column("branch", "str", "Branch id (the organisation's own ids; every other table refers to these)"),
      Column("name_en", "str", "Branch name in English"),
      Column("name_zh", "str", "Branch name in Simplified Chinese"),
      Column("county_en", "str", "County in English"),
@@ -90,8 +91,8 @@ hotline = TableSchema(
     "hotline",
     (Column("contact_id", "int", "Unique contact id (yyyymmdd followed by a 7-digit daily sequence)", min=0),
      Column("ts", "datetime", "Time the contact entered the queue (local time)"),
-     Column("branch", "category", "Queue the contact was offered to (each branch has its own hotline queue)",
-            allowed=BRANCHES),
+     Column("branch", "str", "Queue the contact was offered to (each branch has its own hotline queue; a branch "
+            "id declared in branches.csv)"),
      Column("wait_s", "float", "Seconds in queue until answered, or until the caller hung up if abandoned",
             unit="s", min=0),
      Column("answered", "bool", "True if an agent answered; False = abandoned in queue"),

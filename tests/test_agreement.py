@@ -346,3 +346,26 @@ def test_gwet_ac1_published_irrcac_example():
     assert r.p_observed == pytest.approx(0.81818, abs=5e-6)
     assert r.p_expected == pytest.approx(0.19032, abs=5e-6)
     assert r.n_subjects == 12 and r.exclusions["missing_ratings"] == 7
+
+
+def test_fleiss_kappa_with_missing_ratings_irrcac():
+    # irrCAC fleiss.kappa.raw on cac.raw4raters (the Krippendorff data above): 0.76117, SE 0.15302,
+    # 95% CI (0.42438, 1), p_a 0.81818, p_e 0.23872 (irrCAC documentation output, as reproduced in the docstring
+    # of afergadis/irrCAC irrCAC/raw.py)
+    r = fleiss_kappa(KRIPP, missing="keep")
+    assert r.value == pytest.approx(0.76117, abs=5e-6)
+    assert r.se == pytest.approx(0.15302, abs=5e-6)
+    assert (r.ci_low, r.ci_high) == pytest.approx((0.42438, 1.0), abs=5e-6)
+    assert (r.p_observed, r.p_expected) == pytest.approx((0.81818, 0.23872), abs=5e-6)
+    # default: only the subjects rated by all four observers
+    d = fleiss_kappa(KRIPP)
+    assert d.n_subjects == 8 and d.exclusions["subjects_excluded"] == 4
+    with pytest.raises(ParameterError, match="missing"):
+        fleiss_kappa(KRIPP, missing="impute")
+
+
+def test_fleiss_complete_data_keep_equals_drop():
+    r1 = fleiss_kappa(FLEISS_WIKI, format="counts")
+    r2 = fleiss_kappa(FLEISS_WIKI, format="counts", missing="keep")
+    assert r1.value == pytest.approx(r2.value, abs=1e-12) and r1.se == pytest.approx(r2.se)
+    assert 0 < r1.pval < 0.05

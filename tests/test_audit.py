@@ -437,3 +437,16 @@ def test_month_weights_by_visits():
     assert vw["n_visits"] == 4
     with pytest.raises(DataError, match="n_visits"):
         audit.quarterly_scores(tab.drop(columns="n_visits"), month_weights="visits")
+
+
+def test_boolean_columns_from_text_exports():
+    items = TOY_ITEMS.assign(critical=["False", "True", "no", "0", "", None, "FALSE", "false"],
+                             na_allowed=["True"] * 5 + ["False"] + ["yes", "1"])
+    cl = audit.Checklist(items, section_weights=TOY_SECTION_W)
+    assert cl.items["critical"].tolist() == [False, True] + [False] * 6
+    assert cl.items["na_allowed"].tolist() == [True] * 5 + [False, True, True]
+    with pytest.raises(DataError, match="yes/no"):
+        audit.Checklist(TOY_ITEMS.assign(critical="maybe"))
+    tab = pd.DataFrame({"branch": "B01", "period": ["2026-07"], "score": [80.0]})
+    inc = pd.DataFrame({"branch": ["B01"], "period": ["2026-07"], "deduction": [0.0], "veto": ["False"]})
+    assert audit.quarterly_scores(tab, inc).table["final"].iloc[0] == 80

@@ -73,6 +73,7 @@ def test_section_builds(demo_data, lang):
         assert "市级评审机构的评分比省级评审机构平均高" in text
         assert "计算顺序" in s.body[3].object
     assert any(w.code == "W-MS-02" for w in s.warnings)
+    assert h["items_city_higher"] and all(i["ci_low"] > 0 for i in h["items_city_higher"])
 
 
 def test_section_respects_period_and_branches(demo_data):

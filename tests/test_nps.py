@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sqc.errors import DataError, InsufficientDataError, ParameterError
-from sqc.nps import (csat, csat_compare, nps, nps_compare, nps_from_counts, nps_sample_size, nps_table)
+from sqc.nps import (csat, csat_compare, nps, nps_chart, nps_compare, nps_from_counts, nps_sample_size,
+                     nps_table)
 
 
 def _scores(promoters, passives, detractors):
@@ -160,3 +161,27 @@ def test_properties(pr, pa, de):
     # Wald interval symmetric about NPS; shares sum to one
     assert r.wald_ci[1] - r.nps == pytest.approx(r.nps - r.wald_ci[0])
     assert r.promoter_share + r.passive_share + r.detractor_share == pytest.approx(1.0)
+
+
+def test_nps_chart_by_hand():
+    # three waves: 90/60/50, 70/60/70, 100/50/50 (n = 200 each); pooled p_P = 260/600, p_D = 170/600
+    waves = {"2026-03": (90, 60, 50), "2026-06": (70, 60, 70), "2026-09": (100, 50, 50)}
+    rows = []
+    for w, (p, q, d) in waves.items():
+        rows += [{"wave": w, "recommend": v} for v in _scores(p, q, d)]
+    ch = nps_chart(pd.DataFrame(rows), laney="never")
+    pp, pd_ = 260 / 600, 170 / 600
+    centre = 100 * (pp - pd_)
+    se = 100 * np.sqrt((pp + pd_ - (pp - pd_) ** 2) / 200)
+    t = ch.table.set_index("period")
+    assert ch.center == pytest.approx(centre)
+    assert t["se"].tolist() == pytest.approx([se] * 3)
+    assert t.loc["2026-06", "z"] == pytest.approx((0 - centre) / se)
+    assert t.loc["2026-09", "ucl"] == pytest.approx(centre + 3 * se)
+    z = (np.array([20.0, 0.0, 25.0]) - centre) / se
+    sigma_z = np.abs(np.diff(z)).mean() / 1.128
+    lan = nps_chart(pd.DataFrame(rows), laney="always")
+    assert lan.sigma_z == pytest.approx(sigma_z)
+    assert lan.table["ucl"].iloc[0] == pytest.approx(centre + 3 * se * sigma_z)
+    with pytest.raises(ParameterError):
+        nps_chart(pd.DataFrame(rows), baseline=1)

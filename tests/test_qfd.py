@@ -145,3 +145,35 @@ def test_bad_inputs(toy):
     roof.loc["staffing", "training"] = 5
     with pytest.raises(DataError):
         house_of_quality(imp, rel, roof=roof)
+
+
+# ---- properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=2, max_size=6),
+       st.lists(st.lists(st.sampled_from([0, 1, 3, 9]), min_size=4, max_size=4), min_size=6, max_size=6),
+       st.floats(0.1, 50), st.permutations(range(6)))
+def test_rti_invariances(imp_vals, rel_rows, scale, perm):
+    m = len(imp_vals)
+    rows = rel_rows[:m]
+    if sum(map(sum, rows)) == 0:
+        return
+    whats = [f"w{i}" for i in range(m)]
+    hows = list("ABCD")
+    imp = pd.Series(imp_vals, index=whats, dtype=float)
+    rel = pd.DataFrame(rows, index=whats, columns=hows)
+    base = house_of_quality(imp, rel).technical_importance
+    assert base["relative"].sum() == pytest.approx(1.0)
+    # scaling the importance scale does not move RTI; reordering the requirements changes nothing
+    scaled = house_of_quality(imp * scale, rel).technical_importance
+    assert scaled["relative"].to_numpy() == pytest.approx(base["relative"].to_numpy())
+    order = [whats[i] for i in perm if i < m]
+    shuffled = house_of_quality(imp.loc[order], rel.loc[order]).technical_importance
+    assert shuffled["absolute"].to_numpy() == pytest.approx(base["absolute"].to_numpy())
+    # Lyman: every requirement with relationships contributes exactly its weight
+    ly = house_of_quality(imp, rel, normalization="lyman").technical_importance
+    related = rel.sum(axis=1) > 0
+    assert ly["absolute"].sum() == pytest.approx((imp / imp.sum())[related].sum())

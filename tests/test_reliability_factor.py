@@ -208,3 +208,41 @@ def test_efa_singular_matrix_reported_not_crashing(sim):
     for method in ("minres", "ml"):
         e = efa(d, 2, method=method)
         assert any(w.code == "W-REL-06" for w in e.warnings)
+
+
+# R psych 2.2.9 fa(attitude, 2, fm, rotate) on datasets::attitude (n = 30), computed 2026-11-22.
+ATT = {
+    ("minres", "oblimin"): dict(
+        cols=["MR1", "MR2"],
+        L=[0.9142697876, 0.9578565208, 0.4873973120, 0.5784551404, 0.5679584331, 0.1130220324, -0.0421580789,
+           -0.1078915260, -0.0538889644, 0.2052450466, 0.3521085788, 0.4538928262, 0.2735654683, 0.9659743670],
+        phi12=0.3428826001,
+        h2_fit=[0.7798846007, 0.8849953782, 0.3482827970, 0.5982667828, 0.7053804391, 0.1088151682, 0.9069569375,
+                5.6668830298, 1.0842937095, 0.0, 0.0, 0.1704915231, -21.5426960235]),
+    ("ml", "varimax"): dict(
+        cols=["ML2", "ML1"],
+        L=[0.8819806841, 0.9139564666, 0.5049157961, 0.5866040297, 0.6128220093, 0.1519529739, 0.0526561701,
+           0.1112820822, 0.1798528927, 0.3225595170, 0.5094241278, 0.5538136747, 0.2829381599, 0.9801074312],
+        phi12=None,
+        h2_fit=[0.7902736290, 0.8676634859, 0.3589846031, 0.6036172297, 0.6822604014, 0.1031437086, 0.9633832489,
+                5.4742011942, 1.0912551550, 0.0, 0.0, 0.1656532136, -21.7353778591]),
+    ("minres", "promax"): dict(
+        cols=["MR1", "MR2"],
+        L=[1.0002145794, 1.0313694655, 0.4597822258, 0.5153539150, 0.4757717182, 0.0434677515, -0.3146848530,
+           -0.2202434770, -0.1629697318, 0.1836783286, 0.3423418845, 0.4600822460, 0.3015259939, 1.1113324449],
+        phi12=0.6106743236, h2_fit=None),
+}
+
+
+@pytest.mark.parametrize("method,rotation", list(ATT))
+def test_efa_attitude_matches_psych(method, rotation):
+    ref = ATT[(method, rotation)]
+    att = pd.read_csv(DATA / "reliability_attitude.csv")
+    e = efa(att, 2, method=method, rotation=rotation)
+    assert list(e.loadings.columns) == ref["cols"]
+    np.testing.assert_allclose(e.loadings.to_numpy().ravel(order="F"), ref["L"], atol=1e-5)
+    if ref["phi12"] is not None:
+        assert e.phi.iloc[0, 1] == pytest.approx(ref["phi12"], abs=1e-5)
+    if ref["h2_fit"] is not None:
+        got = list(e.communalities) + [e.fit["chi2"], e.fit["TLI"], e.fit["RMSEA"], *e.fit["RMSEA_ci"], e.fit["BIC"]]
+        np.testing.assert_allclose(got, ref["h2_fit"], atol=1e-5)

@@ -84,3 +84,15 @@ def test_section_with_too_few_respondents():
     survey = survey.assign(wave="2026-09", branch="B01", instrument="v2")
     s = section.build(ReportContext(SimpleNamespace(survey=survey), "2026-10", ["B01"], "en"))
     assert s.headline["n"] == 10 and "Not enough" in s.notes[0]
+
+
+def test_section_headline_is_json_serialisable(demo_data):
+    import json
+
+    from sqc.report.context import ReportContext
+    from sqc.report.sections import reliability as section
+
+    s = section.build(ReportContext(demo_data, "2026-10", sorted(demo_data.branches["branch"]), "en"))
+    text = json.dumps(s.headline)
+    assert '"empathy"' in text and "NaN" not in text
+    assert all(w.message_zh for w in s.warnings)

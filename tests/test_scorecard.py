@@ -94,7 +94,8 @@ def test_too_few_months_gives_no_verdict():
     sc = kpi_scorecard(kpis=_kpi_frame([20.0, 21.0, 19.0]), targets=TARGETS, period="2025-01", include=("asa_s",))
     r = sc.tiles("B01").loc["asa_s"]
     assert r["variation_code"] == "none" and r["assurance_code"] == "none"
-    assert any(w.code == "W-SC-02" for w in sc.warnings)
+    w2 = [w for w in sc.warnings if w.code == "W-SC-02"]
+    assert len(w2) == 1 and w2[0].evidence["series"] == ["B01 asa_s"]
 
 
 # ---- demo data
@@ -124,6 +125,9 @@ def test_demo_tiles_carry_n_ci_target_and_definitions(demo_scorecard):
     assert (net["n"] > 0).all()
     assert (net["ci_low"] <= net["value"]).all() and (net["value"] <= net["ci_high"]).all()
     assert net.loc["service_level", "target"] == 0.8
+    # monthly network proportions over ~80,000 calls are overdispersed: Laney p′ (sqc.spc's W-SPC-03 rule)
+    assert net.loc["service_level", "chart"] == "p_laney"
+    assert net.loc["complaint_rate_per_1000", "chart"] in ("u", "u_laney")
     assert np.isfinite(net.loc["asa_s", "median"]) and np.isfinite(net.loc["asa_s", "p90"])
     assert net.loc["asa_s", "median"] < net.loc["asa_s", "value"] < net.loc["asa_s", "p90"]  # right-skewed
     sl = demo_scorecard.definitions.set_index("kpi").loc["service_level", "definition_en"]

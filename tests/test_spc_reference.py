@@ -117,7 +117,8 @@ def test_tabled_constants_are_qccs_and_close_to_exact():
     assert np.max(np.abs(spc.d2(n) - spc.d2(n, "tabled"))) <= 0.0005
     assert np.max(np.abs(spc.d3(n) - spc.d3(n, "tabled"))) < 2e-5
     assert QCC_D3[5] == 0.8640855
-    with pytest.raises(spc.d2.__globals__["ParameterError"]):
+    from sqc.errors import ParameterError
+    with pytest.raises(ParameterError):
         spc.d2(26, "tabled")
 
 
@@ -361,3 +362,105 @@ def test_t_chart_transform():
     sig = np.mean(np.abs(np.diff(y))) / spc.d2(2)
     assert res.center[0] == pytest.approx(y.mean() ** 3.6, rel=1e-12)
     assert res.ucl[0] == pytest.approx((y.mean() + 3 * sig) ** 3.6, rel=1e-12)
+
+
+def test_ewma_variable_n_exact_variance():
+    rng = np.random.default_rng(8)
+    sizes = rng.integers(2, 9, 25)
+    rows = [(g, v) for g, k in enumerate(sizes) for v in rng.normal(5, 2, k)]
+    df = pd.DataFrame(rows, columns=["g", "x"])
+    ew = spc.ewma(df, "x", "g", lam=0.3, L=3, target=5.0, sigma=2.0).to_frame()
+    var, out = 0.0, []
+    for k in sizes:                        # Var(w_i) = λ²σ²/n_i + (1−λ)² Var(w_{i−1})
+        var = 0.09 * 4.0 / k + 0.49 * var
+        out.append(5.0 + 3 * math.sqrt(var))
+    assert np.allclose(ew["ucl"], out, rtol=1e-12)
+
+
+def test_hotelling_subgroups_direct_formula():
+    rng = np.random.default_rng(9)
+    m, n, p = 20, 4, 2
+    X = rng.normal(size=(m * n, p))
+    df = pd.DataFrame(X, columns=["a", "b"]).assign(g=np.repeat(np.arange(m), n))
+    r = spc.hotelling_t2(df, ["a", "b"], "g")
+    means = X.reshape(m, n, p).mean(1)
+    S = sum(np.cov(X[i * n:(i + 1) * n], rowvar=False) for i in range(m)) / m
+    xbb = means.mean(0)
+    t2 = [n * (v - xbb) @ np.linalg.solve(S, v - xbb) for v in means]
+    assert np.allclose(r.statistic, t2, rtol=1e-10)
+    dfd = m * n - m - p + 1                                    # Montgomery eq. 11.19 (Phase I)
+    assert r.ucl[0] == pytest.approx(p * (m - 1) * (n - 1) / dfd * stats.f.ppf(1 - 0.0027, p, dfd), rel=1e-12)
+
+
+def test_sigma_level_dpmo():
+    out = spc.sigma_level(66807, 1_000_000)                   # the textbook 3σ level (with the 1.5σ shift)
+    assert out["dpmo"] == pytest.approx(66807)
+    assert out["sigma_level"] == pytest.approx(3.0, abs=1e-3)
+    assert spc.sigma_level(3.4, 1_000_000)["sigma_level"] == pytest.approx(6.0, abs=2e-3)
+
+
+def test_mr_chart_constants_tabled_match_wheeler():
+    # Wheeler: UCL_MR = 3.267·MR̄ and natural process limits x̄ ± 2.66·MR̄ with tabled constants
+    y = np.array([10.0, 12, 11, 13, 12, 14, 11, 10, 12, 13, 11, 12])
+    r = spc.imr(pd.DataFrame({"y": y}), "y", constants="tabled")
+    mrbar = np.mean(np.abs(np.diff(y)))
+    assert r.mr.ucl[0] / mrbar == pytest.approx(1 + 3 * 0.8525033 / 1.128, rel=1e-12)   # 3.2673
+    assert (r.i.ucl[0] - y.mean()) / mrbar == pytest.approx(3 / 1.128, rel=1e-12)       # 2.6596
+
+
+# qicharts2 0.8.1 qic(month, age, data = cabg, chart = "xbar") (PowerBI-SPC fixture "cabg xbar x1000", limits /1000):
+# monthly means, sizes and SDs of patient age; variable n → x̿ ± A3(nᵢ)·s_p (Montgomery eq. 6.31)
+CABG_MEAN = [66.880769230769232, 68.761484374999995, 67.752557142857142, 67.046183333333332, 67.199089552238803,
+             67.434463768115947, 69.227089552238809, 71.117574074074071, 67.630037974683546, 69.971711864406785,
+             66.668204081632652, 67.762721311475417, 69.324926829268293, 66.037999999999997, 67.61007142857143,
+             69.693581395348843, 67.620070175438599, 67.313124999999999, 68.410637681159415, 64.726317073170733,
+             68.278199999999998, 69.340347826086955, 66.529355932203387, 66.665112903225804, 67.269263157894741,
+             67.693307692307698, 67.599293333333335, 67.293728571428574, 68.465802631578953, 66.824318840579707,
+             68.872343749999999, 66.752373134328352, 67.407273809523815, 69.867208955223887, 68.190144927536238,
+             66.044525641025643]
+CABG_N = [52, 64, 70, 60, 67, 69, 67, 54, 79, 59, 49, 61, 41, 51, 56, 43, 57, 48, 69, 41, 40, 46, 59, 62, 57, 65, 75,
+          70, 76, 69, 64, 67, 84, 67, 69, 78]
+CABG_SD = [8.6925791443619005, 8.86012118945421, 10.158571949216682, 10.448072821228019, 10.124814511928097,
+           8.9398051162791194, 9.5069302500721911, 9.5281175309233443, 11.223398396896659, 8.4962780980259076,
+           9.0438592840197192, 10.820953035863875, 8.8032697771630399, 9.6511077146615669, 10.409480297667722,
+           10.079698018985059, 9.695111772470792, 9.3537250075014189, 8.5013082850800679, 9.590014083511619,
+           9.7197906862553065, 8.89183783582172, 9.9861730627950518, 10.739768187663493, 9.6770253943597098,
+           9.6271515775745513, 9.7405946496612312, 10.352665772950377, 8.6546244979505786, 9.875132241099287,
+           7.8992290285216873, 8.9521308955344505, 9.4537807778906213, 9.8054811612771466, 8.5789303173794256,
+           11.185678326735671]
+CABG_CL = 67796.17777777779 / 1000
+CABG_LCL = [63763.828399562226, 64164.858801846225, 64325.170507673749, 64044.758677848673, 64247.728038208552,
+            64299.922494579318, 64247.728038208552, 63839.937818675178, 64530.228366204567, 64012.82422260131,
+            63640.950201224798, 64075.897784099951, 63248.882067304025, 63724.088347355013, 63911.893461535183,
+            63357.213173917837, 63946.429339511116, 63597.424539453539, 64299.922494579318, 63248.882067304025,
+            63191.654146790024, 63506.104597383077, 64012.82422260131, 64106.274021323101, 63946.429339511116,
+            64193.123677554351, 64443.686918482061, 64325.170507673749, 64465.965812266972, 64299.922494579318,
+            64164.858801846225, 64247.728038208552, 64629.531831171123, 64247.728038208552, 64299.922494579318,
+            64509.222662120112]
+CABG_FREEZE18_CL = 68.03042979942694
+CABG_FREEZE18_LCL_HEAD = [63.957553949273667, 64.362614842425373, 64.524537734992464, 64.241307671654738]
+
+
+def cabg_rows():
+    """Raw rows reproducing each month's mean, SD and n exactly (standardised normal draws rescaled)."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, (m, s, k) in enumerate(zip(CABG_MEAN, CABG_SD, CABG_N)):
+        z = rng.standard_normal(k)
+        z = (z - z.mean()) / z.std(ddof=1)
+        rows += [(i, m + s * v) for v in z]
+    return pd.DataFrame(rows, columns=["month", "age"])
+
+
+def test_cabg_variable_n_xbar_matches_qicharts2():
+    res = spc.xbar_s(cabg_rows(), "age", "month", sigma="pooled_a3")
+    assert rel(res.xbar.center, CABG_CL) < 1e-12
+    assert rel(res.xbar.lcl, np.array(CABG_LCL) / 1000) < 1e-9
+    frozen = spc.xbar_s(cabg_rows(), "age", "month", sigma="pooled_a3", baseline=18)
+    assert rel(frozen.xbar.center, CABG_FREEZE18_CL) < 1e-12
+    assert rel(frozen.xbar.lcl[:4], CABG_FREEZE18_LCL_HEAD) < 1e-9
+    # methods.md §5.2: S chart limits B3(nᵢ)·s_p, B4(nᵢ)·s_p
+    n = np.array(CABG_N, dtype=float)
+    sp = math.sqrt(np.sum((n - 1) * np.array(CABG_SD) ** 2) / np.sum(n - 1))
+    c4 = spc.c4(n)
+    assert np.allclose(res.s.ucl, sp * (1 + 3 * np.sqrt(1 - c4 ** 2) / c4), rtol=1e-12)

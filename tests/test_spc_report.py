@@ -39,9 +39,13 @@ def test_stage_breaks_and_small_multiples_and_bokeh():
 
     df = monthly().assign(stage=["before"] * 17 + ["after"] * 7)
     res = spc.imr(df, "value", time="period", stages="stage")
+    res.i.annotate("2026-03", "new IVR menu", "新语音菜单")
     fig = splot.control_chart(res)
     assert any(line.get_linestyle() == "-." for line in fig.axes[0].lines)
+    assert any(t.get_text() == "new IVR menu" for t in fig.axes[0].texts)
     plt.close(fig)
+    with pytest.raises(Exception):
+        res.i.annotate("1999-01", "nothing there")
     fig = splot.small_multiples({"a": res.i, "b": None}, ncols=2, highlight={"a": "#d62728"})
     assert len([a for a in fig.axes if a.get_visible()]) == 2
     plt.close(fig)

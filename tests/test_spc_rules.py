@@ -319,3 +319,33 @@ def test_xbar_r_invariant_to_row_and_column_order(groups, rnd):
 def test_p_chart_limits_stay_in_unit_interval(counts, n):
     r = spc.p_chart(pd.DataFrame({"d": counts, "n": n}), "d", "n")
     assert np.all(np.asarray(r.lcl) >= 0) and np.all(np.asarray(r.ucl) <= 1)
+
+
+def test_kpi_chart_picks_the_methods_md_chart():
+    r = [266501, 264225, 276532, 281461, 269071, 261215, 270409, 279778, 270483, 270320, 267923, 271478, 255353,
+         256820, 261835, 259144, 255910, 260863, 264465, 260989]
+    n = [280443, 276823, 291681, 296155, 282343, 275888, 283867, 295251, 284468, 282529, 279618, 283932, 266629,
+         268091, 276803, 271578, 266005, 273520, 278574, 273772]
+    s = pd.DataFrame({"period": pd.period_range("2025-01", periods=20, freq="M").strftime("%Y-%m"),
+                      "numerator": r, "denominator": n, "value": np.array(r) / np.array(n)})
+    res = spc.kpi_chart(s, "proportion", baseline=12)
+    assert res.chart == "p_laney" and any(w.code == "W-SPC-03" for w in res.warnings)
+    assert spc.kpi_chart(s, "proportion", laney="never").chart == "p"
+    assert spc.kpi_chart(s, "mean").chart == "i"
+    assert spc.kpi_chart(s.iloc[:5], "mean", baseline=12).to_frame()["phase"].eq("I").all()
+    with pytest.raises(ParameterError):
+        spc.kpi_chart(s, "ratio")
+
+
+def test_long_series_with_stages_chunked_equals_single_block():
+    import sqc.spc.rules as R
+    rng = np.random.default_rng(3)
+    n = 200_000
+    y = rng.normal(size=n) + np.repeat(rng.normal(0, 0.7, 200), 1000)
+    starts = np.zeros(n, dtype=bool)
+    starts[[0, 65_530, 65_540, 131_072, 150_001]] = True            # stage starts around block edges
+    specs = resolve_rules("nelson")
+    sparse = evaluate_rules(y, 0.0, 1.0, -3, 3, specs, starts)
+    dense = R._evaluate_block(y, 0.0, 1.0, -3, 3, specs, starts)
+    for k in dense:
+        assert np.array_equal(sparse[k], dense[k]), k

@@ -116,7 +116,7 @@ def item_total_bokeh(result, threshold: float = 0.30, title: str | None = None):
 
     s = result.item_stats.reset_index()
     s["color"] = [WEAK_COLOR if v < threshold else OK_COLOR for v in s["r_drop"]]
-    src = ColumnDataSource(s[["item", "r_drop", "alpha_if_deleted", "n", "color"]])
+    src = ColumnDataSource({c: s[c].to_numpy() for c in ["item", "r_drop", "alpha_if_deleted", "n", "color"]})
     p = figure(y_range=list(s["item"][::-1]), height=30 * len(s) + 80, width=520,
                title=title or f"alpha {result.alpha:.2f} [{result.ci[0]:.2f}, {result.ci[1]:.2f}], n = {result.n}",
                x_axis_label="corrected item-total r", toolbar_location=None)
@@ -133,7 +133,7 @@ def scree_bokeh(parallel, title: str | None = None):
     from bokeh.plotting import figure
 
     e = parallel.eigen.reset_index()
-    src = ColumnDataSource(e)
+    src = ColumnDataSource({c: e[c].to_numpy() for c in e.columns})
     p = figure(height=320, width=520, toolbar_location=None, x_axis_label="number", y_axis_label="eigenvalue",
                title=title or f"Parallel analysis: {parallel.n_factors} factors (n = {parallel.n})")
     p.line("number", "observed_pc", source=src, color=OK_COLOR, legend_label="components")

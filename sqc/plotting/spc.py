@@ -22,12 +22,13 @@ def _x_values(labels):
         return lab.to_numpy(), True
     if isinstance(lab, pd.PeriodIndex):
         return lab.to_timestamp().to_numpy(), True
-    if lab.dtype == object and len(lab):
-        try:
-            per = pd.PeriodIndex(lab.astype(str))
-            return per.to_timestamp().to_numpy(), True
-        except (ValueError, TypeError):
-            pass
+    if len(lab) and not pd.api.types.is_numeric_dtype(lab):
+        txt = pd.Index(lab.astype(str))
+        if txt.str.fullmatch(r"\d{4}-\d{2}(-\d{2})?").all():
+            try:
+                return pd.to_datetime(txt).to_numpy(), True
+            except (ValueError, TypeError):
+                pass
     return np.arange(len(lab)), False
 
 
@@ -97,8 +98,13 @@ def control_chart(result, *, ax=None, zones: bool = False, title: str | None = N
     p2 = np.flatnonzero(phase == "II")
     if p2.size and p2[0] > 0:
         ax.axvline(x[p2[0]], color="#555555", lw=0.8, ls=":")
-        ax.annotate(tx["phase2"], (x[p2[0]], 0.02), xycoords=("data", "axes fraction"), xytext=(3, 0),
-                    textcoords="offset points", fontsize=7, color="#555555")
+        if annotate:
+            ax.annotate(tx["phase2"], (x[p2[0]], 0.02), xycoords=("data", "axes fraction"), xytext=(3, 0),
+                        textcoords="offset points", fontsize=7, color="#555555")
+    for i, note in sorted(getattr(res, "annotations", {}).items()):
+        ax.axvline(x[i], color="#9467bd", lw=0.8, ls="--")
+        ax.annotate(note["zh" if lang == "zh" else "en"], (x[i], 0.92), xycoords=("data", "axes fraction"),
+                    xytext=(3, 0), textcoords="offset points", fontsize=7, color="#9467bd")
     if is_date:
         loc = mdates.AutoDateLocator(maxticks=8)
         ax.xaxis.set_major_locator(loc)

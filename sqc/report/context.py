@@ -113,3 +113,4 @@ class Section:
     headline: dict = field(default_factory=dict)
     warnings: list[QualityWarning] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # build time, filled in by the dashboard assembly (shown in the run log)

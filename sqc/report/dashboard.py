@@ -13,6 +13,7 @@ import importlib
 import json
 import math
 import re
+import time
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -97,6 +98,7 @@ def build_sections(ctx: ReportContext, areas: Iterable[str] | None = None) -> li
     sections = []
     for area in available_sections(areas):
         module = importlib.import_module(f"sqc.report.sections.{area}")
+        started = time.perf_counter()
         try:
             section = module.build(ctx)
         except Exception as exc:
@@ -104,6 +106,7 @@ def build_sections(ctx: ReportContext, areas: Iterable[str] | None = None) -> li
                 from exc
         if not isinstance(section, Section):
             raise PipelineError(f"dashboard section {area!r} returned {type(section).__name__}, not a Section")
+        section.seconds = round(time.perf_counter() - started, 2)
         sections.append(section)
     return sections
 
@@ -178,7 +181,8 @@ def save_dashboard(page, path: str | Path, *, title: str = "sqc") -> Path:
     from bokeh.resources import INLINE
 
     path = Path(path)
-    page.save(str(path), resources=INLINE, embed=True, title=title)
+    # embed=False: the page has no widgets whose states need pre-rendering (Tabs switch client-side)
+    page.save(str(path), resources=INLINE, embed=False, title=title)
     text = inline_panel_cdn(path.read_text(encoding="utf-8"))
     path.write_text(text, encoding="utf-8")
     remote = find_remote_resources(text)
@@ -213,7 +217,7 @@ def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: p
     return _jsonable({
         "period": ctx.period, "branches": ctx.branches, "input_fingerprint": fingerprint,
         "generated": dt.datetime.now().isoformat(timespec="seconds"),
-        "sections": {s.key: {"title": s.title, "headline": s.headline} for s in sections},
+        "sections": {s.key: {"title": s.title, "headline": s.headline, "build_seconds": s.seconds} for s in sections},
         "notes": {s.key: s.notes for s in sections},
         "warnings": [dict(w.to_dict(), section=s.key) for s in sections for w in s.warnings],
         "load": [] if load_summary is None else load_summary.to_dict(orient="records"),

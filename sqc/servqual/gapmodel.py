@@ -12,6 +12,10 @@
 and KPIs to a SERVQUAL dimension and a gap: ``standard_id, source, ref, dimension, gap_no, description_en,
 description_zh, target, direction``. The default checklist and KPI assignments are our judgement for the demo
 telecom network (documented below); pass your own ``checklist_dimensions`` / ``kpi_dimensions`` to change them.
+
+Warning codes: W-GAP-02 (info: gap 1 rests on fewer than 10 management answers per dimension), W-GAP-03 (info:
+conformance standards not mapped to a dimension, left out of the per-dimension rates). W-GAP-01 (regressing gap 5
+on gaps 1-4 across few branches) belongs to a branch-level linking model that is not implemented here.
 """
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def _signrank_lower_quantile(n: int, p: float) -> int:
 
 
 def hodges_lehmann(x, confidence: float = 0.95, *, exact: bool | None = None,
-                   zeros: str = "include") -> tuple[float, float, float]:
+                   zeros: str = "include", _distinct=None) -> tuple[float, float, float]:
     """Hodges–Lehmann one-sample estimate (pseudo-median: median of the Walsh averages (x_i + x_j)/2, i ≤ j) and
     its distribution-free confidence interval (Hodges & Lehmann 1963; Hollander, Wolfe & Chicken 2014 §3.3).
 
@@ -71,7 +71,9 @@ def hodges_lehmann(x, confidence: float = 0.95, *, exact: bool | None = None,
     n = x.size
     if n == 0:
         return float("nan"), float("nan"), float("nan")
-    u, c = np.unique(x, return_counts=True)
+    # ``_distinct`` = (values, counts) already computed by the caller (paired_gap_tests shares one np.unique)
+    u, c = _distinct if (_distinct is not None and zeros == "include") else np.unique(x, return_counts=True)
+    ties = u.size < n or bool(np.any(u == 0))
     if u.size > MAX_DISTINCT:
         edges = np.linspace(u[0], u[-1], MAX_DISTINCT + 1)
         centres = (edges[:-1] + edges[1:]) / 2
@@ -94,7 +96,6 @@ def hodges_lehmann(x, confidence: float = 0.95, *, exact: bool | None = None,
     if n < 2:
         return est, float("nan"), float("nan")
     alpha = 1 - confidence
-    ties = u.size < n or np.any(x == 0)
     if exact is None:
         exact = n < 50 and not ties
     if exact:
@@ -115,7 +116,7 @@ def hodges_lehmann(x, confidence: float = 0.95, *, exact: bool | None = None,
 SIGNED_RANK_DIRECT_N = 5000
 
 
-def signed_rank_p(x) -> float:
+def signed_rank_p(x, *, _distinct=None) -> float:
     """Two-sided p of the Wilcoxon signed-rank test with Pratt's zero handling (Pratt 1959; Cureton 1967).
 
     For n ≤ ``SIGNED_RANK_DIRECT_N`` this is ``scipy.stats.wilcoxon(x, zero_method="pratt")`` (exact for small
@@ -134,7 +135,7 @@ def signed_rank_p(x) -> float:
         return float("nan")
     if n <= SIGNED_RANK_DIRECT_N:
         return float(stats.wilcoxon(x, zero_method="pratt").pvalue)
-    v, c = np.unique(x, return_counts=True)
+    v, c = _distinct if _distinct is not None else np.unique(x, return_counts=True)
     if v.size > SIGNED_RANK_DIRECT_N:
         return float(stats.wilcoxon(x, zero_method="pratt", method="approx").pvalue)
     a, inv = np.unique(np.abs(v), return_inverse=True)
@@ -190,11 +191,14 @@ def paired_gap_tests(gaps, *, labels=None, confidence: float = 0.95, adjust: str
     labels = list(range(m)) if labels is None else list(labels)
     ok = ~np.isnan(g)
     n = ok.sum(axis=0)
-    gz = np.where(ok, g, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = gz.sum(axis=0) / n
-        dev = np.where(ok, g - mean, 0.0)
-        var = (dev ** 2).sum(axis=0) / (n - 1)
+        # sufficient statistics in one pass; shifted by a column value so the sums stay exact-ish
+        shift = np.nanmax(np.where(ok, g, -np.inf), axis=0)
+        shift = np.where(np.isfinite(shift), shift, 0.0)
+        dz_ = np.where(ok, g - shift, 0.0)
+        s1, s2 = dz_.sum(axis=0), np.einsum("ij,ij->j", dz_, dz_)
+        mean = shift + s1 / n
+        var = np.maximum(s2 - s1 * s1 / n, 0.0) / (n - 1)
         sd = np.sqrt(var)
         se = sd / np.sqrt(n)
         tstat = mean / se
@@ -216,13 +220,15 @@ def paired_gap_tests(gaps, *, labels=None, confidence: float = 0.95, adjust: str
             x = g[ok[:, j], j]
             if x.size == 0:
                 continue
-            hl[j], hlo[j], hhi[j] = hodges_lehmann(x, confidence)
-            nz = x[x != 0]
-            if nz.size == 0:
+            distinct = np.unique(x, return_counts=True)
+            hl[j], hlo[j], hhi[j] = hodges_lehmann(x, confidence, _distinct=distinct)
+            v, c = distinct
+            n_pos, n_nz = int(c[v > 0].sum()), int(c[v != 0].sum())
+            if n_nz == 0:
                 wp[j], sp[j] = 1.0, 1.0
                 continue
-            wp[j] = signed_rank_p(x) if x.size > 1 else np.nan
-            sp[j] = stats.binomtest(int((nz > 0).sum()), int(nz.size), 0.5).pvalue
+            wp[j] = signed_rank_p(x, _distinct=distinct) if x.size > 1 else np.nan
+            sp[j] = stats.binomtest(n_pos, n_nz, 0.5).pvalue
         out["wilcoxon_p"] = wp
         out["wilcoxon_p_adj"] = adjust_pvalues(wp, adjust)
         out["hl"], out["hl_low"], out["hl_high"] = hl, hlo, hhi

@@ -542,8 +542,10 @@ def _cov_complete(x: np.ndarray) -> tuple[np.ndarray, int]:
     n = xc.shape[0]
     if n < 2:
         return np.full((x.shape[1], x.shape[1]), np.nan), n
-    xc = xc - xc.mean(axis=0)
-    return (xc.T @ xc) / (n - 1), n
+    # shift by the first complete row (exact for bounded Likert data) and use the raw cross-product once
+    xc = xc - xc[0]
+    s1 = xc.sum(axis=0)
+    return (xc.T @ xc - np.outer(s1, s1) / n) / (n - 1), n
 
 
 def _alpha_from_cov(c: np.ndarray) -> float:

@@ -45,7 +45,7 @@ from scipy import stats
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence
-from .constants import c4 as _c4, d2 as _d2
+from .constants import d2 as _d2
 from .core import numeric_column, require_columns
 
 __all__ = ["capability", "CapabilityResult", "pareto", "sigma_level"]

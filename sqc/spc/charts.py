@@ -8,7 +8,9 @@ Conventions (and where references differ)
 * σ̂ for X̄–R / X̄–S (``sigma=``): ``"rbar"`` mean of Rᵢ/d2(nᵢ) (qcc "UWAVE-R"; = R̄/d2 for equal n),
   ``"rbar_mvlue"`` (d2/d3)²-weighted (qcc "MVLUE-R"), ``"sbar"`` mean of Sᵢ/c4(nᵢ) (qcc "UWAVE-SD"),
   ``"sbar_mvlue"`` c4²/(1−c4²)-weighted (qcc "MVLUE-SD"), ``"pooled"`` √(Σ(nᵢ−1)sᵢ²/Σ(nᵢ−1)) / c4(Σ(nᵢ−1)+1)
-  (qcc "RMSDF"), ``"pooled_biased"`` the same without c4 (methods.md §5.2 s_p), or a number (known σ).
+  (qcc "RMSDF"), ``"pooled_biased"`` the same without c4, ``"pooled_a3"`` s_p with per-subgroup σ̂ᵢ = s_p/c4(nᵢ),
+  i.e. X̄ limits x̿ ± A3(nᵢ)·s_p and S limits B3(nᵢ)·s_p, B4(nᵢ)·s_p (Montgomery eq. 6.31; methods.md §5.2;
+  qicharts2's variable-n X̄ chart), or a number (known σ).
 * Centre of the R and S charts (``dispersion_center=``): ``"expected"`` (default) d2(nᵢ)σ̂ / c4(nᵢ)σ̂ per point
   (Montgomery; = R̄ / S̄ for equal n), or ``"weighted"`` the size-weighted mean Σnᵢ Rᵢ/Σnᵢ (qcc, constant centre
   even with variable n). R limits: centre ± L·d3(nᵢ)σ̂; S limits: centre ± L·σ̂√(1−c4(nᵢ)²) (both clipped at 0).
@@ -43,7 +45,7 @@ from .rules import resolve_rules
 __all__ = ["xbar_r", "xbar_s", "imr", "p_chart", "np_chart", "c_chart", "u_chart", "laney_p", "laney_u",
            "g_chart", "t_chart", "subgroup_stats"]
 
-SIGMA_METHODS_SUBGROUP = ("rbar", "rbar_mvlue", "sbar", "sbar_mvlue", "pooled", "pooled_biased")
+SIGMA_METHODS_SUBGROUP = ("rbar", "rbar_mvlue", "sbar", "sbar_mvlue", "pooled", "pooled_biased", "pooled_a3")
 SIGMA_METHODS_INDIVIDUAL = ("mr", "mr_median", "sd")
 MAX_ITER = 10
 
@@ -176,10 +178,10 @@ def _sigma_subgroups(method, n, rng, sd, constants):
         cc = _c4(n)
         w = cc ** 2 / (1 - cc ** 2)
         return float(np.sum(sd / cc * w) / np.sum(w))
-    if method in ("pooled", "pooled_biased"):
+    if method in ("pooled", "pooled_biased", "pooled_a3"):
         w = n - 1
         sp = float(np.sqrt(np.sum(sd ** 2 * w) / np.sum(w)))
-        return sp if method == "pooled_biased" else sp / float(_c4(np.sum(w) + 1))
+        return sp if method in ("pooled_biased", "pooled_a3") else sp / float(_c4(np.sum(w) + 1))
     raise ParameterError(f"sigma must be one of {SIGMA_METHODS_SUBGROUP} or a number, got {method!r}")
 
 
@@ -232,9 +234,9 @@ def _variables(kind, df, value, subgroup, *, baseline, stages, sigma, center, co
         if not iterate:
             break
         cen_a = np.array([p[0] for p in per_stage])[codes]
-        sig_a = np.array([p[1] for p in per_stage])[codes]
+        sig_a = _sigma_points(per_stage, codes, n, sigma)
         out = base & (np.abs(mean - cen_a) > L * sig_a / np.sqrt(n))
-        dc, dl, du, _ = _dispersion_limits(kind, n, codes, per_stage, constants, L, dispersion_center)
+        dc, dl, du, _ = _dispersion_limits(kind, n, codes, per_stage, constants, L, dispersion_center, sigma)
         out |= base & ((disp > du) | (disp < dl))
         if not out.any() or it == MAX_ITER:
             break
@@ -242,7 +244,8 @@ def _variables(kind, df, value, subgroup, *, baseline, stages, sigma, center, co
         excluded += int(out.sum())
         check_baseline(base, stage_ids, [], value)
     cen = _const(mean, codes, [p[0] for p in per_stage])
-    sig = _const(mean, codes, [p[1] for p in per_stage])
+    sig = _sigma_points(per_stage, codes, n, sigma) if sigma == "pooled_a3" else \
+        _const(mean, codes, [p[1] for p in per_stage])
     se = sig / np.sqrt(n)
     phase = _phase(base, baseline is not None, iterate)
     for k, p in enumerate(per_stage):
@@ -265,7 +268,7 @@ def _variables(kind, df, value, subgroup, *, baseline, stages, sigma, center, co
         "dispersion_center": dispersion_center}
     xbar = finish("xbar", mean, cen, cen - L * se, cen + L * se, se, labels, n, phase, stage_ids, specs,
                   params=params, warnings=warnings, exclusions=excl, title=f"X̄ of {value}")
-    dc, dl, du, dsig = _dispersion_limits(kind, n, codes, per_stage, constants, L, dispersion_center)
+    dc, dl, du, dsig = _dispersion_limits(kind, n, codes, per_stage, constants, L, dispersion_center, sigma)
     dname = "r" if kind == "xbar_r" else "s"
     dparams = dict(params)
     dparams["stages"] = {k: {**v, "center_dispersion": float(np.mean(dc[codes == j]))}
@@ -275,8 +278,14 @@ def _variables(kind, df, value, subgroup, *, baseline, stages, sigma, center, co
     return PairedChart(kind, xbar, dispc)
 
 
-def _dispersion_limits(kind, n, codes, per_stage, constants, L, dispersion_center):
+def _sigma_points(per_stage, codes, n, sigma):
+    """σ̂ per subgroup: the stage's σ̂, divided by c4(nᵢ) for the "pooled_a3" convention (Montgomery eq. 6.31)."""
     sig = np.array([p[1] for p in per_stage])[codes]
+    return sig / _c4(n) if sigma == "pooled_a3" else sig
+
+
+def _dispersion_limits(kind, n, codes, per_stage, constants, L, dispersion_center, sigma=None):
+    sig = _sigma_points(per_stage, codes, n, sigma)
     if kind == "xbar_r":
         dd2, dd3 = _d2(n, constants), _d3(n, constants)
         c = dd2 * sig if dispersion_center == "expected" else np.array([p[2] for p in per_stage])[codes]

@@ -80,6 +80,16 @@ class ChartResult:
     def __len__(self) -> int:
         return int(self.statistic.shape[0])
 
+    def annotate(self, label, text: str, text_zh: str | None = None) -> "ChartResult":
+        """Attach a note to the point with this label (e.g. the process change that starts a stage); the plots
+        draw it. Returns the result, so calls can be chained. An unknown label raises ParameterError."""
+        labels = pd.Index(self.labels)
+        hit = np.flatnonzero(labels.astype(str) == str(label))
+        if not hit.size:
+            raise ParameterError(f"no point labelled {label!r} to annotate")
+        self.annotations[int(hit[0])] = {"label": label, "en": text, "zh": text_zh or text}
+        return self
+
     @property
     def signal(self) -> np.ndarray:
         out = np.zeros(len(self), dtype=bool)

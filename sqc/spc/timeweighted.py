@@ -23,7 +23,7 @@ from scipy.signal import lfilter
 from ..errors import ParameterError
 from .charts import _check_L, subgroup_stats
 from .constants import d2 as _d2
-from .core import baseline_mask, check_baseline, data_warnings, finish, require_columns
+from .core import ChartResult, baseline_mask, check_baseline, data_warnings, finish, require_columns
 from .rules import RuleSpec, resolve_rules
 
 __all__ = ["cusum", "ewma"]
@@ -56,7 +56,7 @@ def _standardised_means(df, value, subgroup, baseline, target, constants):
 
 def cusum(df: pd.DataFrame, value: str, subgroup: str | None = None, *, k: float = 0.5, h: float = 5.0,
           headstart: float = 0.0, baseline=None, target: float | None = None, sigma: float | None = None,
-          constants: str = "exact") -> "ChartResult":  # noqa: F821
+          constants: str = "exact") -> ChartResult:
     """Tabular (two-sided) CUSUM of subgroup means, in σ units.
 
     Parameters
@@ -109,7 +109,7 @@ def cusum(df: pd.DataFrame, value: str, subgroup: str | None = None, *, k: float
 
 def ewma(df: pd.DataFrame, value: str, subgroup: str | None = None, *, lam: float = 0.2, L: float = 3.0,
          baseline=None, target: float | None = None, sigma: float | None = None, rules="limits",
-         constants: str = "exact") -> "ChartResult":  # noqa: F821
+         constants: str = "exact") -> ChartResult:
     """EWMA chart of subgroup means with exact time-varying limits (variable n handled exactly).
 
     Parameters

@@ -37,12 +37,12 @@ def build(ctx: ReportContext) -> Section:
     import matplotlib.pyplot as plt
     import panel as pn
 
-    from ...plotting.scorecard import cjk_rc
-
     from ...complaints import (check_sheet, compare_periods, complaint_pareto, detect_surges, prepare_complaints,
                                recovery_metrics, time_to_resolve)
+    from ...errors import InsufficientDataError
     from ...kpi import complaint_rates
     from ...plotting.complaints import pareto_figure, recovery_figure, surge_figure, time_to_resolve_figure
+    from ...plotting.scorecard import cjk_rc
 
     t = ctx.t
     cat = {c: t(f"{AREA}.cat_{c}") for c in ("billing", "network", "installation", "staff_attitude",
@@ -52,6 +52,8 @@ def build(ctx: ReportContext) -> Section:
     prev = (_months_back(per, 2 * WINDOW_MONTHS - 1), _months_back(per, WINDOW_MONTHS))
     vol = ctx.data.volumes
     vol = vol.loc[vol["branch"].isin(ctx.branches) & (vol["period"].astype(str) <= per)]
+    first_month = str(vol["period"].astype(str).min())
+    start = max(start, first_month)  # early in the data the window is shorter
     prep = prepare_complaints(ctx.data.complaints, as_of=per, branches=ctx.branches)
     warnings = list(prep.warnings)
 
@@ -92,11 +94,8 @@ def build(ctx: ReportContext) -> Section:
     surge_res = None
     try:
         surge_res = detect_surges(prep, vol, as_of=per, branches=ctx.branches)
-    except Exception as exc:  # too few months for a baseline early in the data: say so, do not fail the report
-        from ...errors import InsufficientDataError
-
-        if not isinstance(exc, InsufficientDataError):
-            raise
+    except InsufficientDataError:  # too few months for a baseline early in the data: no surge test yet
+        notes.append(t(f"{AREA}.no_baseline"))
     if surge_res is not None:
         warnings += surge_res.warnings
         b0, b1 = surge_res.baseline
@@ -121,6 +120,8 @@ def build(ctx: ReportContext) -> Section:
     body.append(pn.pane.Markdown(t(f"{AREA}.vital_few", cats=", ".join(cat.get(c, c) for c in par.vital_few))))
     cmp_text = ""
     try:
+        if prev[0] < first_month:
+            raise InsufficientDataError("no earlier window to compare with", value=prev)
         cmp_ = compare_periods(prep, prev, (start, per), volumes=vol, branches=ctx.branches)
         top = cmp_.table.reindex(cmp_.table["share_diff"].abs().sort_values(ascending=False).index).iloc[0]
         cmp_text = t(f"{AREA}.mix_test", start=ctx.fmt_period(start), end=ctx.fmt_period(per),
@@ -129,11 +130,8 @@ def build(ctx: ReportContext) -> Section:
                      s1=fp(top["share_1"]), s2=fp(top["share_2"]), d=f"{100 * top['share_diff']:+.1f} pp",
                      lo=f"{100 * top['share_diff_ci_low']:+.1f}", hi=f"{100 * top['share_diff_ci_high']:+.1f}")
         body.append(pn.pane.Markdown(cmp_text))
-    except Exception as exc:
-        from ...errors import InsufficientDataError
-
-        if not isinstance(exc, InsufficientDataError):
-            raise
+    except InsufficientDataError:
+        pass  # too early in the data for a comparison window: nothing to say
     if surge_res is not None:
         with plt.rc_context(cjk_rc()):
             fig = surge_figure(surge_res, labels={"names": cat}, title=t(f"{AREA}.surge_title"))

@@ -35,7 +35,7 @@ def _kpi_name(ctx, kpi):
     return ctx.t(f"{AREA}.kpi_{kpi}")
 
 
-def _tile(ctx: ReportContext, row: pd.Series) -> str:
+def _tile(ctx: ReportContext, row: pd.Series, conventions: dict | None = None) -> str:
     from ...plotting.scorecard import icon_html
 
     kpi = row.name
@@ -48,6 +48,10 @@ def _tile(ctx: ReportContext, row: pd.Series) -> str:
         p90 = row.get("p90")
         text = (ctx.t(f"{AREA}.median_p90", median=ctx.fmt_num(row["median"], 0), p90=ctx.fmt_num(p90, 0))
                 if pd.notna(p90) else ctx.t(f"{AREA}.median_only", median=ctx.fmt_num(row["median"], 0)))
+        extra = "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
+    if kpi == "service_level" and conventions:
+        text = ctx.t(f"{AREA}.sl_variant", t=f"{conventions.get('sl_threshold', 20):g}",
+                     variant=conventions.get("sl_variant", "offered"))
         extra = "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
     return (
         "<div style='border:1px solid #ddd;border-radius:6px;padding:8px 10px;margin:4px;width:170px;"
@@ -102,13 +106,13 @@ def build(ctx: ReportContext) -> Section:
     from ...plotting.scorecard import cjk_rc
 
     from ...plotting.scorecard import composite_figure, kpi_small_multiples
-    from ...scorecard import kpi_scorecard
+    from ...scorecard import MIN_POINTS, kpi_scorecard
 
     sc = kpi_scorecard(ctx.data, period=ctx.period, branches=ctx.branches)
     per = ctx.fmt_period(ctx.period)
     tiles = sc.tiles("ALL")
     body = [pn.pane.Markdown(f"### {ctx.t(f'{AREA}.network_tiles', period=per)}")]
-    body.append(pn.pane.HTML("<div>" + "".join(_tile(ctx, r) for _, r in tiles.iterrows()) + "</div>"))
+    body.append(pn.pane.HTML("<div>" + "".join(_tile(ctx, r, sc.conventions) for _, r in tiles.iterrows()) + "</div>"))
     body.append(pn.pane.Markdown(ctx.t(f"{AREA}.legend", period=per, baseline=sc.baseline)))
 
     # plain-language notes: concerns by branch, network targets consistently missed, improvements
@@ -126,7 +130,9 @@ def build(ctx: ReportContext) -> Section:
     for branch, sub in br.loc[br["variation_code"] == "improvement"].groupby("branch"):
         notes.append(ctx.t(f"{AREA}.note_improvement", branch=branch,
                            kpis=", ".join(_kpi_name(ctx, k) for k in sub["kpi"])))
-    if not (br["variation_code"] == "concern").any():
+    if (br["variation_code"] == "none").all():
+        notes.insert(0, ctx.t(f"{AREA}.no_history", n=MIN_POINTS))
+    elif not (br["variation_code"] == "concern").any():
         notes.insert(0, ctx.t(f"{AREA}.no_concern"))
     body.append(pn.pane.Markdown("\n".join(f"- {n}" for n in notes)))
 

@@ -114,9 +114,16 @@ def build(ctx: ReportContext) -> Section:
         elif v is not None and v.verdict == "improvement":
             improvements.append(f"{bname[b]} {name[k]}")
         if len(recent):
-            last = recent.iloc[-1]
-            first_idx = int(recent["window_start"].clip(lower=0).min())
-            expl = last["explanation_zh"] if ctx.lang == "zh" else last["explanation_en"]
+            # explain every rule firing at the latest flagged point; "since" = start of the current run of
+            # consecutive signalling points (the episode), not of the reporting window
+            last_idx = int(recent["index"].max())
+            at_last = recent.loc[recent["index"] == last_idx]
+            col = "explanation_zh" if ctx.lang == "zh" else "explanation_en"
+            expl = ("；" if ctx.lang == "zh" else "; ").join(dict.fromkeys(at_last[col]))
+            flagged = np.flatnonzero(np.asarray(res.signal))
+            flagged = flagged[flagged <= last_idx]
+            gaps = np.flatnonzero(np.diff(flagged) > 1)
+            first_idx = int(flagged[gaps[-1] + 1] if gaps.size else flagged[0])
             lines.append((0 if (v and v.verdict == "concern") else 1, b, k, t(
                 f"{AREA}.signal_line", branch=bname[b], kpi=name[k], explanation=expl,
                 since=ctx.fmt_period(labels[first_idx]), value=_fmt_value(ctx, k, res.statistic[-1]),
@@ -151,13 +158,11 @@ def build(ctx: ReportContext) -> Section:
             plt.close(fig)
 
     # ---- one interactive chart: the most pressing concern (prefer branch charts, then the network)
-    focus = None
-    for pri, b, k, _ in lines:
-        if pri == 0:
-            focus = (k, b)
-            break
-    if focus is None:
-        focus = ("asa_s", "ALL")
+    # the branch chart ending in a concern with the most recent signals; else the network's most signalling chart
+    cands = [(b != "ALL", n_signals.get(f"{k}|{b}", 0), k, b) for pri, b, k, _ in lines if pri == 0]
+    if not cands:
+        cands = [(False, n_signals.get(f"{k}|{b}", 0), k, b) for _, b, k, _ in lines]
+    focus = max(cands)[2:] if cands else ("asa_s", "ALL")
     body = [pn.pane.Markdown(f"## {t(f'{AREA}.title')}"),
             pn.pane.Markdown(t(f"{AREA}.intro", months=MONTHS, baseline=BASELINE)),
             pn.pane.Markdown(f"### {t(f'{AREA}.headline', period=ctx.fmt_period(ctx.period))}")]
