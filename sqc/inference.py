@@ -87,20 +87,41 @@ def mean_ci(values, confidence: float = DEFAULT_CONFIDENCE) -> Estimate:
 
 
 def adjust_pvalues(pvalues, method: str = "holm"):
-    """Multiplicity adjustment within one declared family: ``"holm"`` (default), ``"bh"`` (Benjamini–Hochberg)
-    or ``"none"``. NaN p-values are left NaN and do not count towards the family size."""
-    from statsmodels.stats.multitest import multipletests
+    """Multiplicity adjustment within one declared family: ``"holm"`` (default; Holm 1979), ``"bh"``
+    (Benjamini–Hochberg 1995), ``"bonferroni"`` or ``"none"``. NaN p-values stay NaN and do not count towards the
+    family size.
 
-    methods = {"holm": "holm", "bh": "fdr_bh", "fdr_bh": "fdr_bh", "bonferroni": "bonferroni", "none": None}
+    Same results as R's ``p.adjust`` and ``statsmodels.stats.multitest.multipletests`` (tested against both);
+    written in numpy because ``multipletests`` runs ``gc.collect()`` on every call, which dominated SERVQUAL
+    scoring time on large surveys.
+
+    Holm: p_(i) adjusted = max_{j ≤ i} min(1, (m − j + 1) · p_(j)) over the ascending order.
+    BH:   p_(i) adjusted = min_{j ≥ i} min(1, m / j · p_(j)).
+    """
+    methods = ("holm", "bh", "fdr_bh", "bonferroni", "none")
     if method not in methods:
         raise ParameterError(f"unknown p-value adjustment {method!r}; use one of {sorted(methods)}")
     p = np.asarray(pvalues, dtype=float)
-    out = np.full_like(p, np.nan)
+    out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
-    if methods[method] is None or not ok.any():
-        out[ok] = p[ok]
+    vals = p[ok]
+    if vals.size == 0 or method == "none":
+        out[ok] = vals
         return out
-    out[ok] = multipletests(p[ok], method=methods[method])[1]
+    if np.any((vals < 0) | (vals > 1)):
+        raise ParameterError("p-values must lie between 0 and 1")
+    m = vals.size
+    order = np.argsort(vals, kind="mergesort")
+    ranked = vals[order]
+    if method == "bonferroni":
+        adj = np.minimum(1.0, m * ranked)
+    elif method == "holm":
+        adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * ranked))
+    else:  # Benjamini–Hochberg
+        adj = np.minimum(1.0, np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[::-1])[::-1])
+    result = np.empty(m)
+    result[order] = adj
+    out[ok] = result
     return out
 
 

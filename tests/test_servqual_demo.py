@@ -102,6 +102,9 @@ def test_section_builds_and_reports_planted_effects(data, lang):
     text = " ".join(sec.notes)
     assert ("Reliability" in text) if lang == "en" else ("可靠性" in text)
     assert "20" in text
+    gm = sec.headline["gap_model"]
+    assert set(gm) == {"tangibles", "reliability", "responsiveness", "assurance", "empathy"}
+    assert all(0 <= v["conformance_ci"][0] <= v["conformance"] <= v["conformance_ci"][1] <= 1 for v in gm.values())
     # only data up to the period: an early period picks an early wave
     early = section.build(ReportContext(data=data, period="2025-04", branches=["B01", "B02", "B03"], lang=lang))
     assert early.headline["wave"] <= "2025-04"

@@ -39,6 +39,7 @@ CSS = """
 .sev-critical { color: #ab091e; font-weight: 600; }
 .sev-warning { color: #b44d12; font-weight: 600; }
 .sev-info { color: #486581; }
+.nowrap { white-space: nowrap; }
 """
 
 # Anything the browser would fetch on load: <script src>, <link href>, CSS @import/url() with a remote address,
@@ -111,14 +112,23 @@ def build_sections(ctx: ReportContext, areas: Iterable[str] | None = None) -> li
     return sections
 
 
+_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _note_html(note: str) -> str:
+    """Escape a note and keep the one piece of markup sections use: **bold**."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(note))
+
+
 def _warnings_html(ctx: ReportContext, sections: list[Section]) -> str:
     rows = []
-    for s in sections:
-        for w in s.warnings:
-            sev = html.escape(w.severity)
-            rows.append(f"<tr><td>{html.escape(s.title)}</td><td><code>{html.escape(w.code)}</code></td>"
-                        f"<td class='sev-{sev}'>{html.escape(ctx.t('report.severity_' + w.severity))}</td>"
-                        f"<td>{html.escape(w.subject or '')}</td><td>{html.escape(w.text(ctx.lang))}</td></tr>")
+    ordered = sorted(((s, w) for s in sections for w in s.warnings),
+                     key=lambda sw: _SEVERITY_ORDER.get(sw[1].severity, 3))  # stable: section order kept within
+    for s, w in ordered:
+        sev = html.escape(w.severity)
+        rows.append(f"<tr><td>{html.escape(s.title)}</td><td class='nowrap'><code>{html.escape(w.code)}</code></td>"
+                    f"<td class='sev-{sev}'>{html.escape(ctx.t('report.severity_' + w.severity))}</td>"
+                    f"<td>{html.escape(w.subject or '')}</td><td>{html.escape(w.text(ctx.lang))}</td></tr>")
     if not rows:
         return f"<p>{html.escape(ctx.t('report.no_warnings'))}</p>"
     head = "".join(f"<th>{html.escape(ctx.t('report.' + k))}</th>"
@@ -154,7 +164,7 @@ def assemble(ctx: ReportContext, sections: list[Section], *, load_summary: pd.Da
         f"{html.escape(ctx.t('report.generated'))}: {generated}</div></div>", sizing_mode="stretch_width",
         stylesheets=[CSS])
     notes = [n for s in sections for n in s.notes]
-    notes_html = ("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>") if notes else \
+    notes_html = ("<ul>" + "".join(f"<li>{_note_html(n)}</li>" for n in notes) + "</ul>") if notes else \
         f"<p>{html.escape(ctx.t('report.no_notes'))}</p>"
     n_warn = sum(len(s.warnings) for s in sections)
     notes_pane = pn.pane.HTML(

@@ -6,19 +6,12 @@ import html
 
 import pandas as pd
 
+from ..panes import figure_pane
 from ..context import ReportContext, Section
 
 AREA = "complaints"
 SLA_DAYS = 5.0          # complaint-resolution SLA of the organisation (days from opening); printed in the definitions
 WINDOW_MONTHS = 3       # Pareto / recovery window: the report month and the two before it
-
-def _figure_pane(fig, px_per_inch: int = 96):
-    """An SVG pane with an explicit pixel size (Panel's SVG is 100 % wide of a container that has no width)."""
-    import panel as pn
-
-    w, h = fig.get_size_inches()
-    return pn.pane.Matplotlib(fig, format="svg", tight=True, width=int(w * px_per_inch), height=int(h * px_per_inch))
-
 
 
 def _months_back(period: str, k: int) -> str:
@@ -115,7 +108,7 @@ def build(ctx: ReportContext) -> Section:
     with plt.rc_context(cjk_rc()):
         fig = pareto_figure(par, title=t(f"{AREA}.pareto_title", start=ctx.fmt_period(start), end=ctx.fmt_period(per)),
                             labels={"names": cat, "count": t(f"{AREA}.ax_complaints"), "cum": t(f"{AREA}.ax_cum")})
-        body.append(_figure_pane(fig))
+        body.append(figure_pane(fig))
         plt.close(fig)
     body.append(pn.pane.Markdown(t(f"{AREA}.vital_few", cats=", ".join(cat.get(c, c) for c in par.vital_few))))
     cmp_text = ""
@@ -135,7 +128,7 @@ def build(ctx: ReportContext) -> Section:
     if surge_res is not None:
         with plt.rc_context(cjk_rc()):
             fig = surge_figure(surge_res, labels={"names": cat}, title=t(f"{AREA}.surge_title"))
-            body.append(_figure_pane(fig))
+            body.append(figure_pane(fig))
             plt.close(fig)
 
     # ---- time to resolve (KM) and recovery by branch
@@ -144,7 +137,7 @@ def build(ctx: ReportContext) -> Section:
         fig = time_to_resolve_figure(ttr, labels={"names": sev, "x": t(f"{AREA}.ax_days"),
                                                   "y": t(f"{AREA}.ax_share_resolved"), "sla": t(f"{AREA}.ax_sla")},
                                      title=t(f"{AREA}.km_title"))
-        body.append(_figure_pane(fig))
+        body.append(figure_pane(fig))
         plt.close(fig)
     km_note = t(f"{AREA}.km_cohort", start=ctx.fmt_period(start), end=ctx.fmt_period(per), open=int(k_all["open"]))
     body.append(pn.pane.Markdown(f"*{km_note}*"))
@@ -156,7 +149,7 @@ def build(ctx: ReportContext) -> Section:
                               labels={"metrics": {m: t(f"{AREA}.m_{m}") for m in
                                                   ("recovery_rate", "sla_compliance", "reopen_rate")},
                                       "names": {"ALL": sev["ALL"]}}, figsize=(7, 3.6))
-        body.append(_figure_pane(fig))
+        body.append(figure_pane(fig))
         plt.close(fig)
 
     # ---- check sheet (category × month, last 6 months)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...reliability import alpha, cfa
+from ..panes import figure_pane
 from ..context import ReportContext, Section
 
 DIMENSIONS = {"tangibles": [1, 2, 3, 4], "reliability": [5, 6, 7, 8, 9], "responsiveness": [10, 11, 12, 13],
@@ -142,11 +143,11 @@ def build(ctx: ReportContext) -> Section:
     parts.append(pn.pane.DataFrame(table, index=False))
     if results["P"]:
         fig = rplot.alpha_by_scale(results["P"], title=t("reliability.chart_title"), labels=dim_label)
-        parts.append(pn.pane.Matplotlib(fig, format="svg", tight=True))
+        parts.append(figure_pane(fig))
         worst = min(results["P"], key=lambda d: results["P"][d].item_stats["r_drop"].min())
         fig2 = rplot.item_total_bars(results["P"][worst], title=t("reliability.items_title",
                                                                      dimension=dim_label[worst]))
-        parts.append(pn.pane.Matplotlib(fig2, format="svg", tight=True))
+        parts.append(figure_pane(fig2))
     parts.append(pn.pane.Markdown("\n\n".join([cfa_text] + (weak_lines or [t("reliability.no_weak")]))))
     return Section("reliability", title, pn.Column(*parts), headline, warnings, notes)
 

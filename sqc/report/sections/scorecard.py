@@ -6,17 +6,10 @@ import html
 
 import pandas as pd
 
+from ..panes import figure_pane
 from ..context import ReportContext, Section
 
 AREA = "scorecard"
-
-def _figure_pane(fig, px_per_inch: int = 96):
-    """An SVG pane with an explicit pixel size (Panel's SVG is 100 % wide of a container that has no width)."""
-    import panel as pn
-
-    w, h = fig.get_size_inches()
-    return pn.pane.Matplotlib(fig, format="svg", tight=True, width=int(w * px_per_inch), height=int(h * px_per_inch))
-
 
 
 def _fmt_value(ctx: ReportContext, kpi: str, v) -> str:
@@ -139,7 +132,7 @@ def build(ctx: ReportContext) -> Section:
     with plt.rc_context(cjk_rc()):
         fig = kpi_small_multiples(sc, "ALL", labels={k: _kpi_name(ctx, k) for k in tiles.index},
                                   title=ctx.t(f"{AREA}.charts_title"))
-        body.append(_figure_pane(fig))
+        body.append(figure_pane(fig))
         plt.close(fig)
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.branch_table', period=per)}"))
     body.append(pn.pane.HTML(_branch_table(ctx, sc)))
@@ -150,7 +143,7 @@ def build(ctx: ReportContext) -> Section:
     with plt.rc_context(cjk_rc()):
         fig = composite_figure(sc, title=ctx.t(f"{AREA}.composite_title", period=per),
                                labels={"x": ctx.t(f"{AREA}.ax_composite")})
-        body.append(_figure_pane(fig))
+        body.append(figure_pane(fig))
         plt.close(fig)
     comp = sc.composite.loc[sc.composite["period"] == ctx.period].sort_values("rank", na_position="first")
     comp_view = pd.DataFrame({

@@ -152,6 +152,31 @@ def build(ctx: ReportContext) -> Section:
                        items=", ".join(names[d] for d in conc)) if conc else t("servqual.ipa_none"))
         headline["ipa_concentrate_here"] = conc
 
+    # ---- gap model drill-down: customer gap (gap 5) beside audit conformance (gap 3) per dimension
+    gap_tab = None
+    checklist = getattr(ctx.data, "checklist", None)
+    visits = getattr(ctx.data, "audit_visits", None)
+    if checklist is not None and visits is not None and len(visits):
+        from ...servqual import audit_conformance, default_mapping, gap_model
+
+        visits = visits[(visits["period"].astype(str) <= ctx.period) & visits["branch"].isin(ctx.branches)]
+        if len(visits):
+            mapping = default_mapping(res.instrument, checklist)
+            gm = gap_model(res, conformance=audit_conformance(visits, checklist, mapping), mapping=mapping)
+            g = gm.dimensions
+            gap_tab = pd.DataFrame({
+                t("servqual.col_dimension"): [names[d] for d in g.index],
+                t("servqual.col_gap5"): [f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]"
+                                         for m, lo, hi in zip(g["gap5"], g["gap5_low"], g["gap5_high"])],
+                t("servqual.col_gap3"): [f"{ctx.fmt_pct(c)} [{ctx.fmt_pct(lo)}, {ctx.fmt_pct(hi)}]"
+                                         for c, lo, hi in zip(g["conformance"], g["conformance_low"],
+                                                              g["conformance_high"])],
+                t("servqual.col_standards"): g["standards"].astype(int).to_numpy(),
+                t("servqual.col_obs"): g["conformance_n"].astype(int).to_numpy()})
+            headline["gap_model"] = {d: {"gap5": float(r["gap5"]), "conformance": float(r["conformance"]),
+                                         "conformance_ci": [float(r["conformance_low"]), float(r["conformance_high"])],
+                                         "observations": int(r["conformance_n"])} for d, r in g.iterrows()}
+
     # ---- layout: headline table, charts, notes, warnings
     rows = [{t("servqual.col_dimension"): t("servqual.h_overall"),
              t("servqual.col_gap"): f"{_fmt(ov.loc['servqual', 'mean'])} [{_fmt(ov.loc['servqual', 'ci_low'])}, "
@@ -197,6 +222,9 @@ def build(ctx: ReportContext) -> Section:
         parts.append(pn.pane.Matplotlib(fig, format="png", tight=True, dpi=110))
         plt.close(fig)
     parts.append(pn.pane.Bokeh(sp.heatmap_bokeh(heat, title=t("servqual.chart_heat"), names=names, min_n=MIN_N)))
+    if gap_tab is not None:
+        parts.append(pn.pane.Markdown(f"#### {t('servqual.gap_model_title')}\n\n{t('servqual.gap_model_note')}"))
+        parts.append(pn.pane.DataFrame(gap_tab, index=False))
     warns = list(res.warnings)
     if warns:
         parts.append(pn.pane.Markdown(f"#### {t('servqual.warnings_title')}\n\n" +
