@@ -121,7 +121,10 @@ def test_served_app_requires_login_and_shows_dashboard(browser, served_app, tmp_
     page.fill("input[name=username]", "manager")
     page.fill("input[name=password]", "correct-horse-battery")
     page.click("button[type=submit], input[type=submit]")
-    page.wait_for_selector("text=Service quality — monthly report", timeout=240_000)
+    page.wait_for_selector("text=Service quality — monthly report · Oct 2026", timeout=240_000)
+    # the period filter rebuilds the page for another month
+    page.locator("select").first.select_option("2026-09")
+    page.wait_for_selector("text=Service quality — monthly report · Sep 2026", timeout=240_000)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(tmp_path / "served.png"))
     assert problems["pageerror"] == [], problems
