@@ -100,7 +100,7 @@ def code_version() -> str:
         if out.returncode == 0 and out.stdout.strip():
             return f"{__version__}+{out.stdout.strip()}"
     except (OSError, subprocess.SubprocessError):
-        pass
+        pass  # not a git checkout, or git is not installed: the package version is what we can record
     return __version__
 
 
@@ -188,7 +188,11 @@ def run_report(period: str, *, data_dir: str | os.PathLike | None = None,
         try:
             pm.execute_notebook(str(notebook), str(executed), parameters=parameters, progress_bar=progress,
                                 kernel_name="python3", cwd=str(notebook.parent), execution_timeout=timeout,
-                                log_output=False, report_mode=False)
+                                log_output=False, report_mode=False,
+                                # keep cron mail clean: the kernel's own start-up/shutdown chatter (TCP transport
+                                # notice, KeyboardInterrupt at shutdown) is not a report problem; cell errors still
+                                # fail the run and stay in the executed notebook.
+                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         except BaseException as exc:  # includes KeyboardInterrupt: keep the run log, never publish
             failed_root = reports_dir / "_failed"
             failed_root.mkdir(exist_ok=True)
@@ -271,7 +275,7 @@ def write_index(reports_dir: str | os.PathLike) -> Path:
             summary = json.loads((reports_dir / period / "summary.json").read_text(encoding="utf-8"))
             n_warn = str(len(summary.get("warnings", [])))
         except (OSError, ValueError):
-            pass
+            pass  # a period published by an older version without summary.json: leave the count blank
         rows.append(f"<tr><td>{period}</td><td>{links}</td><td>{html.escape(manifest.get('started', ''))}</td>"
                     f"<td>{n_warn}</td><td><a href=\"{period}/report.ipynb\">run log</a></td>"
                     f"<td><code>{html.escape(manifest.get('code_version', ''))}</code></td></tr>")
