@@ -27,7 +27,6 @@ import platform
 import re
 import shutil
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field

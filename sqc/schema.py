@@ -187,10 +187,12 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
         ok = s.str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).to_numpy()
         bad = ~ok & ~was_na
         return s, bad
-    # str / category
-    out = series.astype("string").str.strip() if not pd.api.types.is_string_dtype(series) or series.dtype == object \
-        else series
-    return out, np.zeros(len(series), bool)
+    # str / category. Columns that already have a text dtype are kept as read; mixed object columns (e.g. ids read
+    # as numbers) become text, trimmed. Stray spaces in ids are not hidden: an id like 'B07 ' fails the reference
+    # check with its value named.
+    if series.dtype == object or not pd.api.types.is_string_dtype(series):
+        return series.astype("string").str.strip(), np.zeros(len(series), bool)
+    return series, np.zeros(len(series), bool)
 
 
 def validate(df: pd.DataFrame, schema: TableSchema, *, file: str | None = None, on_error: str = "raise",

@@ -5,12 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from sqc.errors import DataError, SchemaError
 from sqc.io import latest_period, load_network, read_frame
-from sqc.tables import SCHEMAS, TABLE_FILES
+from sqc.tables import TABLE_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 
