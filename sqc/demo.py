@@ -48,7 +48,7 @@ HOTLINE_CHUNK_ROWS = 1_000_000   # rows per Parquet row group when a month is la
 
 # Stream ids: each table draws from its own generator, so regenerating one table never shifts another.
 _STREAM = {"volumes": 3, "hotline": 5, "complaints": 6, "survey": 7, "audit_visits": 8, "incidents": 9,
-           "assessors": 10}
+           "assessors": 10, "interventions": 11}
 
 # ------------------------------------------------------------------------------------------------ network
 _BRANCH_ROWS = [
@@ -92,6 +92,16 @@ WEAK_ITEM = 20
 WEAK_ITEM_LOADING = 0.28
 V1_REVERSED_ITEMS = (11, 20)
 VETO_INCIDENT = ("B10", "2026-02-17")
+# Interventions (table `interventions`): start month as an index into the demo's periods (so every window has
+# them), the complaint category they act on and the true rate ratio. A fail-safe's effect is planted by thinning
+# that category's complaints from the start on (each kept with probability = the ratio, from a stream of its own,
+# so nothing else in the complaint register changes).
+INTERVENTION_EFFECTS = {
+    "INT-01": {"category": "installation", "rate_ratio": 0.60, "waves": {9: BRANCHES}},
+    "INT-02": {"category": "product_info", "rate_ratio": 0.70,
+               "waves": {6: ("B01", "B02", "B03"), 10: ("B05", "B06", "B09"), 14: ("B10", "B12")}},
+    "INT-03": {"category": "staff_attitude", "rate_ratio": 1.00, "waves": {12: BRANCHES}},
+}
 
 PLANTED_EFFECTS = [
     {"effect": "B07 hotline waiting time shifts upward",
@@ -141,6 +151,22 @@ PLANTED_EFFECTS = [
      "where": f"incidents, branch {VETO_INCIDENT[0]}, {VETO_INCIDENT[1]}",
      "size": "veto = True (score set to the floor for that month)",
      "found_by": "audit scorecard: B10's final score for 2026-02 at the floor"},
+    {"effect": "installation fail-safe works (INT-01)",
+     "where": "interventions INT-01 (all branches, from the 10th month, 2025-08 in the committed data); complaints "
+              "category 'installation'",
+     "size": f"installation complaint rate x{INTERVENTION_EFFECTS['INT-01']['rate_ratio']:.2f} from the start",
+     "found_by": "sqc.interventions.evaluate: interrupted time series of the network's installation complaints"},
+    {"effect": "staggered roll-out of the tariff read-back card (INT-02)",
+     "where": "interventions INT-02: B01-B03 from the 7th month, B05/B06/B09 from the 11th, B10/B12 from the 15th "
+              "(2025-05, 2025-09, 2026-01); B04, B07, B08, B11 never; complaints category 'product_info'",
+     "size": f"product-information complaint rate x{INTERVENTION_EFFECTS['INT-02']['rate_ratio']:.2f} in treated "
+             f"branches from their start",
+     "found_by": "sqc.interventions.staggered: difference-in-differences against not-yet-treated branches"},
+    {"effect": "courtesy refresher training has no effect (INT-03)",
+     "where": "interventions INT-03 (all branches, from the 13th month, 2025-11); complaints category "
+              "'staff_attitude'",
+     "size": "none (rate ratio 1)",
+     "found_by": "sqc.interventions.evaluate: verdict 'no_evidence', never 'effective'"},
     {"effect": "data-quality traps",
      "where": "survey: ~3 % missing answers, ~6 % importance allocations not summing to 100 (2 % all missing), "
               "~2 % of A/D pairs with desired < adequate; complaints: open cases (censored) and reopened cases",
@@ -523,10 +549,111 @@ def make_complaints_month(ctx: _Context, period: pd.Period, active: np.ndarray) 
     return df
 
 
+def _intervention_starts(ctx: _Context) -> dict[str, dict[str, pd.Period]]:
+    """Intervention id -> {branch: start month} for this window."""
+    return {iid: {b: ctx.periods[i] for i, branches in spec["waves"].items() for b in branches}
+            for iid, spec in INTERVENTION_EFFECTS.items()}
+
+
+def _apply_interventions(ctx: _Context, period: pd.Period, df: pd.DataFrame) -> pd.DataFrame:
+    """Thin the complaints an intervention prevents (see INTERVENTION_EFFECTS); ids keep their gaps, as in a
+    register where prevented complaints never got a number."""
+    rng = _rng(ctx.seed, _STREAM["interventions"], _month_key(period))
+    u = rng.random(len(df))
+    keep = np.ones(len(df), dtype=bool)
+    for iid, starts in _intervention_starts(ctx).items():
+        spec = INTERVENTION_EFFECTS[iid]
+        live = [b for b, p in starts.items() if p <= period]
+        if spec["rate_ratio"] >= 1 or not live:
+            continue
+        hit = df["branch"].isin(live).to_numpy() & (df["category"] == spec["category"]).to_numpy()
+        keep &= ~hit | (u < spec["rate_ratio"])
+    return df.loc[keep].reset_index(drop=True)
+
+
 def make_complaints(ctx: _Context) -> pd.DataFrame:
     active = _active_customers(ctx)
-    frames = [make_complaints_month(ctx, p, active[i]) for i, p in enumerate(ctx.periods)]
+    frames = [_apply_interventions(ctx, p, make_complaints_month(ctx, p, active[i]))
+              for i, p in enumerate(ctx.periods)]
     return pd.concat(frames, ignore_index=True)
+
+
+# ================================================================================================ blueprint
+_BLUEPRINT = [
+    # step_id, stage, lane, text_en, text_zh, failure_en, failure_zh, failure_type, complaint_category, checklist
+    ("S1C", 1, "customer", "Calls the hotline or walks in and takes a ticket", "拨打客服热线或到厅取号",
+     None, None, None, None, None),
+    ("S1O", 1, "onstage", "Greeter directs the customer; agent answers the call", "引导员分流；坐席接听",
+     "Customer waits too long to be served", "客户等候时间过长", "server_task", "waiting_time", "QU03"),
+    ("S1S", 1, "support", "Queue-ticket and telephony system", "排队叫号与话务系统", None, None, None, None, None),
+    ("S2C", 2, "customer", "Explains what they need", "说明办理需求", None, None, None, None, None),
+    ("S2O", 2, "onstage", "Clarifies needs, explains plans and tariffs", "了解需求，讲解套餐与资费",
+     "Customer leaves with a wrong idea of the tariff or contract term", "客户对资费或合约期理解有误",
+     "customer_encounter", "product_info", "BH04"),
+    ("S2T", 2, "onstage", "Greets the customer and serves politely", "主动问候、礼貌服务",
+     "Customer not acknowledged or treated rudely", "客户未被理会或遭遇不礼貌对待", "server_treatment",
+     "staff_attitude", "ET04"),
+    ("S2H", 2, "onstage", "Hall, counters and self-service terminals", "营业厅环境、柜台与自助终端",
+     "Dirty hall or broken terminal", "环境脏乱或自助终端故障", "server_tangible", "other", "HA01"),
+    ("S3C", 3, "customer", "Signs the order", "签署业务单", None, None, None, None, None),
+    ("S3B", 3, "backstage", "Order keyed into the billing system", "业务单录入计费系统",
+     "Wrong plan or fee keyed in", "录入错误的套餐或费用", "server_task", "billing", "BH06"),
+    ("S3S", 3, "support", "Billing and CRM systems", "计费与客户关系管理系统", None, None, None, None, None),
+    ("S4B", 4, "backstage", "Installation appointment scheduled and technician dispatched", "预约装机并派单",
+     "Appointment missed or technician arrives without the right equipment", "错过预约或上门未带齐设备",
+     "server_task", "installation", None),
+    ("S4S", 4, "support", "Work-order and dispatch system", "工单与派单系统", None, None, None, None, None),
+    ("S5C", 5, "customer", "Is at home, ready for the installation", "在家等候装机",
+     "Customer not at home or premises not ready", "客户不在家或现场不具备条件", "customer_preparation",
+     "installation", None),
+    ("S5O", 5, "onstage", "Technician installs and tests the line", "装维人员上门安装调测",
+     "Network fault after installation", "装机后网络故障", "server_task", "network", None),
+    ("S6C", 6, "customer", "Reads the first bill and reports problems", "查看首月账单并反馈问题",
+     "Customer does not report a wrong bill in time", "客户未及时反馈账单错误", "customer_resolution", "billing",
+     None),
+    ("S6B", 6, "backstage", "Complaint desk resolves and calls back", "投诉受理并回访", None, None, None, None, None),
+]
+
+_INTERVENTIONS = {
+    # id: kind, name_en, name_zh, description_en, description_zh, step, failure_type, categories, kpis, checklist
+    "INT-01": ("fail_safe", "Installation double-check", "装机预约双重确认",
+               "The day before, the dispatcher confirms the address, time slot and equipment list with the customer "
+               "by SMS reply and the system blocks dispatch until the equipment is scanned",
+               "装机前一天调度员通过短信与客户确认地址、时段和设备清单，设备扫码确认前系统不允许派单",
+               "S4B", "server_task", "installation", None, None),
+    "INT-02": ("fail_safe", "Tariff read-back card", "资费复述确认卡",
+               "Counter staff and customer tick the monthly fee, data allowance and contract term on a card the "
+               "customer signs before the order is keyed in",
+               "办理前营业员与客户在确认卡上逐项勾选月费、流量和合约期，客户签字后才可录入",
+               "S2O", "customer_encounter", "product_info", None, "BH04"),
+    "INT-03": ("training", "Courtesy refresher training", "礼仪服务复训",
+               "Half-day refresher on greeting and polite language for all counter staff",
+               "全体营业员半天的问候与文明用语复训",
+               "S2T", "server_treatment", "staff_attitude", "csat_mean", "ET04"),
+}
+
+
+def make_blueprint_steps() -> pd.DataFrame:
+    """The service blueprint of the demo network (table ``blueprint_steps``)."""
+    return pd.DataFrame(_BLUEPRINT, columns=["step_id", "stage", "lane", "text_en", "text_zh", "failure_en",
+                                             "failure_zh", "failure_type", "complaint_category", "checklist_item"])
+
+
+def make_interventions(ctx: _Context) -> pd.DataFrame:
+    """The intervention register (table ``interventions``): one row per intervention and branch, with the start
+    date there (the first day of the start month)."""
+    rows = []
+    for iid, starts in _intervention_starts(ctx).items():
+        kind, n_en, n_zh, d_en, d_zh, step, ftype, cats, kpis, items = _INTERVENTIONS[iid]
+        for b in BRANCHES:
+            if b in starts:
+                rows.append((iid, kind, n_en, n_zh, d_en, d_zh, step, ftype, b, starts[b].start_time, cats, kpis,
+                             items))
+    df = pd.DataFrame(rows, columns=["intervention_id", "kind", "name_en", "name_zh", "description_en",
+                                     "description_zh", "step_id", "failure_type", "branch", "start_date",
+                                     "complaint_categories", "kpis", "checklist_items"])
+    df["start_date"] = df["start_date"].dt.strftime("%Y-%m-%d")
+    return df
 
 
 # ================================================================================================ survey
@@ -931,7 +1058,8 @@ def generate(out_dir: str | Path, *, seed: int = SEED, scale: float = 1.0, end_p
 
     small = {"branches": make_branches, "targets": make_targets, "checklist": make_checklist,
              "volumes": lambda: make_volumes(ctx), "incidents": lambda: make_incidents(ctx),
-             "complaints": lambda: make_complaints(ctx), "audit_visits": lambda: make_audit_visits(ctx)}
+             "complaints": lambda: make_complaints(ctx), "audit_visits": lambda: make_audit_visits(ctx),
+             "blueprint_steps": make_blueprint_steps, "interventions": lambda: make_interventions(ctx)}
     for name, make in small.items():
         if name in wanted:
             df = make()
@@ -986,6 +1114,18 @@ def _effect_measurements(ctx: _Context, stats: _Stats, frames: dict[str, pd.Data
                      f"of "
                      f"complaints before {BILLING_SURGE_START}; {per_month.get(True, np.nan):.0f}/month and "
                      f"{100 * share_after:.1f} % from {BILLING_SURGE_START}.")
+        starts = _intervention_starts(ctx)
+        cm = c["opened_at"].dt.to_period("M")
+        for iid, spec in INTERVENTION_EFFECTS.items():
+            br = starts[iid]
+            sel = c["branch"].isin(list(br)) & (c["category"] == spec["category"])
+            after = cm >= c["branch"].map({b: p for b, p in br.items()})
+            m_after = sum(int((ctx.periods >= p).sum()) for p in br.values())
+            m_before = len(br) * len(ctx.periods) - m_after
+            lines.append(f"- {iid} ({spec['category']}, planted ratio {spec['rate_ratio']:.2f}): "
+                         f"{(sel & ~after).sum() / max(m_before, 1):.1f} complaints per branch-month before the "
+                         f"start, {(sel & after).sum() / max(m_after, 1):.1f} after, in the {len(br)} branch(es) "
+                         f"it applies to (a crude comparison: trend and season not removed).")
         lines.append(f"- Complaints still open at the cut-off: {c['closed_at'].isna().sum()} of {len(c)}; reopened: "
                      f"{int(c['reopened'].sum())}.")
     a, ck = frames.get("audit_visits"), frames.get("checklist")

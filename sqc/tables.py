@@ -41,6 +41,13 @@ DIRECTIONS = ("higher_is_better", "lower_is_better")
 INSTRUMENT_VERSIONS = ("v1", "v2")
 INCIDENT_TYPES = ("late_report", "untrue_report", "upheld_regulator_complaint", "unreported_outage",
                   "safety_violation", "serious_violation")
+#: Chase & Stewart's (1994) fail-safing taxonomy: server errors and customer errors, three kinds each.
+FAILURE_TYPES = ("server_task", "server_treatment", "server_tangible", "customer_preparation", "customer_encounter",
+                 "customer_resolution")
+#: Service-blueprint lanes, top to bottom; the lines of interaction, visibility and internal interaction lie
+#: between consecutive lanes.
+BLUEPRINT_LANES = ("customer", "onstage", "backstage", "support")
+INTERVENTION_KINDS = ("fail_safe", "process_change", "training", "other")
 
 # Branch ids are the organisation's own: any id declared in branches.csv (checked across tables by sqc.io).
 _BRANCH = Column("branch", "str", "Branch (walk-in service hall) id, as declared in branches.csv")
@@ -186,8 +193,54 @@ incidents = TableSchema(
     "Per-branch incidents with fixed point deductions (and rare veto incidents).",
     key=("incident_id",))
 
+_TEXT_LIST = "several values separated by ';'"
+
+blueprint_steps = TableSchema(
+    "blueprint_steps",
+    (Column("step_id", "str", "Blueprint step id (interventions refer to it)"),
+     Column("stage", "int", "Position of the step along the customer journey, left to right", min=1),
+     Column("lane", "category", "Blueprint lane: customer actions, onstage (visible) contact-person actions, "
+            "backstage (invisible) actions, support processes", allowed=BLUEPRINT_LANES),
+     Column("text_en", "str", "What happens at this step (English)"),
+     Column("text_zh", "str", "What happens at this step (Simplified Chinese)"),
+     Column("failure_en", "str", "The failure point at this step, if any (English)", nullable=True),
+     Column("failure_zh", "str", "The failure point at this step, if any (Simplified Chinese)", nullable=True),
+     Column("failure_type", "category", "Kind of failure (Chase & Stewart): server task / treatment / tangible, "
+            "customer preparation / encounter / resolution; empty when the step has no failure point",
+            allowed=FAILURE_TYPES, nullable=True),
+     Column("complaint_category", "category", "Complaint category counted as this failure point's failures",
+            allowed=COMPLAINT_CATEGORIES, nullable=True),
+     Column("checklist_item", "str", "Audit checklist item whose failed checks count as this failure point's "
+            "defects (see checklist)", nullable=True)),
+    "Service blueprint of the walk-in and hotline journey: one row per step, with its failure point and the "
+    "measures that count its failures.",
+    key=("step_id",))
+
+interventions = TableSchema(
+    "interventions",
+    (Column("intervention_id", "str", "Intervention id (one id, one row per branch it applies to)"),
+     Column("kind", "category", "Fail-safe (poka-yoke), process change, training or other",
+            allowed=INTERVENTION_KINDS),
+     Column("name_en", "str", "Short name (English)"),
+     Column("name_zh", "str", "Short name (Simplified Chinese)"),
+     Column("description_en", "str", "What was changed and how it prevents the failure (English)"),
+     Column("description_zh", "str", "What was changed and how it prevents the failure (Simplified Chinese)"),
+     Column("step_id", "str", "Blueprint step whose failure point it guards (see blueprint_steps)"),
+     Column("failure_type", "category", "Kind of failure it guards against (Chase & Stewart)",
+            allowed=FAILURE_TYPES),
+     _BRANCH,
+     Column("start_date", "datetime", "Date the intervention started at this branch (roll-outs may be staggered)"),
+     Column("complaint_categories", "str", f"Complaint categories it should reduce ({_TEXT_LIST}); the first is "
+            "the primary outcome", nullable=True),
+     Column("kpis", "str", f"KPIs it should move ({_TEXT_LIST})", nullable=True),
+     Column("checklist_items", "str", f"Audit checklist items it should improve ({_TEXT_LIST})", nullable=True)),
+    "Register of fail-safes and other interventions: one row per intervention and branch, with the date it "
+    "started there, the blueprint failure point it guards and the measures it should move.",
+    key=("intervention_id", "branch"))
+
 SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (branches, volumes, targets, hotline, complaints, survey,
-                                                          checklist, audit_visits, incidents)}
+                                                          checklist, audit_visits, incidents, blueprint_steps,
+                                                          interventions)}
 
 #: Relative location of each table in a data directory. ``hotline`` is a folder of ``YYYY-MM.parquet`` files;
 #: small reference tables are CSV (as users export them), large ones Parquet (zstd).
@@ -201,7 +254,13 @@ TABLE_FILES: dict[str, str] = {
     "checklist": "checklist.csv",
     "audit_visits": "audit_visits.parquet",
     "incidents": "incidents.csv",
+    "blueprint_steps": "blueprint_steps.csv",
+    "interventions": "interventions.csv",
 }
+
+#: Tables an organisation may not keep (yet): the loader should accept a data folder without them (an empty
+#: register means "no interventions recorded", not an error).
+OPTIONAL_TABLES = ("blueprint_steps", "interventions")
 
 #: The survey instrument (item wording and keying) used by each questionnaire version.
 INSTRUMENT_FILES: dict[str, str] = {"v1": "survey_instrument_v1.csv", "v2": "survey_instrument_v2.csv"}
