@@ -698,6 +698,12 @@ def staggered(frame: pd.DataFrame, outcome: str, unit: str, time: str, start: st
     n_pre = int(df["_t"].lt(treated_units.min()).groupby(df[unit]).sum().max())
     n_post_unit = int((D > 0).sum())
     enough = n_pre >= MIN_SEGMENT_POINTS // 2 and n_post_unit >= MIN_SEGMENT_POINTS and n_compare >= 1
+    if not enough:
+        warnings.append(QualityWarning(
+            "W-INT-02", "warning", f"{n_pre} months before the first start and {n_post_unit} treated branch-months "
+            f"after it: too few to judge the roll-out yet (needs {MIN_SEGMENT_POINTS // 2} and "
+            f"{MIN_SEGMENT_POINTS})", {"n_pre": n_pre, "n_post": n_post_unit}, subject=outcome,
+            message_zh=f"首批实施前 {n_pre} 个月、实施后 {n_post_unit} 个网点月，数据尚不足以判断。"))
     verdict = verdict_code(rows["level"]["ci_low"], rows["level"]["ci_high"], direction=direction,
                            enough_points=enough)
     return StaggeredResult(effects, ev, series, pretrend_p, len(units), len(treated_units), never, cohorts,
