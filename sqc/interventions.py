@@ -40,7 +40,7 @@ Chase RB, Stewart DM (1994). Make your service fail-safe. Sloan Management Revie
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -951,9 +951,14 @@ def evaluate_all(data, *, as_of: str | None = None, branches=None, confidence: f
     reg = register(data.interventions, blueprint_steps=data.tables.get("blueprint_steps"),
                    checklist=data.tables.get("checklist"))
     out, warnings = [], []
+    end = None if as_of is None else (pd.Period(str(as_of), freq="M") + 1).start_time
     for iid, iv in reg.items():
+        if end is not None and iv.first_start >= end:
+            continue                     # not started yet: nothing to judge, nothing to warn about
         try:
-            out.append(evaluate(data, iv, as_of=as_of, branches=branches, confidence=confidence))
+            e = evaluate(data, iv, as_of=as_of, branches=branches, confidence=confidence)
+            e.warnings = [replace(w, subject=iid) for w in e.warnings]
+            out.append(e)
         except InsufficientDataError as exc:
             warnings.append(QualityWarning("W-INT-02", "info", f"{iid} not evaluated: {exc.reason}",
                                            {"intervention_id": iid}, subject=iid,

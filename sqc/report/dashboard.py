@@ -23,7 +23,7 @@ import pandas as pd
 from ..errors import PipelineError
 from .context import ReportContext, Section, translate
 
-SECTION_ORDER = ("scorecard", "spc", "complaints", "servqual", "reliability", "audit")
+SECTION_ORDER = ("scorecard", "spc", "complaints", "interventions", "servqual", "reliability", "audit")
 
 CSS = """
 :host { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; color: #1f2933; }

@@ -1,0 +1,199 @@
+"""Dashboard section "Did our fixes work?": one line per intervention of the register (effect on its primary
+complaint category as a rate ratio with its interval, the counts and months it rests on, the design used and a
+verdict), observed against counterfactual charts, and the service blueprint with the month's failures at each
+failure point and the fail-safes guarding them.
+
+``compute(ctx)`` does the statistics once (language-independent: numbers, codes, warnings);
+``render(result, lang)`` lays them out in one language; ``build(ctx)`` = both, for the dashboard assembly.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..context import ReportContext, Section, translate
+
+AREA = "interventions"
+VERDICT_CLASS = {"effective": "sev-info", "no_evidence": "", "worsened": "sev-critical",
+                 "too_few_points": "sev-warning"}
+
+
+@dataclass
+class InterventionsResult:
+    """What :func:`compute` found for one report (no display text: codes and numbers only)."""
+
+    period: str
+    rows: list = field(default_factory=list)          # one dict per evaluated intervention
+    series: dict = field(default_factory=dict)        # intervention id -> DataFrame (observed, counterfactual)
+    steps: pd.DataFrame | None = None                 # blueprint_steps table
+    failures: pd.DataFrame | None = None              # sqc.blueprint.failure_counts for the period
+    notes: list = field(default_factory=list)         # (code, params) pairs
+    warnings: list = field(default_factory=list)
+    headline: dict = field(default_factory=dict)
+
+
+def _num(v):
+    return None if v is None or pd.isna(v) else float(v)
+
+
+def compute(ctx: Any) -> InterventionsResult:
+    """Evaluate every intervention started by the report month (data up to and including it) and count the
+    month's failures at each failure point of the blueprint."""
+    from ...blueprint import failure_counts
+    from ...interventions import evaluate_all
+
+    data, per = ctx.data, ctx.period
+    tables = data.tables
+    res = InterventionsResult(per)
+    if "interventions" not in tables or tables["interventions"].empty:
+        res.notes.append(("no_register", {}))
+        res.headline = {"period": per, "interventions": [], "n_evaluated": 0}
+        return res
+    effects, warnings = evaluate_all(data, as_of=per, branches=ctx.branches)
+    res.warnings += warnings
+    for e in effects:
+        iv = e.intervention
+        res.warnings += e.warnings
+        row = {"intervention_id": iv.intervention_id, "kind": iv.kind, "name": iv.name,
+               "step_id": iv.step_id, "failure_type": iv.failure_type, "measure": e.measure, "design": e.design,
+               "verdict": e.verdict, "n_branches": len([b for b in iv.starts if b in ctx.branches]),
+               "first_start": str(iv.first_start.to_period("M")), "staggered": iv.staggered,
+               **{k: e.effect[k] for k in ("rate_ratio", "ci_low", "ci_high", "p", "n_before", "n_after",
+                                           "count_before", "count_after", "unit")}}
+        if e.design == "staggered":
+            row["pretrend_p"] = e.result.pretrend_p
+            row["n_comparison"] = e.result.n_units - e.result.n_treated
+        res.rows.append(row)
+        res.series[iv.intervention_id] = e.series
+        if e.verdict in ("effective", "worsened"):
+            res.notes.append((f"note_{e.verdict}", {"id": iv.intervention_id, "rr": e.effect["rate_ratio"],
+                                                    "lo": e.effect["ci_low"], "hi": e.effect["ci_high"],
+                                                    "measure": e.measure}))
+    if "blueprint_steps" in tables and "complaints" in tables:
+        res.steps = tables["blueprint_steps"]
+        res.failures = failure_counts(res.steps, period=per, complaints=data.complaints,
+                                      audit_visits=tables.get("audit_visits"), checklist=tables.get("checklist"),
+                                      interventions=tables["interventions"], branches=ctx.branches)
+    res.headline = {
+        "period": per, "n_evaluated": len(res.rows),
+        "interventions": [{"id": r["intervention_id"], "measure": r["measure"], "design": r["design"],
+                           "verdict": r["verdict"],
+                           "rate_ratio": {"value": _num(r["rate_ratio"]), "ci_low": _num(r["ci_low"]),
+                                          "ci_high": _num(r["ci_high"]), "p": _num(r["p"]),
+                                          "n": int(r["count_before"] + r["count_after"]),
+                                          "n_before": int(r["n_before"]), "n_after": int(r["n_after"]),
+                                          "unit": r["unit"]}} for r in res.rows],
+    }
+    return res
+
+
+def _fmt_rr(rr, lo, hi) -> str:
+    return f"{rr:.2f} (95% CI {lo:.2f}–{hi:.2f})"
+
+
+def _change(rr: float, t) -> str:
+    return t("change", pct=f"{100 * (rr - 1):+.0f}")
+
+
+def render(result: InterventionsResult, lang: str = "en") -> Section:
+    import matplotlib.pyplot as plt
+    import panel as pn
+
+    from ...plotting.interventions import blueprint_figure, effect_figure
+    from ...plotting.scorecard import cjk_rc
+    from ..panes import figure_pane
+
+    def t(key, **fmt):
+        return translate(f"{AREA}.{key}", lang, **fmt)
+
+    def esc(x) -> str:
+        return html.escape(str(x))
+
+    period = pd.Period(result.period, "M")
+    when = f"{period.year}年{period.month}月" if lang == "zh" else period.strftime("%b %Y")
+    body = [pn.pane.Markdown(f"## {t('title')}"), pn.pane.Markdown(t("intro", period=when))]
+    notes = [t(code, **{k: (f"{v:.2f}" if isinstance(v, float) else t(f"cat_{v}") if k == "measure" else v)
+                        for k, v in params.items()}) for code, params in result.notes]
+    if not result.rows:
+        body.append(pn.pane.Markdown(t("no_register") if ("no_register", {}) in result.notes else t("none_yet")))
+    else:
+        head = [t(c) for c in ("col_intervention", "col_guards", "col_measure", "col_design", "col_effect",
+                               "col_change", "col_basis", "col_verdict")]
+        rows_html = []
+        steps = None if result.steps is None else result.steps.set_index("step_id")
+        for r in result.rows:
+            fp = ""
+            if steps is not None and r["step_id"] in steps.index:
+                fp = steps.loc[r["step_id"], f"failure_{lang}"] if f"failure_{lang}" in steps.columns else ""
+            guards = f"{esc(fp)}<br><small>{esc(t('ft_' + r['failure_type']))}</small>"
+            basis = t(f"basis_{r['unit']}", nb=r["n_before"], na=r["n_after"], cb=int(r["count_before"]),
+                      ca=int(r["count_after"]), branches=r["n_branches"])
+            name = r["name"].get(lang) or r["name"]["en"]
+            rows_html.append(
+                "<tr>" + "".join(f"<td>{c}</td>" for c in (
+                    f"<b>{esc(r['intervention_id'])}</b> {esc(name)}<br><small>{esc(t('kind_' + r['kind']))}, "
+                    f"{esc(t('since', start=r['first_start']))}</small>",
+                    guards, esc(t(f"cat_{r['measure']}")), esc(t(f"design_{r['design']}")),
+                    f"<span class='nowrap'>{esc(_fmt_rr(r['rate_ratio'], r['ci_low'], r['ci_high']))}</span>"
+                    f"<br><small>p = {r['p']:.2g}</small>",
+                    esc(_change(r["rate_ratio"], t)), esc(basis),
+                    f"<span class='{VERDICT_CLASS[r['verdict']]}'>{esc(t('verdict_' + r['verdict']))}</span>"))
+                + "</tr>")
+        body.append(pn.pane.HTML("<table class='sqc-table'><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head)
+                                 + "</tr>" + "".join(rows_html) + "</table>", sizing_mode="stretch_width"))
+        body.append(pn.pane.Markdown(f"*{t('how_to_read')}*"))
+        labels = {"observed": t("ax_observed"), "counterfactual": t("ax_counterfactual"), "after": t("ax_after"),
+                  "y": t("ax_y")}
+        for r in result.rows:
+            name = r["name"].get(lang) or r["name"]["en"]
+            with plt.rc_context(cjk_rc()):
+                fig = effect_figure(result.series[r["intervention_id"]], labels=labels,
+                                    title=t("chart_title", id=r["intervention_id"], name=name,
+                                            measure=t(f"cat_{r['measure']}")))
+                body.append(figure_pane(fig, fmt="png"))
+                plt.close(fig)
+            text = t(f"explain_{r['design']}", n=r.get("n_comparison", 0))
+            if r["design"] == "staggered" and pd.notna(r.get("pretrend_p")):
+                text += " " + t("pretrend", p=f"{r['pretrend_p']:.2g}")
+            body.append(pn.pane.Markdown(f"*{text}*"))
+    if result.failures is not None:
+        body.append(pn.pane.Markdown(f"### {t('blueprint_title', period=when)}"))
+        labels = {"lanes": {k: t(f"lane_{k}") for k in ("customer", "onstage", "backstage", "support")},
+                  "lines": {k: t(f"line_{k}") for k in ("interaction", "visibility", "internal_interaction")},
+                  "complaints": t("bp_complaints"), "defects": t("bp_defects"), "guarded": t("bp_guarded")}
+        with plt.rc_context(cjk_rc()):
+            fig = blueprint_figure(result.steps, result.failures, lang=lang, labels=labels)
+            body.append(figure_pane(fig, fmt="png"))
+            plt.close(fig)
+        f = result.failures
+        steps = result.steps.set_index("step_id")
+        trs = []
+        for sid, r in f.iterrows():
+            comp = "—" if pd.isna(r.get("complaints")) else (
+                f"{int(r['complaints'])} ({r['complaints_ci_low']:.0f}–{r['complaints_ci_high']:.0f})"
+                + (f" {t('shared', k=int(r['shared']))}" if r["shared"] > 1 else ""))
+            defects = "—" if pd.isna(r.get("checks")) or not r.get("checks") else (
+                f"{int(r['defects'])}/{int(r['checks'])} = {100 * r['defect_rate']:.0f}% "
+                f"({100 * r['defect_ci_low']:.0f}–{100 * r['defect_ci_high']:.0f}%)")
+            trs.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in (
+                steps.loc[sid, f"failure_{lang}"], t(f"ft_{r['failure_type']}"),
+                t(f"cat_{r['complaint_category']}") if pd.notna(r["complaint_category"]) else "—", comp, defects,
+                r["guarded_by"].replace(";", ", ") or "—")) + "</tr>")
+        head = [t(c) for c in ("fp_point", "fp_type", "fp_category", "fp_complaints", "fp_defects", "fp_guarded")]
+        body.append(pn.pane.HTML("<table class='sqc-table'><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head)
+                                 + "</tr>" + "".join(trs) + "</table>", sizing_mode="stretch_width"))
+        body.append(pn.pane.Markdown(f"*{t('fp_note')}*"))
+    body.append(pn.pane.Markdown(f"*{t('methods')}*"))
+    return Section(key=AREA, title=t("title"), body=pn.Column(*body, sizing_mode="stretch_width"),
+                   headline=result.headline, warnings=list(result.warnings),
+                   notes=[n for (code, _), n in zip(result.notes, notes) if code.startswith("note_")])
+
+
+def build(ctx: ReportContext) -> Section:
+    return render(compute(ctx), ctx.lang)
+
+
+__all__ = ["compute", "render", "build", "InterventionsResult"]
