@@ -551,7 +551,7 @@ class StaggeredResult:
 
 
 def staggered(frame: pd.DataFrame, outcome: str, unit: str, time: str, start: str, *, offset: str | None = None,
-              leads: int = 4, lags: int = 6, direction: str = "lower_is_better",
+              leads: int = 4, lags: int = 6, event_time: bool = True, direction: str = "lower_is_better",
               confidence: float = DEFAULT_CONFIDENCE) -> StaggeredResult:
     r"""Staggered roll-out: Poisson difference-in-differences with unit and time fixed effects.
 
@@ -650,39 +650,13 @@ def staggered(frame: pd.DataFrame, outcome: str, unit: str, time: str, start: st
     rows = {"level": _effect_row(float(m1.params["level"]), se_level, zc, df=len(units) - 1)}
     effects = pd.DataFrame.from_dict(rows, orient="index")[["rate_ratio", "ci_low", "ci_high", "p", "estimate",
                                                              "se"]]
-    # event-time model
-    k = (df["_t"] - df["_s"]).to_numpy()
-    kb = np.clip(k, -leads, lags)
-    ev_names = []
-    Xe = base.copy()
-    for kk in range(-leads, lags + 1):
-        if kk == -1:
-            continue
-        col = (~np.isnan(k)) & (kb == kk)
-        if col.any():
-            nm = f"k{kk:+d}"
-            Xe[nm] = col.astype(float)
-            ev_names.append((kk, nm))
-    m2 = sm.GLM(y, Xe, family=sm.families.Poisson(), offset=np.log(e)).fit(**cov)
-    ev = pd.DataFrame([{"event_time": kk, **_effect_row(float(m2.params[nm]), float(m2.bse[nm]), zc,
-                                                        df=len(units) - 1),
-                        "n_units": int(pd.Series(df.loc[Xe[nm] > 0, unit]).nunique())} for kk, nm in ev_names]
-                      ).set_index("event_time")
-    lead_names = [nm for kk, nm in ev_names if kk < -1]
+    ev = pd.DataFrame(columns=["rate_ratio", "ci_low", "ci_high", "p", "estimate", "se", "n_units"])
     pretrend_p = np.nan
-    if lead_names:
-        R = np.zeros((len(lead_names), len(m2.params)))
-        for i, nm in enumerate(lead_names):
-            R[i, list(m2.params.index).index(nm)] = 1.0
-        pretrend_p = float(np.asarray(m2.wald_test(R, scalar=True).pvalue))
-        if pretrend_p < 0.05:
-            warnings.append(QualityWarning(
-                "W-INT-05", "warning", f"before their start the treated branches already moved differently from "
-                f"the comparison branches (leads jointly p = {pretrend_p:.3g}): parallel trends are doubtful",
-                {"pretrend_p": pretrend_p}, subject=outcome,
-                message_zh=f"实施前处理组与对照组走势已不同（p = {pretrend_p:.3g}），平行趋势假设存疑。"))
+    if event_time:
+        ev, pretrend_p = _event_study(df, y, e, base, unit, leads, lags, cov, zc, len(units) - 1, warnings,
+                                      outcome)
     # counterfactual of the treated units: the overall model with D = 0, summed over treated units per time
-    beta, V = m1.params.to_numpy(), m1.cov_params().to_numpy()
+    beta = m1.params.to_numpy()
     Xcf = X1.to_numpy().copy()
     Xcf[:, list(X1.columns).index("level")] = 0.0
     mu_cf = np.exp(Xcf @ beta + np.log(e))
@@ -708,6 +682,42 @@ def staggered(frame: pd.DataFrame, outcome: str, unit: str, time: str, start: st
                            enough_points=enough)
     return StaggeredResult(effects, ev, series, pretrend_p, len(units), len(treated_units), never, cohorts,
                            confidence, direction, verdict, warnings=warnings, model=m1)
+
+
+def _event_study(df, y, e, base, unit, leads, lags, cov, zc, dof, warnings, outcome):
+    """Event-time coefficients (k = -1 the reference, ends binned) and the joint test of the leads."""
+    import statsmodels.api as sm
+
+    k = (df["_t"] - df["_s"]).to_numpy()
+    kb = np.clip(k, -leads, lags)
+    ev_names = []
+    Xe = base.copy()
+    for kk in range(-leads, lags + 1):
+        if kk == -1:
+            continue
+        col = (~np.isnan(k)) & (kb == kk)
+        if col.any():
+            nm = f"k{kk:+d}"
+            Xe[nm] = col.astype(float)
+            ev_names.append((kk, nm))
+    m2 = sm.GLM(y, Xe, family=sm.families.Poisson(), offset=np.log(e)).fit(**cov)
+    ev = pd.DataFrame([{"event_time": kk, **_effect_row(float(m2.params[nm]), float(m2.bse[nm]), zc, df=dof),
+                        "n_units": int(pd.Series(df.loc[Xe[nm] > 0, unit]).nunique())} for kk, nm in ev_names]
+                      ).set_index("event_time")
+    lead_names = [nm for kk, nm in ev_names if kk < -1]
+    pretrend_p = np.nan
+    if lead_names:
+        R = np.zeros((len(lead_names), len(m2.params)))
+        for i, nm in enumerate(lead_names):
+            R[i, list(m2.params.index).index(nm)] = 1.0
+        pretrend_p = float(np.asarray(m2.wald_test(R, scalar=True).pvalue))
+        if pretrend_p < 0.05:
+            warnings.append(QualityWarning(
+                "W-INT-05", "warning", f"before their start the treated branches already moved differently from "
+                f"the comparison branches (leads jointly p = {pretrend_p:.3g}): parallel trends are doubtful",
+                {"pretrend_p": pretrend_p}, subject=outcome,
+                message_zh=f"实施前处理组与对照组走势已不同（p = {pretrend_p:.3g}），平行趋势假设存疑。"))
+    return ev, pretrend_p
 
 
 # =============================================================================================== register
