@@ -25,6 +25,10 @@ CONTRACT = {
     "audit_visits": ["visit_id", "branch", "period", "visit_date", "assessor_body", "assessor_id", "item_id",
                      "score"],
     "incidents": ["incident_id", "branch", "date", "period", "type", "deduction", "veto", "description"],
+    "blueprint_steps": ["step_id", "stage", "lane", "text_en", "text_zh", "failure_en", "failure_zh", "failure_type",
+                        "complaint_category", "checklist_item"],
+    "interventions": ["intervention_id", "kind", "name_en", "name_zh", "description_en", "description_zh", "step_id",
+                      "failure_type", "branch", "start_date", "complaint_categories", "kpis", "checklist_items"],
 }
 
 
