@@ -587,6 +587,16 @@ def staggered(frame: pd.DataFrame, outcome: str, unit: str, time: str, start: st
     spill-over to comparison units. Warnings: W-INT-04 (fewer than 2 comparison units), W-INT-05 (leads jointly
     different from 0 at 5 %), W-INT-06 (fewer than 10 clusters: cluster-robust intervals optimistic).
     """
+    # the fixed-effect design matrices are small: BLAS threads only contend on a busy machine (5x slower)
+    from .reliability.alpha import _blas_single_thread
+
+    with _blas_single_thread():
+        return _staggered(frame, outcome, unit, time, start, offset=offset, leads=leads, lags=lags,
+                          event_time=event_time, direction=direction, confidence=confidence)
+
+
+def _staggered(frame, outcome, unit, time, start, *, offset, leads, lags, event_time, direction, confidence):
+    """Body of :func:`staggered` (run with one BLAS thread)."""
     import statsmodels.api as sm
 
     if direction not in DIRECTIONS:
