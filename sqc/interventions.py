@@ -716,7 +716,8 @@ def _event_study(df, y, e, base, unit, leads, lags, cov, zc, dof, warnings, outc
                       ).set_index("event_time")
     lead_names = [nm for kk, nm in ev_names if kk < -1]
     pretrend_p = np.nan
-    if lead_names:
+    # a clustered covariance has rank at most G - 1: with fewer clusters than leads there is no joint test
+    if lead_names and dof >= len(lead_names):
         R = np.zeros((len(lead_names), len(m2.params)))
         for i, nm in enumerate(lead_names):
             R[i, list(m2.params.index).index(nm)] = 1.0
