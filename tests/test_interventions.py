@@ -91,6 +91,8 @@ def test_calendar_months_give_the_same_fit_as_numeric_time(sicily):
 def test_negative_binomial_family(sicily):
     res = iv.its(sicily, "aces", "time", "smokban", offset="stdpop", family="negbin")
     assert 0.84 < res.effects.loc["level", "rate_ratio"] < 0.93 and res.scale > 0
+    hac = iv.its(sicily, "aces", "time", "smokban", offset="stdpop", family="negbin", cov_type="HAC")
+    assert hac.effects.loc["level", "rate_ratio"] == pytest.approx(res.effects.loc["level", "rate_ratio"], rel=1e-6)
 
 
 # ------------------------------------------------------------------------------------------- simulation
@@ -165,6 +167,9 @@ def test_before_after_uses_the_exact_rate_ratio_and_stages():
     assert res.before["points"] == res.after["points"] == 5
     assert res.verdict == "effective" and res.runs_after.n_useful <= 5
     assert res.to_frame().loc["level", "count_after"] == 32
+    p = iv.before_after(df.assign(n=200), "c", "n", "m", "x", chart="p")
+    assert p.chart.chart == "p" and p.chart.center[0] == pytest.approx(65 / 1000)
+    assert p.chart.center[-1] == pytest.approx(32 / 1000)
     short = iv.before_after(df.iloc[3:7], "c", "n", "m", "x")
     assert short.verdict == "too_few_points" and any(w.code == "W-INT-02" for w in short.warnings)
 

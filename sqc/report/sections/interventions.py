@@ -63,6 +63,9 @@ def compute(ctx: Any) -> InterventionsResult:
                "first_start": str(iv.first_start.to_period("M")), "staggered": iv.staggered,
                **{k: e.effect[k] for k in ("rate_ratio", "ci_low", "ci_high", "p", "n_before", "n_after",
                                            "count_before", "count_after", "unit")}}
+        if e.design == "its":
+            row["cov_type"] = e.result.cov_type
+            row["dispersion"] = e.result.scale
         if e.design == "staggered":
             row["pretrend_p"] = e.result.pretrend_p
             row["n_comparison"] = e.result.n_units - e.result.n_treated
@@ -158,6 +161,8 @@ def render(result: InterventionsResult, lang: str = "en") -> Section:
             text = t(f"explain_{r['design']}", n=r.get("n_comparison", 0))
             if r["design"] == "staggered" and pd.notna(r.get("pretrend_p")):
                 text += " " + t("pretrend", p=f"{r['pretrend_p']:.2g}")
+            if r.get("cov_type") == "HAC":
+                text += " " + t("hac_used")
             body.append(pn.pane.Markdown(f"*{text}*"))
     if result.failures is not None:
         body.append(pn.pane.Markdown(f"### {t('blueprint_title', period=when)}"))
