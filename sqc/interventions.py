@@ -601,7 +601,7 @@ def _staggered(frame, outcome, unit, time, start, *, offset, leads, lags, event_
 
     if direction not in DIRECTIONS:
         raise ParameterError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
-    z = _z(confidence)
+    _z(confidence)
     cols = [outcome, unit, time, start] + ([offset] if offset else [])
     for c in cols:
         if c not in frame.columns:
@@ -698,7 +698,8 @@ def _event_study(df, y, e, base, unit, leads, lags, cov, zc, dof, warnings, outc
     """Event-time coefficients (k = -1 the reference, ends binned) and the joint test of the leads."""
     import statsmodels.api as sm
 
-    k = (df["_t"] - df["_s"]).to_numpy()
+    k = (df["_t"] - df["_s"]).to_numpy(dtype=float, copy=True)
+    k[df["_s"].to_numpy() > df["_t"].max()] = np.nan     # starts after the data: not yet treated throughout
     kb = np.clip(k, -leads, lags)
     ev_names = []
     Xe = base.copy()
