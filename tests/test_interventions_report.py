@@ -130,7 +130,9 @@ def test_section_renders_in_both_languages(computed, lang):
     assert "verdict_" not in html and "ft_" not in html and "cat_" not in html     # no untranslated keys
     if lang == "zh":
         assert "装机预约双重确认" in html
-    assert len(s.notes) == 2 and all("INT-0" in n for n in s.notes)
+    assert s.notes == []                                   # nothing got worse in the demo
+    assert sum(code == "note_effective" for code, _ in computed.notes) == 2
+    assert ("INT-01 有效" if lang == "zh" else "INT-01 worked") in html
 
 
 def test_compute_is_language_free_and_build_matches(computed, demo_data):
@@ -186,3 +188,23 @@ def test_register_tables_in_the_demo(demo_data):
     starts = sorted({s.strftime("%Y-%m") for s in reg["INT-02"].starts.values()})
     assert starts == ["2025-05", "2025-09", "2026-01"] and len(reg["INT-02"].starts) == 8
     assert np.all(demo_data.interventions["start_date"].dt.day == 1)
+
+
+def test_a_fix_that_made_things_worse_is_called_out(demo_data):
+    """Double the staff-attitude complaints from INT-03's start: the verdict is 'worsened' and the note reaches the
+    top of the dashboard in both languages."""
+    from sqc.io import NetworkData
+    from sqc.report.context import ReportContext
+    from sqc.report.sections import interventions
+
+    c = demo_data.complaints
+    extra = c[(c["category"] == "staff_attitude") & (c["opened_at"] >= "2025-11-01")]
+    extra = extra.assign(complaint_id=extra["complaint_id"] + "-dup")
+    data = NetworkData(demo_data.data_dir, {**demo_data.tables, "complaints": pd.concat([c, extra],
+                                                                                         ignore_index=True)})
+    res = interventions.compute(ReportContext(data, "2026-10", BRANCHES))
+    row = next(r for r in res.rows if r["intervention_id"] == "INT-03")
+    assert row["verdict"] == "worsened" and row["ci_low"] > 1
+    for lang in ("en", "zh"):
+        s = interventions.render(res, lang)
+        assert len(s.notes) == 1 and s.notes[0].startswith("⚠ INT-03")

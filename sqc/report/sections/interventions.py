@@ -120,6 +120,8 @@ def render(result: InterventionsResult, lang: str = "en") -> Section:
     body = [pn.pane.Markdown(f"## {t('title')}"), pn.pane.Markdown(t("intro", period=when))]
     notes = [t(code, **{k: (f"{v:.2f}" if isinstance(v, float) else t(f"cat_{v}") if k == "measure" else v)
                         for k, v in params.items()}) for code, params in result.notes]
+    body.append(pn.pane.Markdown("\n".join(f"- {n}" for (code, _), n in zip(result.notes, notes)
+                                           if code.startswith("note_"))))
     if not result.rows:
         body.append(pn.pane.Markdown(t("no_register") if ("no_register", {}) in result.notes else t("none_yet")))
     else:
@@ -194,7 +196,8 @@ def render(result: InterventionsResult, lang: str = "en") -> Section:
     body.append(pn.pane.Markdown(f"*{t('methods')}*"))
     return Section(key=AREA, title=t("title"), body=pn.Column(*body, sizing_mode="stretch_width"),
                    headline=result.headline, warnings=list(result.warnings),
-                   notes=[n for (code, _), n in zip(result.notes, notes) if code.startswith("note_")])
+                   # the top of the dashboard is for what needs attention: a fix that made things worse
+                   notes=[n for (code, _), n in zip(result.notes, notes) if code == "note_worsened"])
 
 
 def build(ctx: ReportContext) -> Section:
