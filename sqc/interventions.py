@@ -199,8 +199,9 @@ def harmonics(position: np.ndarray, k: int, period: float) -> np.ndarray:
 
 def its(frame: pd.DataFrame, outcome: str, time: str, intervention: str, *, offset: str | None = None,
         seasonality: int = 2, period: int = 12, family: str = "quasipoisson", slope_change: bool = False,
-        cov_type: str = "nonrobust", maxlags: int | None = None, direction: str = "lower_is_better",
-        confidence: float = DEFAULT_CONFIDENCE, min_points: int = MIN_SEGMENT_POINTS) -> ITSResult:
+        cov_type: str = "nonrobust", maxlags: int | None = None, interval: str = "z",
+        direction: str = "lower_is_better", confidence: float = DEFAULT_CONFIDENCE,
+        min_points: int = MIN_SEGMENT_POINTS) -> ITSResult:
     r"""Interrupted time series (segmented) regression of a count series.
 
     .. math::
@@ -236,6 +237,9 @@ def its(frame: pd.DataFrame, outcome: str, time: str, intervention: str, *, offs
     slope_change : bool
         Also fit a change of slope.
     cov_type : {"nonrobust", "HAC"}
+    interval : {"z", "t"}
+        Critical value of the Wald intervals and tests: normal (as the tutorial's ``ci.exp``) or Student t with
+        n − p degrees of freedom (as R's ``summary`` of a quasi-Poisson fit; safer for short series).
     direction : {"lower_is_better", "higher_is_better"}
         Which way is good, for the verdict.
     min_points : int
@@ -271,6 +275,8 @@ def its(frame: pd.DataFrame, outcome: str, time: str, intervention: str, *, offs
         raise ParameterError(f"seasonality must be a whole number of harmonic pairs ≥ 0, got {seasonality!r}")
     if period <= 0:
         raise ParameterError(f"period must be positive (12 for monthly data), got {period!r}")
+    if interval not in ("z", "t"):
+        raise ParameterError(f"interval must be 'z' (normal) or 't' (Student t), got {interval!r}")
     z = _z(confidence)
     cols = [outcome, time, intervention] + ([offset] if offset else [])
     missing = [c for c in cols if c not in frame.columns]
@@ -323,6 +329,9 @@ def its(frame: pd.DataFrame, outcome: str, time: str, intervention: str, *, offs
         raise InsufficientDataError(f"{n} points cannot carry {X.shape[1]} parameters; use fewer seasonal terms "
                                     f"or before_after()", column=outcome)
     X = pd.DataFrame(X, columns=names)
+    dof = n - X.shape[1] if interval == "t" else None
+    if dof is not None:
+        z = _t_crit(confidence, dof)
     lags = maxlags if maxlags is not None else max(1, int(np.floor(4 * (n / 100) ** (2 / 9))))
     fit_kw = {"cov_type": "HAC", "cov_kwds": {"maxlags": lags}} if cov_type == "HAC" else {}
     if family == "negbin":
@@ -350,13 +359,13 @@ def its(frame: pd.DataFrame, outcome: str, time: str, intervention: str, *, offs
                 {"dispersion": float(np.sum(pearson ** 2) / model.df_resid)}, subject=outcome))
     se = np.sqrt(np.diag(cov))
     idx = {nm: i for i, nm in enumerate(names)}
-    rows = {"level": _effect_row(beta[idx["level"]], se[idx["level"]], z)}
+    rows = {"level": _effect_row(beta[idx["level"]], se[idx["level"]], z, df=dof)}
     if slope_change:
-        rows["slope"] = _effect_row(beta[idx["slope"]], se[idx["slope"]], z)
+        rows["slope"] = _effect_row(beta[idx["slope"]], se[idx["slope"]], z, df=dof)
         # total effect at the last point: level + slope·(t_end - t0)
         g = np.zeros(len(names))
         g[idx["level"]], g[idx["slope"]] = 1.0, float(t.max() - t0)
-        rows["at_end"] = _effect_row(float(g @ beta), float(np.sqrt(g @ cov @ g)), z)
+        rows["at_end"] = _effect_row(float(g @ beta), float(np.sqrt(g @ cov @ g)), z, df=dof)
     effects = pd.DataFrame.from_dict(rows, orient="index")[["rate_ratio", "ci_low", "ci_high", "p", "estimate",
                                                              "se"]]
     # counterfactual: same model with the intervention terms at zero
@@ -399,7 +408,7 @@ def its(frame: pd.DataFrame, outcome: str, time: str, intervention: str, *, offs
     return ITSResult(effects, series, acf_frame, lb, family, cov_type, float(scale), n, n_pre, n_post,
                      confidence, direction, verdict, warnings, model,
                      {"seasonality": int(seasonality), "period": period, "slope_change": slope_change,
-                      "maxlags": lags if cov_type == "HAC" else None, "t0": t0})
+                      "maxlags": lags if cov_type == "HAC" else None, "t0": t0, "interval": interval})
 
 
 # =============================================================================================== before/after
@@ -928,11 +937,15 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
     n_pre, n_post = int((total["after"] == 0).sum()), int((total["after"] > 0).sum())
     if n_pre >= MIN_SEGMENT_POINTS and n_post >= MIN_SEGMENT_POINTS:
         k = seasonality if seasonality is not None else (0 if len(total) < 24 else 1 if len(total) < 36 else 2)
-        res = its(total, "count", "period", "after", offset="exposure", seasonality=k, confidence=confidence)
+        res = its(total, "count", "period", "after", offset="exposure", seasonality=k, confidence=confidence,
+                  interval="t")
         if any(w.code == "W-INT-01" for w in res.warnings):
-            # autocorrelated residuals: report the HAC interval instead of a too-narrow one
-            res = its(total, "count", "period", "after", offset="exposure", seasonality=k, confidence=confidence,
-                      cov_type="HAC")
+            # autocorrelated residuals: the model-based interval may be too narrow, and Newey-West is itself
+            # optimistic in short series, so report the wider of the two
+            hac = its(total, "count", "period", "after", offset="exposure", seasonality=k, confidence=confidence,
+                      interval="t", cov_type="HAC")
+            if hac.effects.loc["level", "se"] > res.effects.loc["level", "se"]:
+                res = hac
         eff = dict(res.headline[["rate_ratio", "ci_low", "ci_high", "p"]])
         after = total["after"] > 0
         eff.update(n_before=n_pre, n_after=n_post, count_before=float(total.loc[~after, "count"].sum()),
