@@ -35,6 +35,9 @@ def test_sicily_seasonal_quasipoisson_step_change_matches_the_paper(sicily):
     assert round(lvl["ci_high"], 3) == 0.933
     assert (res.n, res.n_pre, res.n_post) == (59, 36, 23)
     assert res.verdict == "effective"
+    # Student t on n - p = 52 df (R's summary of a quasi-Poisson glm) widens the interval a little
+    t = iv.its(sicily, "aces", "time", "smokban", offset="stdpop", interval="t").effects.loc["level"]
+    assert t["ci_low"] < lvl["ci_low"] and t["ci_high"] > lvl["ci_high"] and t["p"] > lvl["p"]
     # quasi-Poisson dispersion = Pearson chi2 / df, as R's summary(glm(..., family = quasipoisson))$dispersion
     fitted = res.series["fitted"].to_numpy()
     x2 = np.sum((sicily["aces"].to_numpy() - fitted) ** 2 / fitted)
