@@ -915,10 +915,9 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
     warnings: list[QualityWarning] = []
     start_periods = {b: s.to_period("M") for b, s in starts.items()}
     in_data = {b: p for b, p in start_periods.items() if str(p) <= months[-1]}
-    comparison = [b for b in counts["branch"].unique() if b not in starts
-                  or start_periods[b] > max(start_periods.values())]
-    if in_data and comparison:
-        # some branches are (not yet) treated: compare against them (difference-in-differences)
+    never = [b for b in counts["branch"].unique() if b not in starts]
+    if in_data and (never or len(set(start_periods.values())) > 1):
+        # some branches are never or not yet treated: compare against them (difference-in-differences)
         panel = counts.assign(start=counts["branch"].map({b: str(p) for b, p in start_periods.items()}))
         res = staggered(panel, "count", "branch", "period", "start", offset="exposure", confidence=confidence)
         treated = [b for units in res.cohorts.values() for b in units]

@@ -262,3 +262,13 @@ def test_demo_early_months_fall_back_to_simpler_designs(demo_data):
     early = {e.intervention.intervention_id: e for e in iv.evaluate_all(demo_data, as_of="2025-09")[0]}
     assert early["INT-01"].verdict == "too_few_points"          # 2 months after the start
     assert any(w.code == "W-INT-02" and w.subject == "INT-01" for w in early["INT-01"].warnings)
+
+
+def test_a_roll_out_that_reaches_every_branch_is_still_compared_with_not_yet_treated_ones(demo_data):
+    """INT-02 restricted to its 8 branches: no branch is never treated, but the cohorts start at different months,
+    so each cohort is compared with the ones not yet started (and the last cohort has nobody left: W-INT-04)."""
+    treated = sorted(demo_data.interventions.loc[demo_data.interventions["intervention_id"] == "INT-02", "branch"])
+    e = iv.evaluate(demo_data, "INT-02", as_of="2026-10", branches=treated)
+    assert e.design == "staggered" and e.result.n_never == 0
+    assert any(w.code == "W-INT-04" for w in e.warnings)
+    assert e.effect["ci_low"] < 0.7 < e.effect["ci_high"]
