@@ -869,6 +869,22 @@ def monthly_counts(complaints: pd.DataFrame, volumes: pd.DataFrame, categories: 
                                                                               ignore_index=True)
 
 
+def audit_failures(audit_visits: pd.DataFrame, checklist: pd.DataFrame, items: list[str], *, branches=None,
+                   end: str | None = None) -> pd.DataFrame:
+    """Failed audit checks of checklist ``items`` per branch and month: columns ``branch, period, count`` (checks
+    scoring below the item's maximum) and ``exposure`` (applicable checks; N/A excluded). Branch-months with no
+    applicable check are left out (no exposure, no rate)."""
+    a = audit_visits.loc[audit_visits["item_id"].isin(items) & audit_visits["score"].notna()]
+    if branches is not None:
+        a = a.loc[a["branch"].isin(branches)]
+    if end is not None:
+        a = a.loc[a["period"].astype(str) <= end]
+    a = a.merge(checklist[["item_id", "max_score"]], on="item_id", how="left")
+    g = a.assign(period=a["period"].astype(str), failed=(a["score"] < a["max_score"]).astype(float)).groupby(
+        ["branch", "period"], as_index=False).agg(count=("failed", "sum"), exposure=("failed", "size"))
+    return g.astype({"exposure": float}).sort_values(["branch", "period"], ignore_index=True)
+
+
 def _month_share_after(period: pd.Series, start: pd.Timestamp) -> np.ndarray:
     """Share of each month's days on or after ``start`` (0 before the start month, 1 after)."""
     per = pd.PeriodIndex(period.astype(str), freq="M")
@@ -893,7 +909,9 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
       least 24 months (one pair of harmonics below 36 months);
     * otherwise → :func:`before_after` (u chart, exact rate ratio, runs).
 
-    Data after ``as_of`` (``YYYY-MM``) are ignored. Complaints are the outcome; lower is better.
+    Data after ``as_of`` (``YYYY-MM``) are ignored. The outcome is the complaints of ``measure`` (a complaint
+    category; default the intervention's first) per active customer, or, when ``measure`` is an audit checklist
+    item, its failed checks per applicable check (see :func:`evaluate_process_measures`); lower is better.
     """
     if isinstance(intervention, str):
         reg = register(data.interventions)
@@ -905,7 +923,14 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
         raise DataError(f"intervention {intervention.intervention_id!r} names no complaint category to measure",
                         column="complaint_categories", expected="at least one complaint category")
     scope = list(branches) if branches is not None else None
-    counts = monthly_counts(data.complaints, data.volumes, cats, branches=scope, end=as_of)
+    checklist = data.tables.get("checklist")
+    if checklist is not None and cats[0] in set(checklist["item_id"]):
+        # a process measure: failed audit checks per applicable check (a ratio of failure rates)
+        counts = audit_failures(data.audit_visits, checklist, cats, branches=scope, end=as_of)
+        if counts.empty:
+            raise InsufficientDataError(f"no applicable audit checks of item {cats[0]!r} in scope", column="item_id")
+    else:
+        counts = monthly_counts(data.complaints, data.volumes, cats, branches=scope, end=as_of)
     applies = [b for b in intervention.starts if scope is None or b in scope]
     if not applies:
         raise InsufficientDataError(f"intervention {intervention.intervention_id!r} applies to none of the "
@@ -1000,6 +1025,28 @@ def evaluate_all(data, *, as_of: str | None = None, branches=None, confidence: f
     return out, warnings
 
 
+def evaluate_process_measures(data, intervention: Intervention, *, as_of: str | None = None, branches=None,
+                              confidence: float = DEFAULT_CONFIDENCE
+                              ) -> tuple[list[InterventionEffect], list[QualityWarning]]:
+    """:func:`evaluate` on each audit checklist item the intervention should improve (its process measures):
+    the outcome is failed checks per applicable check, lower is better. Items that cannot be judged yet are
+    skipped with an info warning."""
+    out, warnings = [], []
+    if "audit_visits" not in data.tables or "checklist" not in data.tables:
+        return out, warnings
+    for item in intervention.checklist_items:
+        try:
+            e = evaluate(data, intervention, as_of=as_of, branches=branches, measure=item, confidence=confidence)
+        except InsufficientDataError as exc:
+            warnings.append(QualityWarning("W-INT-02", "info", f"{intervention.intervention_id} / {item} not "
+                                           f"evaluated: {exc.reason}", {"item_id": item},
+                                           subject=intervention.intervention_id))
+            continue
+        e.warnings = [replace(w, subject=f"{intervention.intervention_id}/{item}") for w in e.warnings]
+        out.append(e)
+    return out, warnings
+
+
 def effects_frame(effects: list[InterventionEffect]) -> pd.DataFrame:
     """One row per evaluated intervention: id, measure, design, rate ratio with interval, p, months and counts
     before and after, verdict code."""
@@ -1008,5 +1055,6 @@ def effects_frame(effects: list[InterventionEffect]) -> pd.DataFrame:
 
 
 __all__ = ["its", "ITSResult", "before_after", "BeforeAfterResult", "staggered", "StaggeredResult", "register",
-           "Intervention", "evaluate", "evaluate_all", "InterventionEffect", "effects_frame", "monthly_counts",
+           "Intervention", "evaluate", "evaluate_all", "evaluate_process_measures", "InterventionEffect",
+           "effects_frame", "monthly_counts", "audit_failures",
            "verdict_code", "harmonics", "VERDICTS", "DESIGNS", "FAMILIES"]

@@ -272,3 +272,14 @@ def test_a_roll_out_that_reaches_every_branch_is_still_compared_with_not_yet_tre
     assert e.design == "staggered" and e.result.n_never == 0
     assert any(w.code == "W-INT-04" for w in e.warnings)
     assert e.effect["ci_low"] < 0.7 < e.effect["ci_high"]
+
+
+def test_process_measure_counts_failed_audit_checks(demo_data):
+    a = demo_data.audit_visits.merge(demo_data.checklist[["item_id", "max_score"]], on="item_id")
+    a = a[(a["item_id"] == "BH04") & a["score"].notna()]
+    f = iv.audit_failures(demo_data.audit_visits, demo_data.checklist, ["BH04"])
+    assert f["exposure"].sum() == len(a) and f["count"].sum() == (a["score"] < a["max_score"]).sum()
+    reg = iv.register(demo_data.interventions)
+    effects, _ = iv.evaluate_process_measures(demo_data, reg["INT-02"], as_of="2026-10")
+    assert [e.measure for e in effects] == ["BH04"] and effects[0].design == "staggered"
+    assert effects[0].effect["count_before"] + effects[0].effect["count_after"] > 0

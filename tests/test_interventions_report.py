@@ -123,6 +123,11 @@ def test_section_renders_in_both_languages(computed, lang):
         rr = r["rate_ratio"]
         assert rr["n"] > 0 and rr["n_before"] > 0 and rr["n_after"] > 0 and rr["ci_low"] < rr["value"] < rr["ci_high"]
     assert rows["INT-03"]["verdict"] != "effective"
+    proc = {(p["id"], p["item_id"]): p for p in h["process_measures"]}
+    assert set(proc) == {("INT-02", "BH04"), ("INT-03", "ET04")}      # no audit effect was planted
+    for p in proc.values():
+        fr = p["failure_rate_ratio"]
+        assert fr["n_checks_failed"] > 0 and fr["ci_low"] < 1 < fr["ci_high"] and p["verdict"] == "no_evidence"
     html = _html(s)
     assert not re.search(r"""(src|href)\s*=\s*["']https?://""", html)
     verdicts = json.loads(LOCALE.read_text(encoding="utf-8"))
@@ -170,7 +175,9 @@ def test_locale_has_every_key_in_both_languages():
                "customer_resolution"),
         "kind": ("fail_safe", "process_change", "training", "other"),
         "cat": ("billing", "network", "installation", "staff_attitude", "waiting_time", "product_info", "other"),
-        "basis": ("months", "branch_months"), "explain": ("its", "staggered", "before_after"),
+        "basis": ("months", "branch_months", "months_checks", "branch_months_checks"),
+        "pverdict": ("effective", "no_evidence", "worsened", "too_few_points"),
+        "explain": ("its", "staggered", "before_after"),
         "lane": ("customer", "onstage", "backstage", "support"),
         "line": ("interaction", "visibility", "internal_interaction"), "note": ("effective", "worsened")}.items()
         for v in vals}

@@ -27,6 +27,8 @@ class InterventionsResult:
 
     period: str
     rows: list = field(default_factory=list)          # one dict per evaluated intervention
+    process: list = field(default_factory=list)       # one dict per (intervention, audit checklist item)
+    items: dict = field(default_factory=dict)         # checklist item id -> {"en": text, "zh": text}
     series: dict = field(default_factory=dict)        # intervention id -> DataFrame (observed, counterfactual)
     steps: pd.DataFrame | None = None                 # blueprint_steps table
     failures: pd.DataFrame | None = None              # sqc.blueprint.failure_counts for the period
@@ -43,7 +45,7 @@ def compute(ctx: Any) -> InterventionsResult:
     """Evaluate every intervention started by the report month (data up to and including it) and count the
     month's failures at each failure point of the blueprint."""
     from ...blueprint import failure_counts
-    from ...interventions import evaluate_all
+    from ...interventions import evaluate_all, evaluate_process_measures
 
     data, per = ctx.data, ctx.period
     tables = data.tables
@@ -71,10 +73,22 @@ def compute(ctx: Any) -> InterventionsResult:
             row["n_comparison"] = e.result.n_units - e.result.n_treated
         res.rows.append(row)
         res.series[iv.intervention_id] = e.series
+        process, skipped = evaluate_process_measures(data, iv, as_of=per, branches=ctx.branches)
+        res.warnings += skipped
+        for p in process:
+            res.warnings += p.warnings
+            res.process.append({"intervention_id": iv.intervention_id, "item_id": p.measure, "design": p.design,
+                                "verdict": p.verdict, **{k: p.effect[k] for k in (
+                                    "rate_ratio", "ci_low", "ci_high", "p", "n_before", "n_after", "count_before",
+                                    "count_after", "unit")}})
         if e.verdict in ("effective", "worsened"):
             res.notes.append((f"note_{e.verdict}", {"id": iv.intervention_id, "rr": e.effect["rate_ratio"],
                                                     "lo": e.effect["ci_low"], "hi": e.effect["ci_high"],
                                                     "measure": e.measure}))
+    if "checklist" in tables:
+        ck = tables["checklist"].set_index("item_id")
+        res.items = {i: {"en": ck.loc[i, "text_en"], "zh": ck.loc[i, "text_zh"]}
+                     for i in {p["item_id"] for p in res.process} if i in ck.index}
     if "blueprint_steps" in tables and "complaints" in tables:
         res.steps = tables["blueprint_steps"]
         res.failures = failure_counts(res.steps, period=per, complaints=data.complaints,
@@ -89,6 +103,13 @@ def compute(ctx: Any) -> InterventionsResult:
                                           "n": int(r["count_before"] + r["count_after"]),
                                           "n_before": int(r["n_before"]), "n_after": int(r["n_after"]),
                                           "unit": r["unit"]}} for r in res.rows],
+        "process_measures": [{"id": p["intervention_id"], "item_id": p["item_id"], "design": p["design"],
+                              "verdict": p["verdict"],
+                              "failure_rate_ratio": {"value": _num(p["rate_ratio"]), "ci_low": _num(p["ci_low"]),
+                                                     "ci_high": _num(p["ci_high"]), "p": _num(p["p"]),
+                                                     "n_checks_failed": int(p["count_before"] + p["count_after"]),
+                                                     "n_before": int(p["n_before"]), "n_after": int(p["n_after"]),
+                                                     "unit": p["unit"]}} for p in res.process],
     }
     return res
 
@@ -150,6 +171,26 @@ def render(result: InterventionsResult, lang: str = "en") -> Section:
         body.append(pn.pane.HTML("<table class='sqc-table'><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head)
                                  + "</tr>" + "".join(rows_html) + "</table>", sizing_mode="stretch_width"))
         body.append(pn.pane.Markdown(f"*{t('how_to_read')}*"))
+        if result.process:
+            body.append(pn.pane.Markdown(f"#### {t('process_title')}"))
+            head = [t(c) for c in ("col_intervention", "col_item", "col_design", "col_effect", "col_basis",
+                                   "col_verdict")]
+            trs = []
+            for p in result.process:
+                item = result.items.get(p["item_id"], {})
+                basis = t(f"basis_{p['unit']}_checks", nb=p["n_before"], na=p["n_after"],
+                          cb=int(p["count_before"]), ca=int(p["count_after"]))
+                trs.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
+                    f"<b>{esc(p['intervention_id'])}</b>",
+                    f"{esc(p['item_id'])} {esc(item.get(lang) or item.get('en', ''))}",
+                    esc(t(f"design_{p['design']}")),
+                    f"<span class='nowrap'>{esc(_fmt_rr(p['rate_ratio'], p['ci_low'], p['ci_high']))}</span>",
+                    esc(basis),
+                    f"<span class='{VERDICT_CLASS[p['verdict']]}'>{esc(t('pverdict_' + p['verdict']))}</span>"))
+                    + "</tr>")
+            body.append(pn.pane.HTML("<table class='sqc-table'><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head)
+                                     + "</tr>" + "".join(trs) + "</table>", sizing_mode="stretch_width"))
+            body.append(pn.pane.Markdown(f"*{t('process_note')}*"))
         labels = {"observed": t("ax_observed"), "counterfactual": t("ax_counterfactual"), "after": t("ax_after"),
                   "y": t("ax_y")}
         for r in result.rows:
