@@ -342,3 +342,14 @@ def consistency_findings(con, tables: set[str], data_dir) -> list[Finding]:
             out.append(Finding(table, reason, str(data_dir / path), column, int(row), _plain(value),
                                expected.format(detail=label), int(count)))
     return out
+
+
+def whole_store_checks(store, tables: set[str] | None = None) -> tuple[list[Finding], pd.DataFrame]:
+    """The consistency findings and the data gaps of a store (what ``sqc ingest`` and ``sqc validate`` print)."""
+    from ..tables import TABLE_FILES
+
+    tables = set(TABLE_FILES) if tables is None else set(tables)
+    with store.connect() as con:
+        findings = consistency_findings(con, tables, store.data_dir)
+    counts = store.month_counts()
+    return findings, data_gaps(counts.loc[counts["tbl"].isin(tables)])

@@ -56,6 +56,8 @@ def _cache_dir() -> Path:
 
 def _writable(folder: Path) -> bool:
     target = folder / STORE_DIRNAME
+    if target.is_symlink():  # e.g. a copy of a data folder that links the original's entries: not this folder's
+        return False
     if target.exists():
         return os.access(target, os.W_OK | os.X_OK)
     return os.access(folder, os.W_OK | os.X_OK)
@@ -64,8 +66,8 @@ def _writable(folder: Path) -> bool:
 def default_store_path(data_dir: str | os.PathLike) -> Path:
     """Where the store of ``data_dir`` lives when none is given.
 
-    ``$SQC_STORE`` if set; else ``<data_dir>/.sqc/store.duckdb`` when the data folder is writable; else a per-user
-    cache file ``$XDG_CACHE_HOME/sqc/stores/<folder name>-<hash of its path>.duckdb`` (``~/.cache`` by default).
+    ``$SQC_STORE`` if set; else ``<data_dir>/.sqc/store.duckdb`` when the data folder is writable (and ``.sqc`` is
+    not a link to another folder's); else a per-user cache file ``$XDG_CACHE_HOME/sqc/stores/<folder name>-<hash of its path>.duckdb`` (``~/.cache`` by default).
     """
     env = os.environ.get(ENV_STORE)
     if env:
