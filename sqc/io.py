@@ -10,6 +10,7 @@ are dropped and counted in ``NetworkData.reports``.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -58,6 +59,9 @@ def read_frame(path: str | os.PathLike, *, encoding: str | None = None, sheet: s
     if kind is None:
         raise DataError(f"unsupported file type {path.suffix!r}", file=str(path),
                         expected=f"one of {sorted(READERS)}")
+    if path.is_file() and path.stat().st_size == 0:
+        raise DataError("the file is empty (0 bytes)", file=str(path), expected=f"a {kind} file with the table's rows "
+                        "(was the export interrupted?)")
     try:
         if kind == "parquet":
             return pd.read_parquet(path)
@@ -70,7 +74,7 @@ def read_frame(path: str | os.PathLike, *, encoding: str | None = None, sheet: s
         raise DataError(f"cannot decode the text as {encoding or 'UTF-8'} at byte {exc.start}", file=str(path),
                         expected="pass encoding=... (e.g. 'cp949' for Korean Windows exports, 'gb18030' for "
                                  "Chinese ones, 'cp1252' for Western European ones)") from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
+    except (pd.errors.ParserError, ValueError, OSError, csv.Error) as exc:
         raise DataError(f"cannot read the file: {exc}", file=str(path),
                         expected=f"a well-formed {kind} file") from None
 
