@@ -266,3 +266,14 @@ def test_cli_ingest_and_validate_in_a_subprocess(net, tmp_path):
                           text=True, env=env, cwd=ROOT)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "2026-09.parquet" in proc.stderr
     assert "0 bytes" in proc.stderr
+
+
+def test_a_read_only_data_folder_uses_the_cache_store_or_says_what_to_do(net, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("sqc.store.store.os.access", lambda *a, **k: False)  # as if the folder were read-only
+    code, text = _cli(["validate", "--data", str(net)], capsys)
+    assert code == 0, text
+    assert str(tmp_path / "cache" / "sqc" / "stores") in text and not (net / ".sqc").exists()
+    (tmp_path / "blocked").write_text("a file where the cache folder should be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "blocked"))
+    code, text = _cli(["validate", "--data", str(net)], capsys)
+    assert code == 2 and "Traceback" not in text and "--store PATH" in text

@@ -33,6 +33,9 @@ BIG_TABLES = frozenset({"hotline"})
 #: Reference tables are ingested first: the others are checked against them.
 _FIRST = ("branches", "checklist")
 _MONTH_STEM = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+ENV_STORE_MEMORY = "SQC_STORE_MEMORY"
+#: DuckDB's memory limit while ingesting (``$SQC_STORE_MEMORY`` overrides, e.g. ``4GB``).
+DEFAULT_MEMORY = "1GB"
 #: Test hook: called with the relative path after each file is loaded, inside the transaction.
 _after_file_hook: Callable[[str], None] | None = None
 
@@ -192,6 +195,8 @@ def ingest(data_dir=None, *, store: Store | str | os.PathLike | None = None, tab
 
     con = store.connect(read_only=False)
     try:
+        # bounded memory whatever the size of a monthly file (DuckDB spills to <store>.tmp beyond it)
+        con.execute(f"SET memory_limit = '{os.environ.get(ENV_STORE_MEMORY, DEFAULT_MEMORY)}'")
         con.execute("SET preserve_insertion_order = false")
         con.execute("BEGIN TRANSACTION")
         if rebuild:
