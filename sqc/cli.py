@@ -43,6 +43,8 @@ def _add_check_options(p: argparse.ArgumentParser) -> None:
                                                           "of refusing the file")
     p.add_argument("--cutoff", metavar="DATE", help="the export's cut-off (YYYY-MM-DD = the end of that day, or "
                    "'YYYY-MM-DD HH:MM'): rows dated after it are refused (excluded with --exclude); default: now")
+    p.add_argument("--encoding", metavar="NAME", help="text encoding of CSV exports that are not UTF-8 "
+                                                      "(e.g. gb18030, cp949, cp1252; UTF-8 is tried first)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,12 +181,14 @@ def _check_data(args) -> int:
 
     on_error = "exclude" if args.exclude else "raise"
     say = None if getattr(args, "quiet", False) or args.command == "validate" else print
-    result = ingest(args.data, store=args.store, on_error=on_error, cutoff=args.cutoff, progress=say)
+    result = ingest(args.data, store=args.store, on_error=on_error, cutoff=args.cutoff, encoding=args.encoding,
+                    progress=say)
     print(result.summary())
     if args.command == "validate":
         from .io import load_network
 
-        data = load_network(result.data_dir, store=result.store, on_error=on_error, cutoff=args.cutoff)
+        data = load_network(result.data_dir, store=result.store, on_error=on_error, cutoff=args.cutoff,
+                            encoding=args.encoding)
         print(data.load_summary().to_string(index=False))
         periods = data.periods
         print(f"periods {periods[0]}..{periods[-1]}" if periods else "periods: none (no hotline rows)",

@@ -249,7 +249,7 @@ def _sha256(path: Path) -> str:
 
 
 def load_network(data_dir: str | os.PathLike | None = None, *, store=None, tables: Iterable[str] | None = None,
-                 on_error: str = "raise", cutoff=None) -> NetworkData:
+                 on_error: str = "raise", cutoff=None, encoding: str | None = None) -> NetworkData:
     """Load and validate the tables of a service network from ``data_dir``, through its store.
 
     The folder is first ingested into its store (:func:`sqc.store.ingest`; incremental, so cheap when nothing
@@ -269,6 +269,9 @@ def load_network(data_dir: str | os.PathLike | None = None, *, store=None, table
         Raise on the first bad value (default), or drop offending rows and count them in ``.reports``.
     cutoff : date or timestamp, optional
         The export's cut-off (rows dated after it are refused or excluded); default the time of the ingest.
+    encoding : str, optional
+        Text encoding of CSV exports that are not UTF-8 (e.g. ``"gb18030"`` for Chinese Windows exports); UTF-8
+        is always tried first.
 
     Raises
     ------
@@ -286,7 +289,7 @@ def load_network(data_dir: str | os.PathLike | None = None, *, store=None, table
     unknown = [t for t in wanted if t not in TABLE_FILES]
     if unknown:
         raise ParameterError(f"unknown table(s) {unknown}; known tables: {sorted(TABLE_FILES)}")
-    result = ingest(data_dir, store=store, tables=wanted, on_error=on_error, cutoff=cutoff)
+    result = ingest(data_dir, store=store, tables=wanted, on_error=on_error, cutoff=cutoff, encoding=encoding)
     st: Store = result.store
     files_frame = st.files()
     reports, files, fps = {}, [], {}

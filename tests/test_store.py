@@ -170,3 +170,13 @@ def test_ibis_and_sql_access(net):
     n_sql = data.store.query("SELECT count(*) AS n FROM hotline WHERE branch = 'B01'")["n"].iat[0]
     data.store.close()
     assert n_ibis == n_sql == int((data.hotline["branch"] == "B01").sum())
+
+
+def test_an_open_ibis_connection_is_named_when_the_store_must_change(net):
+    data = load_network(net)
+    data.store.table("hotline")  # holds a read-only connection in this process
+    (net / "hotline" / "2026-08.parquet").unlink()
+    with pytest.raises(DataError, match=r"still open read-only in this process.*data\.store\.close\(\)"):
+        load_network(net)
+    data.store.close()
+    assert load_network(net).periods == ["2026-09", "2026-10"]

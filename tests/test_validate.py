@@ -277,3 +277,14 @@ def test_a_read_only_data_folder_uses_the_cache_store_or_says_what_to_do(net, tm
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "blocked"))
     code, text = _cli(["validate", "--data", str(net)], capsys)
     assert code == 2 and "Traceback" not in text and "--store PATH" in text
+
+
+def test_csv_exports_in_another_encoding(net, capsys):
+    incidents = pd.read_csv(net / "incidents.csv")
+    incidents.loc[0, "description"] = "服务中断未上报"
+    (net / "incidents.csv").write_bytes(incidents.to_csv(index=False).encode("gb18030"))
+    code, text = _cli(["validate", "--data", str(net)], capsys)
+    assert code == 2 and "incidents.csv" in text and "gb18030" in text  # says which encodings to try
+    data = load_network(net, encoding="gb18030")
+    assert data.incidents["description"].iat[0] == "服务中断未上报"
+    assert main(["ingest", "--data", str(net), "--encoding", "gb18030", "--quiet"]) == 0

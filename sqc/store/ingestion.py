@@ -120,7 +120,8 @@ def _needs_ingest(rec: dict | None, table: str, fp: str, on_error: str, cutoff: 
 
 
 def ingest(data_dir=None, *, store: Store | str | os.PathLike | None = None, tables: Iterable[str] | None = None,
-           on_error: str = "raise", cutoff=None, progress: Callable[[str], None] | None = None) -> IngestResult:
+           on_error: str = "raise", cutoff=None, encoding: str | None = None,
+           progress: Callable[[str], None] | None = None) -> IngestResult:
     """Bring the store of ``data_dir`` up to date with its files.
 
     Parameters
@@ -136,6 +137,9 @@ def ingest(data_dir=None, *, store: Store | str | os.PathLike | None = None, tab
         Refuse the first bad value (nothing is changed), or leave bad rows out and count them per file.
     cutoff : date or timestamp, optional
         The export's cut-off: rows dated after it are refused (or excluded). Default: the time of the ingest.
+    encoding : str, optional
+        Text encoding of CSV exports that are not UTF-8 (e.g. ``"gb18030"``, ``"cp949"``); UTF-8 (with or
+        without BOM) is always tried first.
     progress : callable, optional
         Called with a line of text per file.
 
@@ -222,7 +226,7 @@ def ingest(data_dir=None, *, store: Store | str | os.PathLike | None = None, tab
         for table, path, rel, fp in todo:
             t0 = time.perf_counter()
             paths[next_id] = rel
-            rows = _load_file(con, table, path, rel, next_id, fp, on_error, cut, paths)
+            rows = _load_file(con, table, path, rel, next_id, fp, on_error, cut, paths, encoding)
             loaded.setdefault(table, []).append(next_id)
             result.ingested.append(rel)
             say(f"ingested {rel}: {rows:,} rows in {time.perf_counter() - t0:.1f} s")
@@ -254,11 +258,11 @@ def _source_types(con, source: str) -> dict[str, str]:
 
 
 def _load_file(con, table: str, path: Path, rel: str, file_id: int, fp: str, on_error: str, cutoff: pd.Timestamp,
-               paths: dict[int, str]) -> int:
+               paths: dict[int, str], encoding: str | None = None) -> int:
     """Validate one file and append its rows (inside the caller's transaction). Returns the rows kept."""
     import duckdb
 
-    from ..io import READERS, read_frame
+    from ..io import READERS
     from ..tables import SCHEMAS, TABLE_FILES
 
     schema = SCHEMAS[table]
@@ -281,7 +285,7 @@ def _load_file(con, table: str, path: Path, rel: str, file_id: int, fp: str, on_
         rules = checks.schema_rules(schema, raw_types)
         rows_read = None
     else:
-        frame = read_frame(path)
+        frame = _read_export(path, encoding)
         if table in BIG_TABLES:  # a CSV/Excel month of the big table: typed by the SQL rules, like Parquet
             rows_read = None
             validate(frame.iloc[:0], schema, file=file)
@@ -328,6 +332,19 @@ def _load_file(con, table: str, path: Path, rel: str, file_id: int, fp: str, on_
                  max_date])
     _refresh_counts(con, table, file_id, date_col if date_col in columns else None)
     return con.execute("SELECT rows_kept FROM _sqc_files WHERE file_id = ?", [file_id]).fetchall()[0][0]
+
+
+def _read_export(path: Path, encoding: str | None) -> pd.DataFrame:
+    """UTF-8 first (valid UTF-8 is almost never another encoding by accident), then ``encoding`` if given, so
+    that one folder can mix UTF-8 files with, say, GB18030 ones from an older system."""
+    from ..io import read_frame
+
+    try:
+        return read_frame(path)
+    except DataError as exc:
+        if encoding is None or not str(exc.reason).startswith("cannot decode"):
+            raise
+    return read_frame(path, encoding=encoding)
 
 
 def _refresh_counts(con, table: str, file_id: int, date_col: str | None) -> None:

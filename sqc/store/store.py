@@ -173,6 +173,13 @@ class Store:
                         f"(--store PATH or ${ENV_STORE})") from None
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
+            except duckdb.ConnectionException as exc:
+                if "different configuration" not in str(exc):
+                    raise DataError(f"cannot open the store: {str(exc).splitlines()[0]}", file=str(self.path),
+                                    expected="a DuckDB file written by `sqc ingest`") from None
+                raise DataError("the store is still open read-only in this process, so it cannot be updated",
+                                file=str(self.path), expected="the earlier connection closed first: "
+                                "data.store.close() for Ibis, con.close() for a DuckDB connection") from None
             except duckdb.Error as exc:
                 raise DataError(f"cannot open the store: {str(exc).splitlines()[0]}", file=str(self.path),
                                 expected="a DuckDB file written by `sqc ingest`; delete it to rebuild") from None
