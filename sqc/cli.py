@@ -107,8 +107,19 @@ def _print_result(r) -> None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    previous_store = os.environ.get("SQC_STORE")
     if getattr(args, "store", None):  # inherited by the report's notebook kernels, which load through the store
         os.environ["SQC_STORE"] = str(Path(args.store).expanduser().resolve())
+    try:
+        return _run(args)
+    finally:
+        if previous_store is None:
+            os.environ.pop("SQC_STORE", None)
+        else:
+            os.environ["SQC_STORE"] = previous_store
+
+
+def _run(args) -> int:
     try:
         return _dispatch(args)
     except (ParameterError, DataError) as exc:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from .errors import DataError, ParameterError, SchemaError
+from .errors import DataError
 from .schema import Exclusion, TableSchema, ValidationReport, validate
 
 READERS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xls": "excel", ".xlsm": "excel",
@@ -280,16 +280,9 @@ def load_network(data_dir: str | os.PathLike | None = None, *, store=None, table
     """
     from .store import Store
     from .store.ingestion import BIG_TABLES, ingest
-    from .tables import TABLE_FILES
 
-    data_dir = default_data_dir() if data_dir is None else Path(data_dir).expanduser().resolve()
-    if not data_dir.is_dir():
-        raise DataError("data directory not found", file=str(data_dir), expected="a folder with the network's tables")
-    wanted = list(TABLE_FILES) if tables is None else list(dict.fromkeys(tables))
-    unknown = [t for t in wanted if t not in TABLE_FILES]
-    if unknown:
-        raise ParameterError(f"unknown table(s) {unknown}; known tables: {sorted(TABLE_FILES)}")
-    result = ingest(data_dir, store=store, tables=wanted, on_error=on_error, cutoff=cutoff, encoding=encoding)
+    result = ingest(data_dir, store=store, tables=tables, on_error=on_error, cutoff=cutoff, encoding=encoding)
+    data_dir, wanted = result.data_dir, result.tables
     st: Store = result.store
     files_frame = st.files()
     reports, files, fps = {}, [], {}

@@ -3,6 +3,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 MONTHS = ("2026-08", "2026-09", "2026-10")
@@ -23,3 +24,15 @@ def small_network(dest: Path, months=MONTHS) -> Path:
 def edit_parquet(path: Path, edit) -> None:
     frame = pd.read_parquet(path)
     edit(frame).to_parquet(path, index=False)
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    """No $SQC_STORE from the caller; stores that fall back to the per-user cache go to tmp_path."""
+    monkeypatch.delenv("SQC_STORE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def net(tmp_path):
+    return small_network(tmp_path / "d")

@@ -12,18 +12,7 @@ from sqc.io import load_network, read_table
 from sqc.store import Store, StoreLockedError, default_store_path, ingest
 from sqc.store import ingestion
 from sqc.tables import SCHEMAS, TABLE_FILES
-from store_helpers import MONTHS, edit_parquet, small_network
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path, monkeypatch):
-    monkeypatch.delenv("SQC_STORE", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-
-@pytest.fixture
-def net(tmp_path):
-    return small_network(tmp_path / "d")
+from store_helpers import MONTHS, edit_parquet, net, own_cache, small_network  # noqa: F401 (fixtures)
 
 
 def _hotline_months(store: Store) -> pd.DataFrame:

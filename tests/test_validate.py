@@ -16,20 +16,9 @@ from sqc.io import load_network
 from sqc.schema import INFINITE_REASON, validate
 from sqc.store import ingest
 from sqc.tables import SCHEMAS
-from store_helpers import edit_parquet, small_network
+from store_helpers import edit_parquet, net, own_cache, small_network  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path, monkeypatch):
-    monkeypatch.delenv("SQC_STORE", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-
-@pytest.fixture
-def net(tmp_path):
-    return small_network(tmp_path / "d")
 
 
 def _set(frame, row, column, value, as_text=False):

@@ -73,6 +73,7 @@ class IngestResult:
     store: Store
     data_dir: Path
     cutoff: pd.Timestamp
+    tables: list[str] = field(default_factory=list)
     ingested: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -176,7 +177,7 @@ def ingest(data_dir=None, *, store: Store | str | os.PathLike | None = None, tab
         raise DataError(f"the store holds the data folder {meta['data_dir']}, not this one", file=str(store.path),
                         expected=f"a store of {data_dir}: pass --store PATH (or unset $SQC_STORE), or delete the "
                                  "store file to rebuild it")
-    result = IngestResult(store, data_dir, cut)
+    result = IngestResult(store, data_dir, cut, wanted)
     todo = []
     for table, path, rel in on_disk:
         fp = sha256_file(path)
