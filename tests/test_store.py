@@ -169,3 +169,25 @@ def test_an_open_ibis_connection_is_named_when_the_store_must_change(net):
         load_network(net)
     data.store.close()
     assert load_network(net).periods == ["2026-09", "2026-10"]
+
+
+def test_a_hotline_month_exported_as_csv_is_typed_by_the_same_rules(net):
+    path = net / "hotline" / "2026-10.parquet"
+    month = pd.read_parquet(path)
+    month.to_csv(path.with_suffix(".csv"), index=False)
+    path.unlink()
+    data = load_network(net)
+    got = data.hotline.loc[data.hotline["ts"] >= "2026-10-01"].reset_index(drop=True)
+    direct, _ = read_table(path.with_suffix(".csv"), SCHEMAS["hotline"])
+    as_ns = {"ts": "datetime64[ns]"}
+    pd.testing.assert_frame_equal(got.astype(as_ns), direct.astype(as_ns), check_dtype=False)
+    assert data.periods[-1] == "2026-10"
+
+
+def test_a_store_built_with_other_schemas_is_rebuilt(net, monkeypatch):
+    first = ingest(net)
+    monkeypatch.setattr(ingestion, "schema_version", lambda: "another-version")
+    again = ingest(net)
+    assert sorted(again.ingested) == sorted(first.ingested)
+    assert again.store.meta()["schema_version"] == "another-version"
+    assert load_network(net).periods == list(MONTHS)
