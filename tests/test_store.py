@@ -146,10 +146,12 @@ def test_rows_excluded_earlier_raise_again_without_exclude(net):
         load_network(net)
 
 
-def test_import_sqc_does_not_import_duckdb():
-    code = "import sys, sqc, sqc.io, sqc.schema, sqc.tables, sqc.kpi; print('duckdb' in sys.modules)"
+def test_import_sqc_and_the_statistics_do_not_import_the_store_or_duckdb():
+    stats = "spc, servqual, reliability, audit, qfd, complaints, nps, agreement, scorecard, inference, kpi"
+    code = (f"import sys, sqc, sqc.io, sqc.schema, sqc.tables; from sqc import {stats}; "
+            "print('duckdb' in sys.modules, 'sqc.store' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"
 
 
 def test_ibis_and_sql_access(net):
@@ -191,3 +193,25 @@ def test_a_store_built_with_other_schemas_is_rebuilt(net, monkeypatch):
     assert sorted(again.ingested) == sorted(first.ingested)
     assert again.store.meta()["schema_version"] == "another-version"
     assert load_network(net).periods == list(MONTHS)
+
+
+def test_two_ingests_at_once_load_each_file_once(net):
+    import threading
+
+    outcomes = []
+
+    def run():
+        try:
+            outcomes.append(ingest(net))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(not isinstance(o, Exception) for o in outcomes), outcomes
+    assert sorted(len(o.ingested) for o in outcomes) == [0, 8 + len(MONTHS)]
+    files = outcomes[0].store.files()
+    assert files["path"].is_unique and len(files) == 8 + len(MONTHS)

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ _MONTH_STEM = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 ENV_STORE_MEMORY = "SQC_STORE_MEMORY"
 #: DuckDB's memory limit while ingesting (``$SQC_STORE_MEMORY`` overrides, e.g. ``4GB``).
 DEFAULT_MEMORY = "1GB"
+_WRITE_LOCK = threading.Lock()
 #: Test hook: called with the relative path after each file is loaded, inside the transaction.
 _after_file_hook: Callable[[str], None] | None = None
 
@@ -99,18 +101,6 @@ def _discover(data_dir: Path, wanted: list[str]) -> list[tuple[str, Path, str]]:
     return out
 
 
-def _stored_state(store: Store, data_dir: Path) -> tuple[dict[str, dict], dict[str, str]]:
-    if not store.path.exists():
-        return {}, {}
-    with store.connect(read_only=True) as con:
-        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-        if "_sqc_files" not in names:
-            return {}, {}
-        meta = dict(con.execute("SELECT key, value FROM _sqc_meta").fetchall())
-        frame = con.execute("SELECT * FROM _sqc_files").df()
-    return {r["path"]: r for r in frame.to_dict("records")}, meta
-
-
 def _needs_ingest(rec: dict | None, table: str, fp: str, on_error: str, cutoff: pd.Timestamp) -> bool:
     if rec is None or rec["fingerprint"] != fp or rec["tbl"] != table:
         return True
@@ -170,82 +160,128 @@ def ingest(data_dir=None, *, store: Store | str | os.PathLike | None = None, tab
     store.data_dir = data_dir
     say = progress or (lambda _msg: None)
 
-    on_disk = _discover(data_dir, wanted)
-    stored, meta = _stored_state(store, data_dir)
-    rebuild = bool(stored) and meta.get("schema_version") != schema_version()
-    if stored and meta.get("data_dir") not in (None, str(data_dir)):
-        raise DataError(f"the store holds the data folder {meta['data_dir']}, not this one", file=str(store.path),
-                        expected=f"a store of {data_dir}: pass --store PATH (or unset $SQC_STORE), or delete the "
-                                 "store file to rebuild it")
+    hashed = [(table, path, rel, sha256_file(path)) for table, path, rel in _discover(data_dir, wanted)]
     result = IngestResult(store, data_dir, cut, wanted)
-    todo = []
-    for table, path, rel in on_disk:
-        fp = sha256_file(path)
+    if store.path.exists():
+        with store.connect(read_only=True) as con:
+            stored, meta = _read_state(con)
+        plan = _plan(hashed, stored, meta, wanted, on_error, cut, store)
+        if not plan.changes:
+            result.skipped = plan.skipped
+            result.seconds = time.perf_counter() - started
+            return result
+    with _WRITE_LOCK:  # one writer per process (DuckDB's file lock keeps other processes out)
+        con = store.connect(read_only=False)
+        try:
+            # bounded memory whatever the size of a monthly file (DuckDB spills to <store>.tmp beyond it)
+            con.execute(f"SET memory_limit = '{os.environ.get(ENV_STORE_MEMORY, DEFAULT_MEMORY)}'")
+            con.execute("SET preserve_insertion_order = false")
+            con.execute("BEGIN TRANSACTION")
+            # plan again inside the transaction: another ingest may have run since the read-only look
+            stored, meta = _read_state(con)
+            plan = _plan(hashed, stored, meta, wanted, on_error, cut, store)
+            result.skipped = plan.skipped
+            if stored and not plan.changes:
+                con.execute("ROLLBACK")
+            else:
+                _apply(con, plan, stored, result, data_dir, on_error, cut, encoding, say)
+                con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except Exception:  # the transaction may already be over; the store is unchanged either way
+                pass
+            raise
+        finally:
+            con.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+@dataclass
+class _Plan:
+    todo: list[tuple[str, Path, str, str]]
+    skipped: list[str]
+    gone: list[str]
+    rebuild: bool
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.todo or self.gone or self.rebuild)
+
+
+def _read_state(con) -> tuple[dict[str, dict], dict[str, str]]:
+    names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "_sqc_files" not in names:
+        return {}, {}
+    meta = dict(con.execute("SELECT key, value FROM _sqc_meta").fetchall())
+    frame = con.execute("SELECT * FROM _sqc_files").df()
+    return {r["path"]: r for r in frame.to_dict("records")}, meta
+
+
+def _plan(hashed, stored: dict[str, dict], meta: dict[str, str], wanted: list[str], on_error: str,
+          cut: pd.Timestamp, store: Store) -> _Plan:
+    """Which files to (re)load, which are unchanged, which were removed."""
+    if stored and meta.get("data_dir") not in (None, str(store.data_dir)):
+        raise DataError(f"the store holds the data folder {meta['data_dir']}, not this one", file=str(store.path),
+                        expected=f"a store of {store.data_dir}: pass --store PATH (or unset $SQC_STORE), or delete "
+                                 "the store file to rebuild it")
+    rebuild = bool(stored) and meta.get("schema_version") != schema_version()
+    todo, skipped = [], []
+    for table, path, rel, fp in hashed:
         if rebuild or _needs_ingest(stored.get(rel), table, fp, on_error, cut):
             todo.append((table, path, rel, fp))
         else:
-            result.skipped.append(rel)
+            skipped.append(rel)
     if any(t in _FIRST for t, *_ in todo):  # rows left out for an undeclared branch/item may be valid now
         queued = {rel for _, _, rel, _ in todo}
-        by_rel = {rel: (table, path) for table, path, rel in on_disk}
+        by_rel = {rel: (table, path, fp) for table, path, rel, fp in hashed}
         for rel, rec in stored.items():
             if rel in by_rel and rel not in queued and "is not declared in" in (rec["reasons"] or ""):
-                todo.append((*by_rel[rel], rel, rec["fingerprint"]))
-                result.skipped.remove(rel)
-    present = {rel for _, _, rel in on_disk}
+                table, path, fp = by_rel[rel]
+                todo.append((table, path, rel, fp))
+                skipped.remove(rel)
+    present = {rel for *_, rel, _ in hashed}
     gone = [rel for rel, rec in stored.items() if rec["tbl"] in wanted and rel not in present]
-    if not todo and not gone and not rebuild and stored:
-        result.seconds = time.perf_counter() - started
-        return result
+    return _Plan(todo, skipped, [] if rebuild else gone, rebuild)
 
-    con = store.connect(read_only=False)
-    try:
-        # bounded memory whatever the size of a monthly file (DuckDB spills to <store>.tmp beyond it)
-        con.execute(f"SET memory_limit = '{os.environ.get(ENV_STORE_MEMORY, DEFAULT_MEMORY)}'")
-        con.execute("SET preserve_insertion_order = false")
-        con.execute("BEGIN TRANSACTION")
-        if rebuild:
-            say("store built by another version of sqc: rebuilding it from the exports")
-            for name in [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]:
-                con.execute(f"DROP TABLE {checks.ident(name)}")
-            stored = {}
-        for ddl in META_DDL:
-            con.execute(ddl)
-        for name in TABLE_FILES:
-            con.execute(table_ddl(name))
-        con.execute("DELETE FROM _sqc_meta")
-        con.executemany("INSERT INTO _sqc_meta VALUES (?, ?)",
-                        [("data_dir", str(data_dir)), ("schema_version", schema_version())])
-        for rel in gone + [rel for _, _, rel, _ in todo if rel in stored]:
-            _drop_file(con, stored[rel])
-            if rel in gone:
-                say(f"removed {rel}")
-        result.removed = gone
-        next_id = (con.execute("SELECT max(file_id) FROM _sqc_files").fetchall()[0][0] or 0) + 1
-        loaded: dict[str, list[int]] = {}
-        paths = dict(con.execute("SELECT file_id, path FROM _sqc_files").fetchall())
-        for table, path, rel, fp in todo:
-            t0 = time.perf_counter()
-            paths[next_id] = rel
-            rows = _load_file(con, table, path, rel, next_id, fp, on_error, cut, paths, encoding)
-            loaded.setdefault(table, []).append(next_id)
-            result.ingested.append(rel)
-            say(f"ingested {rel}: {rows:,} rows in {time.perf_counter() - t0:.1f} s")
-            next_id += 1
-            if _after_file_hook is not None:
-                _after_file_hook(rel)
-        _check_all_references(con, loaded, on_error, data_dir)
-        con.execute("COMMIT")
-    except BaseException:
-        try:
-            con.execute("ROLLBACK")
-        except Exception:  # the transaction may already be aborted; the store is unchanged either way
-            pass
-        raise
-    finally:
-        con.close()
-    result.seconds = time.perf_counter() - started
-    return result
+
+def _apply(con, plan: _Plan, stored: dict[str, dict], result: IngestResult, data_dir: Path, on_error: str,
+           cut: pd.Timestamp, encoding: str | None, say: Callable[[str], None]) -> None:
+    """Carry out a plan inside the caller's transaction."""
+    from ..tables import TABLE_FILES
+
+    if plan.rebuild:
+        say("store built by another version of sqc: rebuilding it from the exports")
+        for name in [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]:
+            con.execute(f"DROP TABLE {checks.ident(name)}")
+        stored = {}
+    for ddl in META_DDL:
+        con.execute(ddl)
+    for name in TABLE_FILES:
+        con.execute(table_ddl(name))
+    con.execute("DELETE FROM _sqc_meta")
+    con.executemany("INSERT INTO _sqc_meta VALUES (?, ?)",
+                    [("data_dir", str(data_dir)), ("schema_version", schema_version())])
+    for rel in plan.gone + [rel for _, _, rel, _ in plan.todo if rel in stored]:
+        _drop_file(con, stored[rel])
+        if rel in plan.gone:
+            say(f"removed {rel}")
+    result.removed = plan.gone
+    next_id = (con.execute("SELECT max(file_id) FROM _sqc_files").fetchall()[0][0] or 0) + 1
+    loaded: dict[str, list[int]] = {}
+    paths = dict(con.execute("SELECT file_id, path FROM _sqc_files").fetchall())
+    for table, path, rel, fp in plan.todo:
+        t0 = time.perf_counter()
+        paths[next_id] = rel
+        rows = _load_file(con, table, path, rel, next_id, fp, on_error, cut, paths, encoding)
+        loaded.setdefault(table, []).append(next_id)
+        result.ingested.append(rel)
+        say(f"ingested {rel}: {rows:,} rows in {time.perf_counter() - t0:.1f} s")
+        next_id += 1
+        if _after_file_hook is not None:
+            _after_file_hook(rel)
+    _check_all_references(con, loaded, on_error, data_dir)
 
 
 def _drop_file(con, rec: dict) -> None:
