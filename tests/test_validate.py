@@ -166,7 +166,7 @@ def test_unknown_branch_in_the_hotline_and_a_branch_removed_later(net):
     assert exc.value.value == "B12"
 
 
-def test_data_gaps_are_warned_per_branch_and_month(net):
+def test_data_gaps_are_warned_per_branch_and_month(net, capsys):
     edit_parquet(net / "hotline" / "2026-09.parquet", lambda f: f.loc[f["branch"] != "B03"])
     vol = pd.read_csv(net / "volumes.csv")
     vol.loc[~((vol["branch"] == "B05") & (vol["period"] == "2026-10"))].to_csv(net / "volumes.csv", index=False)
@@ -177,6 +177,8 @@ def test_data_gaps_are_warned_per_branch_and_month(net):
     codes = {(w.code, w.subject) for w in data.warnings}
     assert codes == {("W-DATA-01", "B03 2026-09"), ("W-DATA-02", "B05 2026-10")}
     assert not data.tables.is_loaded("hotline")
+    code, text = _cli(["ingest", "--data", str(net)], capsys)
+    assert code == 0 and "W-DATA-01 (warning) [B03 2026-09]" in text and "W-DATA-02 (warning) [B05 2026-10]" in text
 
 
 def test_the_full_demo_has_no_data_gaps(demo_data):
