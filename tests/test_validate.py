@@ -279,3 +279,18 @@ def test_csv_exports_in_another_encoding(net, capsys):
     data = load_network(net, encoding="gb18030")
     assert data.incidents["description"].iat[0] == "服务中断未上报"
     assert main(["ingest", "--data", str(net), "--encoding", "gb18030", "--quiet"]) == 0
+
+
+def test_a_table_written_as_a_folder_of_parts_is_checked_across_parts(net):
+    """Spark writes complaints.parquet as a folder of part files: keys must be unique across the parts."""
+    comp = pd.read_parquet(net / "complaints.parquet")
+    (net / "complaints.parquet").unlink()
+    (net / "complaints.parquet").mkdir()
+    comp.iloc[:5000].to_parquet(net / "complaints.parquet" / "part-0000.parquet", index=False)
+    comp.iloc[4990:].to_parquet(net / "complaints.parquet" / "part-0001.parquet", index=False)
+    (net / "complaints.parquet" / "_SUCCESS").write_text("")
+    with pytest.raises(SchemaError, match="row 4991 of complaints.parquet/part-0000.parquet") as exc:
+        ingest(net)
+    assert (exc.value.column, exc.value.row) == ("complaint_id", 1)
+    data = load_network(net, on_error="exclude")
+    assert len(data.complaints) == len(comp) and data.complaints["complaint_id"].is_unique

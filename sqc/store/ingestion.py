@@ -352,7 +352,7 @@ def _load_file(con, table: str, path: Path, rel: str, file_id: int, fp: str, on_
     finally:
         if source == "_sqc_src_frame":
             con.unregister("_sqc_src_frame")
-    if table in BIG_TABLES or "." not in TABLE_FILES[table]:
+    if table in BIG_TABLES or "/" in rel:  # a table split over the files of a folder: keys across them
         exclusions += checks.duplicate_keys(con, schema, file_id, paths, file=file, on_error=on_error)
     rows_read = n_rows if rows_read is None else rows_read
     date_col = checks.DATE_COLUMNS.get(table)
