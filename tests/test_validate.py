@@ -294,3 +294,8 @@ def test_a_table_written_as_a_folder_of_parts_is_checked_across_parts(net):
     assert (exc.value.column, exc.value.row) == ("complaint_id", 1)
     data = load_network(net, on_error="exclude")
     assert len(data.complaints) == len(comp) and data.complaints["complaint_id"].is_unique
+
+
+def test_a_cutoff_that_is_not_a_date_is_a_parameter_error(net, capsys):
+    code, text = _cli(["ingest", "--data", str(net), "--cutoff", "last tuesday"], capsys)
+    assert code == 2 and "cut-off 'last tuesday' is not a date" in text and "Traceback" not in text

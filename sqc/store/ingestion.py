@@ -5,7 +5,7 @@ skipped; a new or changed file is validated and (re)loaded; a file that disappea
 a run's changes are applied in ONE transaction: an error (bad data with ``on_error="raise"``), an interrupt or a
 crash leaves the store exactly as it was.
 
-Small tables are read with pandas (CSV in any encoding, Excel, Parquet) and validated by
+Small tables are read with pandas (CSV, Excel, Parquet) and validated by
 :func:`sqc.schema.validate`. The hotline (``hotline/YYYY-MM.parquet``, tens of millions of rows a month at a
 national operator) is validated and loaded by DuckDB straight from each Parquet file, one file at a time, with
 the same rules written in SQL (:mod:`sqc.store.checks`); it never passes through pandas.
@@ -42,18 +42,18 @@ _WRITE_LOCK = threading.Lock()
 _after_file_hook: Callable[[str], None] | None = None
 
 
-def parse_cutoff(cutoff) -> tuple[pd.Timestamp, bool]:
-    """The export's cut-off and whether it was given. A date alone means the end of that day; default: now (no
-    row of an export can be dated in the future)."""
+def parse_cutoff(cutoff) -> pd.Timestamp:
+    """The export's cut-off. A date alone means the end of that day; default: now (no row of an export can be
+    dated in the future)."""
     if cutoff is None or cutoff == "":
-        return pd.Timestamp.now().floor("s"), False
+        return pd.Timestamp.now().floor("s")
     try:
         ts = pd.Timestamp(cutoff)
     except (ValueError, TypeError):
         raise ParameterError(f"cut-off {cutoff!r} is not a date; give YYYY-MM-DD or 'YYYY-MM-DD HH:MM'") from None
     if isinstance(cutoff, str) and len(cutoff.strip()) <= 10:
         ts = ts + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
-    return ts.tz_localize(None) if ts.tzinfo else ts, True
+    return ts.tz_localize(None) if ts.tzinfo else ts
 
 
 def sha256_file(path: Path) -> str:
@@ -154,7 +154,7 @@ def ingest(data_dir=None, *, store: Store | str | os.PathLike | None = None, tab
     unknown = [t for t in wanted if t not in TABLE_FILES]
     if unknown:
         raise ParameterError(f"unknown table(s) {unknown}; known tables: {sorted(TABLE_FILES)}")
-    cut, _explicit = parse_cutoff(cutoff)
+    cut = parse_cutoff(cutoff)
     if not isinstance(store, Store):
         store = Store(default_store_path(data_dir) if store is None else store, data_dir)
     store.data_dir = data_dir
@@ -323,16 +323,14 @@ def _load_file(con, table: str, path: Path, rel: str, file_id: int, fp: str, on_
         rows_read = None
     else:
         frame = _read_export(path, encoding)
+        frame = frame.assign(_row=range(1, len(frame) + 1))
         if table in BIG_TABLES:  # a CSV/Excel month of the big table: typed by the SQL rules, like Parquet
             rows_read = None
             validate(frame.iloc[:0], schema, file=file)
             rules_frame = frame
         else:
-            frame = frame.assign(_row=range(1, len(frame) + 1))
             rules_frame, report = validate(frame, schema, file=file, on_error=on_error)
             rows_read, exclusions = report.n_rows_in, list(report.exclusions)
-        if table in BIG_TABLES:
-            rules_frame = rules_frame.assign(_row=range(1, len(rules_frame) + 1))
         con.register("_sqc_src_frame", rules_frame)
         source = "_sqc_src_frame"
         raw_types = _source_types(con, source)
