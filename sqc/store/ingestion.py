@@ -394,10 +394,12 @@ def _refresh_counts(con, table: str, file_id: int, date_col: str | None) -> None
     con.execute("DELETE FROM _sqc_months WHERE file_id = ?", [file_id])
     if date_col is None or "branch" not in SCHEMAS[table].names:
         return
-    month = (f"strftime({checks.ident(date_col)}, '%Y-%m')" if SCHEMAS[table].column(date_col).dtype == "datetime"
-             else checks.ident(date_col))
-    con.execute(f"INSERT INTO _sqc_months SELECT ?, ?, branch, {month} AS month, count(*) FROM {t} "
-                "WHERE _file_id = ? GROUP BY ALL", [file_id, table, file_id])
+    if SCHEMAS[table].column(date_col).dtype == "datetime":  # truncate, then format once per group
+        month, label = f"date_trunc('month', {checks.ident(date_col)})", "strftime(month, '%Y-%m')"
+    else:
+        month, label = checks.ident(date_col), "month"
+    con.execute(f"INSERT INTO _sqc_months SELECT ?, ?, branch, {label}, n FROM (SELECT branch, {month} AS month, "
+                f"count(*) AS n FROM {t} WHERE _file_id = ? GROUP BY ALL)", [file_id, table, file_id])
 
 
 def _check_all_references(con, loaded: dict[str, list[int]], on_error: str, data_dir: Path) -> None:
