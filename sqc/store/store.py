@@ -123,7 +123,7 @@ class Store:
     >>> store = load_network("datasets").store                                # doctest: +SKIP
     >>> with store.connect() as con:                                           # doctest: +SKIP
     ...     con.sql("SELECT branch, count(*) FROM hotline GROUP BY ALL").df()
-    >>> t = store.table("hotline"); t.group_by("branch").agg(n=t.count())     # doctest: +SKIP (Ibis)
+    >>> t = store.table("hotline"); t.group_by("branch").agg(n=t.count())     # doctest: +SKIP
     """
 
     def __init__(self, path: str | os.PathLike, data_dir: str | os.PathLike | None = None, *,
