@@ -1,4 +1,5 @@
-"""Command line: ``sqc report``, ``sqc backfill``, ``sqc index``, ``sqc serve``, ``sqc validate``, ``sqc demo-data``.
+"""Command line: ``sqc report``, ``sqc backfill``, ``sqc index``, ``sqc serve``, ``sqc ingest``, ``sqc validate``,
+``sqc demo-data``.
 
 Exit status: 0 success (or nothing to do), 1 a run failed (nothing was published for it), 2 bad parameters or
 bad input data (the message names the file, column, row and value).
@@ -6,6 +7,7 @@ bad input data (the message names the file, column, row and value).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +24,27 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--timeout", type=int, default=1800, help="seconds a notebook cell may run (default 1800)")
     p.add_argument("--notebook", metavar="FILE", help="report notebook to execute (default: notebooks/monthly_report.ipynb)")
+    _add_store_option(p)
+
+
+STORE_HELP = ("the DuckDB store of the data folder (default: $SQC_STORE if set, else DIR/.sqc/store.duckdb when the "
+              "data folder is writable, else ~/.cache/sqc/stores/<folder>-<hash>.duckdb)")
+
+
+def _add_store_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", metavar="PATH", help=STORE_HELP)
+
+
+def _add_check_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", metavar="DIR", help="folder with the network's tables (default: bundled demo data, "
+                                                 "or $SQC_DATA_DIR)")
+    _add_store_option(p)
+    p.add_argument("--exclude", action="store_true", help="exclude bad rows (counted per file and reason) instead "
+                                                          "of refusing the file")
+    p.add_argument("--cutoff", metavar="DATE", help="the export's cut-off (YYYY-MM-DD = the end of that day, or "
+                   "'YYYY-MM-DD HH:MM'): rows dated after it are refused (excluded with --exclude); default: now")
+    p.add_argument("--encoding", metavar="NAME", help="text encoding of CSV exports that are not UTF-8 "
+                                                      "(e.g. gb18030, cp949, cp1252; UTF-8 is tried first)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,9 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--allow-origin", action="append", metavar="HOST:PORT",
                    help="extra websocket origin, e.g. the intranet name of this host (repeatable)")
-    p = sub.add_parser("validate", help="load and validate a data folder; print what was read and excluded")
-    p.add_argument("--data", metavar="DIR")
-    p.add_argument("--exclude", action="store_true", help="exclude bad rows (counted) instead of stopping")
+    _add_store_option(p)
+    p = sub.add_parser("ingest", help="load a data folder into its store (incremental: only new or changed files)",
+                       description="Load a data folder (CSV in any encoding, Excel, Parquet, hotline/YYYY-MM.parquet) "
+                       "into an embedded DuckDB store, validating every file and checking whole tables (keys across "
+                       "monthly files, rows in the wrong monthly file, the cut-off, references). Unchanged files "
+                       "(same SHA-256) are skipped; changed files replace their rows and removed files lose them, in "
+                       "one transaction. " + STORE_HELP[0].upper() + STORE_HELP[1:] + ".")
+    _add_check_options(p)
+    p.add_argument("--quiet", action="store_true", help="no line per file")
+    p = sub.add_parser("validate", help="ingest and validate a data folder; print what was read, excluded and "
+                                        "missing")
+    _add_check_options(p)
     p = sub.add_parser("demo-data", help="(re)generate the demo service network")
     p.add_argument("--out", metavar="DIR", required=True)
     p.add_argument("--scale", type=float, default=1.0, help="volume multiplier, e.g. 10 or 100 for benchmarks")
@@ -75,6 +107,19 @@ def _print_result(r) -> None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    previous_store = os.environ.get("SQC_STORE")
+    if getattr(args, "store", None):  # inherited by the report's notebook kernels, which load through the store
+        os.environ["SQC_STORE"] = str(Path(args.store).expanduser().resolve())
+    try:
+        return _run(args)
+    finally:
+        if previous_store is None:
+            os.environ.pop("SQC_STORE", None)
+        else:
+            os.environ["SQC_STORE"] = previous_store
+
+
+def _run(args) -> int:
     try:
         return _dispatch(args)
     except (ParameterError, DataError) as exc:
@@ -89,6 +134,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"sqc {args.command}: interrupted; nothing half-written was published", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - checking data must never end in a traceback, whatever the input
+        if args.command not in ("ingest", "validate"):
+            raise
+        print(f"sqc {args.command}: error: {type(exc).__name__}: {exc} (the store is unchanged; if the input looks "
+              "right, report this as a bug)", file=sys.stderr)
+        return 2
 
 
 def _dispatch(args) -> int:
@@ -121,13 +172,8 @@ def _dispatch(args) -> int:
         serve(data_dir=args.data, credentials=args.credentials, port=args.port, address=args.address,
               allow_origin=args.allow_origin)
         return 0
-    if args.command == "validate":
-        from .io import load_network
-
-        data = load_network(args.data, on_error="exclude" if args.exclude else "raise")
-        print(data.load_summary().to_string(index=False))
-        print(f"periods {data.periods[0]}..{data.periods[-1]}; fingerprint {data.fingerprint()[:16]}")
-        return 0
+    if args.command in ("ingest", "validate"):
+        return _check_data(args)
     if args.command == "demo-data":
         from . import demo
 
@@ -136,6 +182,36 @@ def _dispatch(args) -> int:
         print(f"demo data written to {Path(args.out).resolve()}")
         return 0
     raise ParameterError(f"unknown command {args.command!r}")
+
+
+def _check_data(args) -> int:
+    """``sqc ingest`` and ``sqc validate``: bring the store up to date, then the whole-table checks. ``validate``
+    also loads the tables as the report does and refuses rows the report would have to leave out."""
+    from .store import ingest
+    from .store.checks import gap_warnings, whole_store_checks
+
+    on_error = "exclude" if args.exclude else "raise"
+    say = None if getattr(args, "quiet", False) or args.command == "validate" else print
+    result = ingest(args.data, store=args.store, on_error=on_error, cutoff=args.cutoff, encoding=args.encoding,
+                    progress=say)
+    print(result.summary())
+    if args.command == "validate":
+        from .io import load_network
+
+        data = load_network(result.data_dir, store=result.store, on_error=on_error, cutoff=args.cutoff,
+                            encoding=args.encoding)
+        print(data.load_summary().to_string(index=False))
+        periods = data.periods
+        print(f"periods {periods[0]}..{periods[-1]}" if periods else "periods: none (no hotline rows)",
+              f"; fingerprint {data.fingerprint()[:16]}", sep="")
+    findings, gaps = whole_store_checks(result.store)
+    for w in gap_warnings(gaps):
+        print(f"warning: {w}")
+    if findings and args.command == "validate" and not args.exclude:
+        raise findings[0].error()
+    for f in findings:
+        print(f"note: {f} (the report leaves such rows out and counts them)")
+    return 0
 
 
 if __name__ == "__main__":

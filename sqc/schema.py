@@ -138,6 +138,22 @@ class ValidationReport:
         return "\n".join([head] + [f"  - {e}" for e in self.exclusions])
 
 
+# Reasons shared by the pandas validator below and the SQL validator of the store (sqc.store.checks), so that an
+# error reads the same whichever path found it.
+MISSING_REASON = "has a missing value where one is required"
+ALLOWED_REASON = "has a value outside the allowed set"
+RANGE_REASON = "has a value out of range"
+INFINITE_REASON = "has an infinite value"
+
+
+def type_reason(col: Column) -> str:
+    return f"has a value that is not {col.expected_text().split(' in ')[0]}"
+
+
+def key_reason(schema: TableSchema, where: str = "an earlier row") -> str:
+    return f"repeats the key {list(schema.key)} of {where}"
+
+
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
@@ -250,26 +266,32 @@ def validate(df: pd.DataFrame, schema: TableSchema, *, file: str | None = None, 
             continue
         raw = out[col.name]
         conv, bad = _coerce(raw, col)
-        problem(col, bad, f"has a value that is not {col.expected_text().split(' in ')[0]}", raw)
+        problem(col, bad, type_reason(col), raw)
         isna = conv.isna().to_numpy()
+        if col.dtype == "float":
+            with np.errstate(invalid="ignore"):
+                infinite = np.isinf(conv.to_numpy(dtype=float, na_value=np.nan))
+            problem(col, infinite & ~bad, INFINITE_REASON, raw)
+        else:
+            infinite = np.zeros(len(conv), bool)
         if not col.nullable:
-            problem(col, isna & ~bad, "has a missing value where one is required", raw)
+            problem(col, isna & ~bad, MISSING_REASON, raw)
         if col.allowed is not None:
             allowed = set(col.allowed)
             not_allowed = ~conv.isin(allowed).fillna(False).to_numpy() & ~isna
-            problem(col, not_allowed & ~bad, "has a value outside the allowed set", raw)
+            problem(col, not_allowed & ~bad, ALLOWED_REASON, raw)
         if col.dtype in ("int", "float") and (col.min is not None or col.max is not None):
             vals = conv.astype(float).to_numpy()
             with np.errstate(invalid="ignore"):
                 low = (vals < col.min) if col.min is not None else np.zeros(len(vals), bool)
                 high = (vals > col.max) if col.max is not None else np.zeros(len(vals), bool)
-            problem(col, (low | high) & ~np.isnan(vals), "has a value out of range", raw)
+            problem(col, (low | high) & ~np.isnan(vals) & ~infinite, RANGE_REASON, raw)
         out[col.name] = conv
     if schema.key and all(k in out.columns for k in schema.key):
         dup = out.duplicated(list(schema.key), keep="first").to_numpy() & keep
         if dup.any():
             kcol = schema.column(schema.key[0])
-            problem(kcol, dup, f"repeats the key {list(schema.key)} of an earlier row", out[schema.key[0]])
+            problem(kcol, dup, key_reason(schema), out[schema.key[0]])
     if not keep.all():
         out = out.loc[keep].reset_index(drop=True) if from_file else out.loc[keep]
         for col in schema.columns:  # integer columns that held excluded non-integers are now whole again
@@ -277,6 +299,19 @@ def validate(df: pd.DataFrame, schema: TableSchema, *, file: str | None = None, 
                 out[col.name] = out[col.name].astype("Int64" if out[col.name].isna().any() else "int64")
     report.n_rows_out = len(out)
     return out, report
+
+
+def conform(df: pd.DataFrame, schema: TableSchema) -> pd.DataFrame:
+    """Give already-validated columns (e.g. read back from the store) the dtypes :func:`validate` gives, without
+    checking them again."""
+    out = df.copy()
+    for col in schema.columns:
+        if col.name in out.columns:
+            conv, _ = _coerce(out[col.name], col)
+            if col.dtype == "int" and conv.dtype.kind == "f":
+                conv = conv.astype("Int64" if conv.isna().any() else "int64")
+            out[col.name] = conv
+    return out
 
 
 def _plain(v):

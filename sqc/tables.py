@@ -49,6 +49,9 @@ FAILURE_TYPES = ("server_task", "server_treatment", "server_tangible", "customer
 BLUEPRINT_LANES = ("customer", "onstage", "backstage", "support")
 INTERVENTION_KINDS = ("fail_safe", "process_change", "training", "other")
 
+#: The longest plausible wait or handling time of one contact (24 h); a larger value is an export fault.
+PLAUSIBLE_SECONDS = 24 * 3600
+
 # Branch ids are the organisation's own: any id declared in branches.csv (checked across tables by sqc.io).
 _BRANCH = Column("branch", "str", "Branch (walk-in service hall) id, as declared in branches.csv")
 _PERIOD = Column("period", "period", "Reporting month", unit="YYYY-MM")
@@ -100,11 +103,11 @@ hotline = TableSchema(
      Column("ts", "datetime", "Time the contact entered the queue (local time)"),
      Column("branch", "str", "Queue the contact was offered to (each branch has its own hotline queue; a branch "
             "id declared in branches.csv)"),
-     Column("wait_s", "float", "Seconds in queue until answered, or until the caller hung up if abandoned",
-            unit="s", min=0),
+     Column("wait_s", "float", "Seconds in queue until answered, or until the caller hung up if abandoned "
+            "(more than 24 h is not plausible: refused)", unit="s", min=0, max=PLAUSIBLE_SECONDS),
      Column("answered", "bool", "True if an agent answered; False = abandoned in queue"),
-     Column("handle_s", "float", "Handle time = talk + hold + after-contact work; null if not answered",
-            unit="s", min=0, nullable=True),
+     Column("handle_s", "float", "Handle time = talk + hold + after-contact work; null if not answered "
+            "(more than 24 h is not plausible: refused)", unit="s", min=0, max=PLAUSIBLE_SECONDS, nullable=True),
      Column("resolved_first_contact", "bool", "Issue resolved with no repeat contact within 7 days; null if not "
             "answered", nullable=True),
      Column("csat", "int", "Post-contact satisfaction rating; null if the caller was not surveyed",

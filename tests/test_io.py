@@ -18,6 +18,8 @@ def copy_demo(demo_dir: Path, dest: Path) -> Path:
     """A writable copy of the demo folder (the big hotline folder is linked, not copied)."""
     dest.mkdir()
     for entry in demo_dir.iterdir():
+        if entry.name.startswith("."):  # the demo folder's own store (.sqc/) is not part of the data
+            continue
         if entry.is_dir():
             (dest / entry.name).symlink_to(entry)
         else:

@@ -133,7 +133,7 @@ def test_data_dictionary_markdown_covers_every_column():
     for block in ("E1..E22", "P1..P22", "A1..A22", "D1..D22"):
         assert f"| {block} |" in md
     assert "`hotline/YYYY-MM.parquet`" in md
-    assert "| wait_s | float | s | 0– | no | yes |" in md
+    assert "| wait_s | float | s | 0–86400 | no | yes |" in md
 
 
 @pytest.mark.skipif(not (DATASETS / "README.md").exists(), reason="datasets/ not generated")
