@@ -58,7 +58,7 @@ def test_periods_and_summary_come_from_the_metadata(net):
 
 def test_unchanged_files_are_skipped_and_a_changed_file_replaces_its_rows(net):
     first = ingest(net)
-    assert len(first.ingested) == 8 + len(MONTHS) and not first.skipped
+    assert len(first.ingested) == 10 + len(MONTHS) and not first.skipped
     again = ingest(net)
     assert not again.ingested and not again.removed and len(again.skipped) == len(first.ingested)
     edit_parquet(net / "hotline" / "2026-09.parquet", lambda f: f.iloc[:1000])
@@ -212,6 +212,17 @@ def test_two_ingests_at_once_load_each_file_once(net):
     for t in threads:
         t.join()
     assert all(not isinstance(o, Exception) for o in outcomes), outcomes
-    assert sorted(len(o.ingested) for o in outcomes) == [0, 8 + len(MONTHS)]
+    assert sorted(len(o.ingested) for o in outcomes) == [0, 10 + len(MONTHS)]
     files = outcomes[0].store.files()
-    assert files["path"].is_unique and len(files) == 8 + len(MONTHS)
+    assert files["path"].is_unique and len(files) == 10 + len(MONTHS)
+
+
+def test_optional_tables_may_be_absent(net):
+    """A network without an intervention register or a blueprint loads; the tables are simply empty."""
+    (net / "interventions.csv").unlink()
+    (net / "blueprint_steps.csv").unlink()
+    data = load_network(net)
+    assert data.interventions.empty and data.blueprint_steps.empty
+    (net / "complaints.parquet").unlink()
+    with pytest.raises(DataError, match="complaints"):
+        load_network(net)

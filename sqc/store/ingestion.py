@@ -92,11 +92,17 @@ class IngestResult:
 
 def _discover(data_dir: Path, wanted: list[str]) -> list[tuple[str, Path, str]]:
     from ..io import _table_files
-    from ..tables import TABLE_FILES
+    from ..tables import OPTIONAL_TABLES, TABLE_FILES
 
     out = []
     for name in sorted(wanted, key=lambda t: (t not in _FIRST, _FIRST.index(t) if t in _FIRST else 0)):
-        for path in _table_files(data_dir, TABLE_FILES[name]):
+        try:
+            paths = _table_files(data_dir, TABLE_FILES[name])
+        except DataError:
+            if name in OPTIONAL_TABLES:  # an optional table (e.g. the intervention register) may be absent
+                continue
+            raise
+        for path in paths:
             out.append((name, path, path.relative_to(data_dir).as_posix()))
     return out
 
