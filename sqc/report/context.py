@@ -1,9 +1,29 @@
-"""What a dashboard section receives (``ReportContext``) and returns (``Section``).
+"""What a dashboard section receives and returns: compute once per run, render once per language.
 
-Each analysis area contributes one module in ``sqc/report/sections/`` exposing
-``build(ctx: ReportContext) -> Section``. Sections only *present*: they call sqc's statistics and plotting
-functions and lay the results out with Panel. Labels come from ``sqc/report/locale/<area>.json`` files of the form
-``{"key": {"en": "...", "zh": "..."}}`` and are looked up with ``ctx.t("<area>.<key>")``.
+A section module in ``sqc/report/sections/<area>.py`` exposes two functions:
+
+``compute(ctx: ComputeContext) -> SectionResult``
+    Everything that does not depend on the reader's language: the statistics (result objects, small frames),
+    the machine-readable headline numbers (each number with its n and CI where it has them), the
+    ``QualityWarning`` objects, and anything else the page needs, kept in ``SectionResult.values``. It holds
+    codes and numbers, never display text: no ``translate`` call and no formatted number strings. Expensive
+    inputs shared by several sections (the tidy KPI frame of ``sqc.kpi.network_kpis``, the KPI scorecard)
+    come from the per-run cache of the context (``ctx.shared(key, fn)``, ``ctx.scorecard()``, ``ctx.kpis()``),
+    so they are computed once per run whatever the number of sections and languages.
+
+``render(result: SectionResult, lang: str) -> Section``
+    Turns the result into what one language's reader sees: translated title and notes, the Panel body, the
+    figures (a matplotlib figure carries text, so it is drawn once per language, and only once: use
+    ``sqc.report.panes.figure_pane``). ``result.context.in_language(lang)`` gives a ``ReportContext`` with
+    ``t`` (labels from ``sqc/report/locale/<area>.json`` of the form ``{"key": {"en": "...", "zh": "..."}}``,
+    looked up as ``t("<area>.<key>")``) and the number/period formatters. Render must not recompute a
+    statistic; the headline and warnings of the Section are the result's, unchanged, so every language shows
+    the same numbers.
+
+``sqc.report.dashboard.write_report`` calls ``compute`` once per section and period and ``render`` once per
+section and language. ``build(ctx) = render(compute(ctx), ctx.lang)`` is kept in each module for callers that
+want one language (tests, the served app through ``build_sections``). A section module that only has the older
+``build(ctx: ReportContext) -> Section`` still works: the dashboard then builds it once per language.
 """
 from __future__ import annotations
 
@@ -11,7 +31,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -41,8 +61,8 @@ def translate(key: str, lang: str = "en", **fmt) -> str:
 
 
 @dataclass
-class ReportContext:
-    """Everything a section needs for one report.
+class ComputeContext:
+    """What a section's ``compute`` receives: one report (period, branches) of one data set, any language.
 
     Attributes
     ----------
@@ -53,18 +73,64 @@ class ReportContext:
         The report month, ``YYYY-MM``. Sections show data up to and including this month, never after it.
     branches : list of str
         Branch ids to include (all branches when the run did not restrict them).
-    lang : {"en", "zh"}
+    cache : dict
+        Per-run store of shared, language-independent inputs (see :meth:`shared`). Contexts made from this one by
+        :meth:`in_language` share it.
     """
 
     data: Any
     period: str
     branches: list[str]
-    lang: str = "en"
+    cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def period_end(self) -> pd.Timestamp:
         """First instant after the report month (data with timestamps before this are in scope)."""
         return (pd.Period(self.period, "M") + 1).start_time
+
+    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked for in this run, the stored value afterwards."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+    def scorecard(self):
+        """The KPI scorecard of the report month (``sqc.scorecard.kpi_scorecard``), computed once per run."""
+        from ..scorecard import kpi_scorecard
+
+        return self.shared("kpi_scorecard", lambda: kpi_scorecard(self.data, period=self.period,
+                                                                  branches=self.branches))
+
+    def kpis(self, start: str | None = None) -> pd.DataFrame:
+        """The tidy monthly KPI frame (hotline KPIs with wait/handle-time quantiles and complaint rates, per branch
+        and ``ALL``) up to the report month, from ``start`` (``YYYY-MM``) on. It is the frame the scorecard was
+        computed from, so ``sqc.kpi.network_kpis`` runs once per run. ``attrs["conventions"]`` holds the KPI
+        conventions."""
+        sc = self.scorecard()
+        hist = sc.history
+        if start is not None:
+            hist = hist.loc[hist["period"].astype(str) >= start]
+        hist = hist.reset_index(drop=True)
+        hist.attrs["conventions"] = dict(sc.conventions)
+        return hist
+
+    def in_language(self, lang: str) -> "ReportContext":
+        """A ``ReportContext`` for rendering in ``lang`` that shares this context's data and cache."""
+        ctx = ReportContext(data=self.data, period=self.period, branches=self.branches, lang=lang)
+        ctx.cache = self.cache
+        return ctx
+
+
+@dataclass
+class ReportContext(ComputeContext):
+    """A ``ComputeContext`` plus the reader's language: what ``render`` (and the one-language ``build``) use.
+
+    Attributes
+    ----------
+    lang : {"en", "zh"}
+    """
+
+    lang: str = "en"
 
     def t(self, key: str, **fmt) -> str:
         return translate(key, self.lang, **fmt)
@@ -83,6 +149,33 @@ class ReportContext:
     def fmt_period(self, period: str) -> str:
         p = pd.Period(period, "M")
         return f"{p.year}年{p.month}月" if self.lang == "zh" else p.strftime("%b %Y")
+
+
+@dataclass
+class SectionResult:
+    """What a section's ``compute`` returns: everything its pages need, in no particular language.
+
+    Attributes
+    ----------
+    key : str
+        The section's stable id (``"spc"``, ``"servqual"`` ...).
+    context : ComputeContext
+        The context it was computed for (period, branches, data; ``render`` makes its language context from it).
+    headline : dict
+        Machine-readable headline numbers for ``summary.json`` (see ``Section.headline``).
+    warnings : list of QualityWarning
+    values : dict
+        The computed objects ``render`` lays out (statistics results, small frames, codes). No display text.
+    seconds : float
+        Compute time, filled in by the dashboard assembly.
+    """
+
+    key: str
+    context: ComputeContext
+    headline: dict = field(default_factory=dict)
+    warnings: list[QualityWarning] = field(default_factory=list)
+    values: dict = field(default_factory=dict)
+    seconds: float = 0.0
 
 
 @dataclass
@@ -113,4 +206,4 @@ class Section:
     headline: dict = field(default_factory=dict)
     warnings: list[QualityWarning] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0  # build time, filled in by the dashboard assembly (shown in the run log)
+    seconds: float = 0.0  # compute + render time, filled in by the dashboard assembly (shown in the run log)

@@ -7,7 +7,7 @@ import html
 import pandas as pd
 
 from ..panes import figure_pane
-from ..context import ReportContext, Section
+from ..context import ComputeContext, ReportContext, Section, SectionResult
 
 AREA = "scorecard"
 
@@ -92,25 +92,52 @@ def _branch_table(ctx: ReportContext, sc) -> str:
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def build(ctx: ReportContext) -> Section:
+def compute(ctx: ComputeContext) -> SectionResult:
+    """The scorecard of the report month (shared with the SPC section through the run's cache) and its headline."""
+    sc = ctx.scorecard()
+    tiles = sc.tiles("ALL")
+    br = sc.table.loc[sc.table["branch"] != "ALL"]
+    comp = sc.composite.loc[sc.composite["period"] == ctx.period].sort_values("rank", na_position="first")
+
+    def num(v):
+        return None if v is None or pd.isna(v) else float(v)
+
+    headline = {"period": ctx.period, "network": {}, "composite": {}, "concerns": {},
+                "sl_definition": sc.definitions.loc[sc.definitions["kpi"] == "service_level",
+                                                    "definition_en"].tolist()[:1]}
+    for k, r in tiles.iterrows():
+        headline["network"][k] = {"value": num(r["value"]), "ci_low": num(r["ci_low"]), "ci_high": num(r["ci_high"]),
+                                  "n": None if pd.isna(r["n"]) else int(r["n"]), "target": num(r["target"]),
+                                  "variation": r["variation_code"], "assurance": r["assurance_code"]}
+        if k in ("asa_s", "aht_s"):
+            headline["network"][k].update(median=num(r.get("median")), p90=num(r.get("p90")))
+    for _, r in comp.iterrows():
+        headline["composite"][r["branch"]] = {"value": num(r["composite"]), "ci_low": num(r["ci_low"]),
+                                              "ci_high": num(r["ci_high"]),
+                                              "rank": None if pd.isna(r["rank"]) else int(r["rank"])}
+    for branch, sub in br.loc[br["variation_code"] == "concern"].groupby("branch"):
+        headline["concerns"][branch] = list(sub["kpi"])
+    headline["weights"] = dict(sc.weights)
+    return SectionResult(AREA, ctx, headline, list(sc.warnings),
+                         {"scorecard": sc, "tiles": tiles, "branch_rows": br, "composite": comp})
+
+
+def render(result: SectionResult, lang: str) -> Section:
     import matplotlib.pyplot as plt
     import panel as pn
 
-    from ...plotting.scorecard import cjk_rc
+    from ...plotting.scorecard import cjk_rc, composite_figure, kpi_small_multiples
+    from ...scorecard import MIN_POINTS
 
-    from ...plotting.scorecard import composite_figure, kpi_small_multiples
-    from ...scorecard import MIN_POINTS, kpi_scorecard
-
-    sc = kpi_scorecard(ctx.data, period=ctx.period, branches=ctx.branches)
+    ctx = result.context.in_language(lang)
+    sc, tiles, br, comp = (result.values[k] for k in ("scorecard", "tiles", "branch_rows", "composite"))
     per = ctx.fmt_period(ctx.period)
-    tiles = sc.tiles("ALL")
     body = [pn.pane.Markdown(f"### {ctx.t(f'{AREA}.network_tiles', period=per)}")]
     body.append(pn.pane.HTML("<div>" + "".join(_tile(ctx, r, sc.conventions) for _, r in tiles.iterrows()) + "</div>"))
     body.append(pn.pane.Markdown(ctx.t(f"{AREA}.legend", period=per, baseline=sc.baseline)))
 
     # plain-language notes: concerns by branch, network targets consistently missed, improvements
     notes = []
-    br = sc.table.loc[sc.table["branch"] != "ALL"]
     concern = br.loc[br["variation_code"] == "concern"]
     # branches with the most KPIs in special-cause concern first (e.g. a waiting-time shift hits SL, ASA, abandonment)
     for branch in concern.groupby("branch").size().sort_values(ascending=False, kind="stable").index:
@@ -145,7 +172,6 @@ def build(ctx: ReportContext) -> Section:
                                labels={"x": ctx.t(f"{AREA}.ax_composite")})
         body.append(figure_pane(fig))
         plt.close(fig)
-    comp = sc.composite.loc[sc.composite["period"] == ctx.period].sort_values("rank", na_position="first")
     comp_view = pd.DataFrame({
         ctx.t(f"{AREA}.col_branch"): [ctx.t(f"{AREA}.network") if b == "ALL" else b for b in comp["branch"]],
         ctx.t(f"{AREA}.col_composite"): comp["composite"].round(1).to_numpy(),
@@ -160,27 +186,13 @@ def build(ctx: ReportContext) -> Section:
                                  + "\n".join(f"- **{_kpi_name(ctx, r['kpi'])}**: {r[col]}"
                                              for _, r in defs.iterrows())))
 
-    def num(v):
-        return None if v is None or pd.isna(v) else float(v)
-
-    headline = {"period": ctx.period, "network": {}, "composite": {}, "concerns": {},
-                "sl_definition": sc.definitions.loc[sc.definitions["kpi"] == "service_level",
-                                                    "definition_en"].tolist()[:1]}
-    for k, r in tiles.iterrows():
-        headline["network"][k] = {"value": num(r["value"]), "ci_low": num(r["ci_low"]), "ci_high": num(r["ci_high"]),
-                                  "n": None if pd.isna(r["n"]) else int(r["n"]), "target": num(r["target"]),
-                                  "variation": r["variation_code"], "assurance": r["assurance_code"]}
-        if k in ("asa_s", "aht_s"):
-            headline["network"][k].update(median=num(r.get("median")), p90=num(r.get("p90")))
-    for _, r in comp.iterrows():
-        headline["composite"][r["branch"]] = {"value": num(r["composite"]), "ci_low": num(r["ci_low"]),
-                                              "ci_high": num(r["ci_high"]),
-                                              "rank": None if pd.isna(r["rank"]) else int(r["rank"])}
-    for branch, sub in br.loc[br["variation_code"] == "concern"].groupby("branch"):
-        headline["concerns"][branch] = list(sub["kpi"])
-    headline["weights"] = dict(sc.weights)
     return Section(key=AREA, title=ctx.t(f"{AREA}.title"), body=pn.Column(*body, sizing_mode="stretch_width"),
-                   headline=headline, warnings=list(sc.warnings), notes=notes[:3])
+                   headline=result.headline, warnings=result.warnings, notes=notes[:3])
 
 
-__all__ = ["build"]
+def build(ctx: ReportContext) -> Section:
+    """One language's section (``render(compute(ctx), ctx.lang)``)."""
+    return render(compute(ctx), ctx.lang)
+
+
+__all__ = ["build", "compute", "render"]
