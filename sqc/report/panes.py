@@ -2,58 +2,75 @@
 from __future__ import annotations
 
 import io
-import math
 import re
 
-_SVG_ROOT_SIZE = re.compile(rb'(<svg\b[^>]*?)\s(width|height|viewBox)="[^"]*"')
+_SVG_ROOT_SIZE = re.compile(rb'(<svg\b[^>]*?)\s(width|height)="[^"]*"')
 
 
 def render_figure(fig, *, fmt: str = "svg", dpi: int = 96) -> bytes:
-    """Draw a matplotlib figure once and crop it to its tight bounding box.
+    """Draw a matplotlib figure exactly once, as PNG or SVG bytes.
 
-    ``savefig(bbox_inches="tight")`` (what Panel's ``tight=True`` does) lays the whole figure out in a first pass
-    only to measure it, then draws it again. Here the figure is drawn once, measured from that drawing
-    (``Figure.get_tightbbox``, padded by ``savefig.pad_inches``) and cropped: a PNG by cutting the pixel buffer,
-    an SVG by setting its ``viewBox`` (the XML prolog is dropped). The root SVG's width and height become 100 %, as Panel's Matplotlib pane
-    makes them, so the image scales to the pane. A PNG whose content reaches beyond the figure's edge (which
-    ``bbox_inches="tight"`` would extend the canvas for) falls back to matplotlib's tight save.
+    ``savefig(bbox_inches="tight")`` (Panel's ``tight=True``) lays the whole figure out in a first pass only to
+    measure it, then draws it again; measuring with ``Figure.get_tightbbox`` costs about as much as a draw. The
+    figures of sqc already fit their canvas (``tight_layout`` or constrained layout), so:
+
+    - a PNG is drawn once and cropped to the pixels that differ from the background, plus
+      ``savefig.pad_inches``; when the drawing touches the canvas edge or a text, legend or axes was placed off
+      the canvas, it falls back to matplotlib's two-pass tight save so nothing is cut off;
+    - an SVG is drawn once at the figure's size (its own layout, no crop). Its root width and height become 100 %, as Panel's Matplotlib
+      pane makes them, so it scales to the pane; the XML prolog is dropped (Panel's SVG pane takes a string that
+      starts with ``<svg``).
     """
     import matplotlib as mpl
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     if fmt not in ("png", "svg"):
         raise ValueError(f"fmt must be 'png' or 'svg', got {fmt!r}")
-    pad = mpl.rcParams["savefig.pad_inches"]
-    width_in, height_in = fig.get_size_inches()
-    canvas = FigureCanvasAgg(fig)
-    fig.set_dpi(dpi)
     buf = io.BytesIO()
-    if fmt == "png":
-        canvas.draw()
-        box = fig.get_tightbbox(canvas.get_renderer()).padded(pad)
-        if box.x0 < 0 or box.y0 < 0 or box.x1 > width_in or box.y1 > height_in:
-            fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-            return buf.getvalue()
-        from PIL import Image
-        import numpy as np
+    fig.set_dpi(dpi)
+    if fmt == "svg":
+        from matplotlib.backends.backend_svg import FigureCanvasSVG
 
-        pixels = np.asarray(canvas.buffer_rgba())
-        rows = slice(math.floor((height_in - box.y1) * dpi), math.ceil((height_in - box.y0) * dpi))
-        cols = slice(math.floor(box.x0 * dpi), math.ceil(box.x1 * dpi))
-        Image.fromarray(pixels[rows, cols]).save(buf, format="png", dpi=(dpi, dpi))
+        # the canvas's own print, not savefig: savefig lays out a figure that has a layout engine in an extra
+        # pass before drawing it, while Figure.draw runs the engine itself
+        FigureCanvasSVG(fig).print_svg(buf)
+        svg = buf.getvalue()
+        svg = svg[svg.index(b"<svg"):]
+        head_end = svg.index(b">") + 1
+        head = _SVG_ROOT_SIZE.sub(rb"\1", _SVG_ROOT_SIZE.sub(rb"\1", svg[:head_end]))
+        return head.replace(b"<svg", b'<svg width="100%" height="100%"', 1) + svg[head_end:]
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())
+    background = np.asarray(mpl.colors.to_rgba_array(fig.get_facecolor()) * 255).round().astype(np.uint8)[0]
+    ink = (pixels != background).any(axis=2)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        Image.fromarray(pixels).save(buf, format="png", dpi=(dpi, dpi))
         return buf.getvalue()
-    fig.savefig(buf, format="svg", dpi=dpi)
-    box = fig.get_tightbbox(canvas.get_renderer()).padded(pad)
-    pt = 72.0  # matplotlib writes SVG user units in points
-    view = f"{box.x0 * pt:.3f} {(height_in - box.y1) * pt:.3f} {box.width * pt:.3f} {box.height * pt:.3f}"
-    svg = buf.getvalue()
-    svg = svg[svg.index(b"<svg"):]  # no XML prolog: Panel's SVG pane takes a string that starts with <svg
-    head_end = svg.index(b">") + 1
-    head = svg[:head_end]
-    while _SVG_ROOT_SIZE.search(head):
-        head = _SVG_ROOT_SIZE.sub(rb"\1", head, count=1)
-    head = head.replace(b"<svg", f'<svg width="100%" height="100%" viewBox="{view}"'.encode(), 1)
-    return head + svg[head_end:]
+    height, width = ink.shape
+    if (rows[0] == 0 or cols[0] == 0 or rows[-1] == height - 1 or cols[-1] == width - 1
+            or _placed_outside(fig, canvas.get_renderer())):
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        return buf.getvalue()
+    pad = int(round(mpl.rcParams["savefig.pad_inches"] * dpi))
+    crop = pixels[max(rows[0] - pad, 0):rows[-1] + 1 + pad, max(cols[0] - pad, 0):cols[-1] + 1 + pad]
+    Image.fromarray(crop).save(buf, format="png", dpi=(dpi, dpi))
+    return buf.getvalue()
+
+
+def _placed_outside(fig, renderer) -> bool:
+    """Whether an axes, a figure-level text or legend, or an axes legend was placed (partly) off the canvas: such
+    content leaves no pixels to find on the canvas. The extents are measured on the drawing just made."""
+    width, height = fig.bbox.width, fig.bbox.height
+    artists = list(fig.texts) + list(fig.legends) + [ax.get_legend() for ax in fig.axes]
+    boxes = [a.get_window_extent(renderer) for a in artists if a is not None and a.get_visible()]
+    boxes += [ax.bbox for ax in fig.axes if ax.get_visible()]
+    return any(b.x0 < 0 or b.y0 < 0 or b.x1 > width or b.y1 > height for b in boxes)
 
 
 def figure_pane(fig, *, fmt: str = "svg", dpi: int = 96, px_per_inch: int | None = 96, fixed_height: bool = True):
