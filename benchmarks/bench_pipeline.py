@@ -14,6 +14,8 @@ papermill kernel inherits it) and a fresh reports folder, and measures:
 - peak resident memory of the whole process tree (the CLI, the papermill kernel and anything they start),
   sampled from ``/proc`` every 0.2 s and summed over the tree; ``getrusage(RUSAGE_CHILDREN)`` of a small
   wrapper process gives the largest single process's peak as a cross-check;
+- CPU time (user + system) of the whole tree, from the same ``getrusage`` call: on a busy machine it is the
+  steadier of the two times;
 - the size of each language's dashboard.
 
 A run whose tree goes past ``--max-rss-gb`` or ``--timeout`` is stopped and reported as such. The results go to
@@ -64,12 +66,14 @@ def _tree_rss_bytes(root_pid: int) -> int:
 
 
 def _measure_child(argv: list[str]) -> int:
-    """Wrapper mode: run ``argv``, then print the largest descendant's peak RSS (``RUSAGE_CHILDREN``)."""
+    """Wrapper mode: run ``argv``, then print the largest descendant's peak RSS and the CPU time of all of them
+    (``RUSAGE_CHILDREN``: every process of the tree was waited for by its parent)."""
     import resource
 
     rc = subprocess.call(argv)
-    maxrss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"rc": rc, "max_single_rss_bytes": maxrss_kb * 1024}), file=sys.stderr)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"rc": rc, "max_single_rss_bytes": usage.ru_maxrss * 1024,
+                      "cpu_seconds": usage.ru_utime + usage.ru_stime}), file=sys.stderr)
     return rc
 
 
@@ -98,12 +102,13 @@ def run_once(code_dir: Path, data_dir: Path, reports_dir: Path, *, timeout: floa
             time.sleep(0.2)
     seconds = time.perf_counter() - started
     text = log.read_text(encoding="utf-8", errors="replace")
-    single = None
+    usage = {}
     for line in reversed(text.splitlines()):
         if line.startswith('{"rc"'):
-            single = json.loads(line).get("max_single_rss_bytes")
+            usage = json.loads(line)
             break
-    result = {"seconds": seconds, "peak_tree_rss_bytes": peak, "max_single_rss_bytes": single,
+    result = {"seconds": seconds, "cpu_seconds": usage.get("cpu_seconds"), "peak_tree_rss_bytes": peak,
+              "max_single_rss_bytes": usage.get("max_single_rss_bytes"),
               "returncode": proc.returncode, "stopped": stopped, "log": str(log), "dashboard_bytes": {}}
     for lang in LANGS.split(","):
         page = reports_dir / PERIOD / f"dashboard_{lang}.html"
@@ -142,21 +147,25 @@ def _fmt_time(run: dict | None) -> str:
     return run["stopped"] if run["stopped"] else f"{run['seconds']:.1f} s"
 
 
+def _fmt_cpu(run: dict | None) -> str:
+    return "—" if run is None or run["stopped"] or run["cpu_seconds"] is None else f"{run['cpu_seconds']:.1f} s"
+
+
 def _fmt_bytes(n: float | None, unit: float = 1e9, suffix: str = "GB") -> str:
     return "—" if not n else f"{n / unit:.2f} {suffix}"
 
 
 def markdown_table(rows: list[dict]) -> str:
-    lines = ["| demo scale | hotline rows | old time | new time | speed-up | old peak RSS | new peak RSS | "
-             "dashboard per language (new) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| demo scale | hotline rows | old time | new time | speed-up | old CPU | new CPU | old peak RSS | "
+             "new peak RSS | dashboard per language (new) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         old, new = r.get("old"), r["new"]
         speed = (f"{old['seconds'] / new['seconds']:.1f}×" if old and not old["stopped"] and not new["stopped"]
                  else "—")
         pages = ", ".join(f"{lang} {_fmt_bytes(b, 1e6, 'MB')}" for lang, b in new["dashboard_bytes"].items()) or "—"
         lines.append(f"| {r['scale']:g} | {r['hotline_rows'] / 1e6:.1f} M | {_fmt_time(old)} | {_fmt_time(new)} | "
-                     f"{speed} | {_fmt_bytes(old and old['peak_tree_rss_bytes'])} | "
+                     f"{speed} | {_fmt_cpu(old)} | {_fmt_cpu(new)} | {_fmt_bytes(old and old['peak_tree_rss_bytes'])} | "
                      f"{_fmt_bytes(new['peak_tree_rss_bytes'])} | {pages} |")
     return "\n".join(lines)
 
