@@ -165,7 +165,8 @@ def markdown_table(rows: list[dict]) -> str:
                  else "—")
         pages = ", ".join(f"{lang} {_fmt_bytes(b, 1e6, 'MB')}" for lang, b in new["dashboard_bytes"].items()) or "—"
         lines.append(f"| {r['scale']:g} | {r['hotline_rows'] / 1e6:.1f} M | {_fmt_time(old)} | {_fmt_time(new)} | "
-                     f"{speed} | {_fmt_cpu(old)} | {_fmt_cpu(new)} | {_fmt_bytes(old and old['peak_tree_rss_bytes'])} | "
+                     f"{speed} | {_fmt_cpu(old)} | {_fmt_cpu(new)} | "
+                     f"{_fmt_bytes(old and old['peak_tree_rss_bytes'])} | "
                      f"{_fmt_bytes(new['peak_tree_rss_bytes'])} | {pages} |")
     return "\n".join(lines)
 

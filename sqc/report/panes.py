@@ -17,9 +17,9 @@ def render_figure(fig, *, fmt: str = "svg", dpi: int = 96) -> bytes:
     - a PNG is drawn once and cropped to the pixels that differ from the background, plus
       ``savefig.pad_inches``; when the drawing touches the canvas edge or a text, legend or axes was placed off
       the canvas, it falls back to matplotlib's two-pass tight save so nothing is cut off;
-    - an SVG is drawn once at the figure's size (its own layout, no crop). Its root width and height become 100 %, as Panel's Matplotlib
-      pane makes them, so it scales to the pane; the XML prolog is dropped (Panel's SVG pane takes a string that
-      starts with ``<svg``).
+    - an SVG is drawn once at the figure's size (its own layout, no crop). Its root width and height become
+      100 %, as Panel's Matplotlib pane makes them, so it scales to the pane; the XML prolog is dropped (Panel's
+      SVG pane takes a string that starts with ``<svg``).
     """
     import matplotlib as mpl
 
@@ -93,3 +93,14 @@ def figure_pane(fig, *, fmt: str = "svg", dpi: int = 96, px_per_inch: int | None
     if fmt == "svg":
         return pn.pane.SVG(data.decode("utf-8"), **size)
     return pn.pane.PNG(data, **size)
+
+
+def message_section(result, title: str, message: str, *, as_note: bool = True):
+    """The section shown when the data cannot bear the analysis: the message alone (and as a "what changed" note
+    when ``as_note``), with the result's headline and warnings."""
+    import panel as pn
+
+    from .context import Section
+
+    return Section(result.key, title, pn.Column(pn.pane.Markdown(message)), result.headline, result.warnings,
+                   [message] if as_note else [])

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ... import audit
 from ...inference import mean_ci
+from ..panes import message_section
 from ..context import ComputeContext, ReportContext, Section, SectionResult
 
 AREA = "audit"
@@ -130,8 +131,8 @@ def render(result: SectionResult, lang: str) -> Section:
     title = t("audit.title")
     v, headline = result.values, result.headline
     if v["insufficient"]:
-        msg = t("audit.insufficient", period=ctx.fmt_period(ctx.period))
-        return Section(AREA, title, pn.Column(pn.pane.Markdown(msg)), headline, result.warnings, [])
+        return message_section(result, title, t("audit.insufficient", period=ctx.fmt_period(ctx.period)),
+                               as_note=False)
     names_col = "name_zh" if ctx.lang == "zh" else "name_en"
     names = ctx.data.branches.set_index("branch")[names_col].to_dict()
     quarter, current_q, months_in_current = headline["quarter"], v["current_quarter"], v["months_in_current"]

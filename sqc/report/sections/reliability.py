@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...reliability import alpha, cfa
-from ..panes import figure_pane
+from ..panes import figure_pane, message_section
 from ..context import ComputeContext, ReportContext, Section, SectionResult, translate
 
 AREA = "reliability"
@@ -107,17 +107,16 @@ def compute(ctx: ComputeContext) -> SectionResult:
 
 
 def render(result: SectionResult, lang: str) -> Section:
+    ctx = result.context.in_language(lang)
+    t = ctx.t
+    title = t("reliability.title")
+    if result.values["insufficient"]:
+        return message_section(result, title, t("reliability.insufficient", period=ctx.fmt_period(ctx.period)))
     import panel as pn
 
     from ...plotting import reliability as rplot
 
-    ctx = result.context.in_language(lang)
-    t = ctx.t
-    title = t("reliability.title")
     v, headline = result.values, result.headline
-    if v["insufficient"]:
-        msg = t("reliability.insufficient", period=ctx.fmt_period(ctx.period))
-        return Section(AREA, title, pn.Column(pn.pane.Markdown(msg)), headline, result.warnings, [msg])
     wave, dims, results = v["wave"], v["dims"], v["alpha"]
     texts = _instrument_text(ctx.lang)
     dim_label = {d: t(f"reliability.dim_{d}") for d in dims}

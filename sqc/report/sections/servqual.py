@@ -84,8 +84,8 @@ def compute(ctx: ComputeContext) -> SectionResult:
     it = res.item_gaps
     weak = it[it["item_total_r_P"] < WEAK_ITEM_R]
     values["weak_items"] = weak
-    headline["weak_items"] = [{"item": str(item), "dimension": r["dimension"], "item_total_r": float(r["item_total_r_P"])}
-                              for item, r in weak.iterrows()]
+    headline["weak_items"] = [{"item": str(item), "dimension": r["dimension"],
+                               "item_total_r": float(r["item_total_r_P"])} for item, r in weak.iterrows()]
 
     # change since the previous wave (all waves up to the period, versioned instruments)
     prev_waves = [x for x in waves if x < wave]
@@ -141,15 +141,15 @@ def render(result: SectionResult, lang: str) -> Section:
     import panel as pn
 
     from ...plotting import servqual as sp
-    from ..panes import figure_pane
+    from ..panes import figure_pane, message_section
 
     ctx = result.context.in_language(lang)
     t = ctx.t
     title = t("servqual.title")
     v = result.values
     if v["insufficient"]:
-        msg = t("servqual.insufficient", min_n=MIN_N, period=ctx.fmt_period(ctx.period))
-        return Section(AREA, title, pn.Column(pn.pane.Markdown(msg)), result.headline, result.warnings, [msg])
+        return message_section(result, title,
+                               t("servqual.insufficient", min_n=MIN_N, period=ctx.fmt_period(ctx.period)))
     res, wave, headline = v["score"], v["wave"], result.headline
     names = {d: t(f"servqual.dim_{d}") for d in res.dimensions + ["overall"]}
     dg = res.dimension_gaps

@@ -135,7 +135,7 @@ def compute(ctx: ComputeContext) -> SectionResult:
                 "improvements": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "improvement"],
                 "months": MONTHS, "baseline_months": BASELINE}
     return SectionResult(AREA, ctx, headline, warnings, {
-        "latest": latest, "charts": charts, "verdicts": verdicts, "assurance": assurance, "targets": targets,
+        "charts": charts, "verdicts": verdicts, "targets": targets,
         "signals": signals, "focus": focus, "conventions": conventions})
 
 
@@ -150,28 +150,23 @@ def render(result: SectionResult, lang: str) -> Section:
 
     ctx = result.context.in_language(lang)
     t = ctx.t
-    latest, charts, verdicts, assurance, targets, signals, focus = (result.values[k] for k in (
-        "latest", "charts", "verdicts", "assurance", "targets", "signals", "focus"))
+    charts, verdicts, targets, signals, focus = (result.values[k] for k in (
+        "charts", "verdicts", "targets", "signals", "focus"))
     name = {k: t(f"{AREA}.kpi_{k}") for k in KPIS}
     bname = {b: b for b in ctx.branches}
     bname["ALL"] = t(f"{AREA}.all_branches")
 
     # ---- headline table (network, latest month) with n and CI
     rows = []
-    for k in KPIS:
-        if k not in latest.index:
-            continue
-        r = latest.loc[k]
-        v = verdicts.get((k, "ALL"))
-        a = assurance.get((k, "ALL"))
-        res = charts.get((k, "ALL"))
-        rows.append({t(f"{AREA}.kpi"): name[k], t(f"{AREA}.value"): _fmt_value(ctx, k, r["value"]),
-                     t(f"{AREA}.ci"): f"{_fmt_value(ctx, k, r['ci_low'])} – {_fmt_value(ctx, k, r['ci_high'])}",
-                     t(f"{AREA}.n"): f"{int(r['n']):,}",
-                     t(f"{AREA}.target"): _fmt_value(ctx, k, targets[k][0]) if k in targets else "—",
-                     t(f"{AREA}.variation"): t(f"{AREA}.v_{v.verdict}") if v else t(f"{AREA}.insufficient"),
-                     t(f"{AREA}.assurance"): t(f"{AREA}.a_{a.verdict}") if a else t(f"{AREA}.a_none"),
-                     t(f"{AREA}.chart"): res.chart if res is not None else "—"})
+    for k, h in result.headline["kpis"].items():
+        rows.append({t(f"{AREA}.kpi"): name[k], t(f"{AREA}.value"): _fmt_value(ctx, k, h["value"]),
+                     t(f"{AREA}.ci"): f"{_fmt_value(ctx, k, h['ci_low'])} – {_fmt_value(ctx, k, h['ci_high'])}",
+                     t(f"{AREA}.n"): f"{h['n']:,}",
+                     t(f"{AREA}.target"): _fmt_value(ctx, k, h["target"]),
+                     t(f"{AREA}.variation"): t(f"{AREA}.v_{h['variation']}") if h["variation"]
+                     else t(f"{AREA}.insufficient"),
+                     t(f"{AREA}.assurance"): t(f"{AREA}.a_{h['assurance']}") if h["assurance"] else t(f"{AREA}.a_none"),
+                     t(f"{AREA}.chart"): h["chart"] or "—"})
     table = pd.DataFrame(rows)
 
     # ---- signals in plain words
