@@ -133,8 +133,12 @@ def test_two_language_report_computes_each_statistic_once(demo_data, tmp_path, m
         assert json.dumps(s_en.headline, sort_keys=True, default=str) == \
             json.dumps(s_zh.headline, sort_keys=True, default=str), s_en.key
         assert [w.to_dict() for w in s_en.warnings] == [w.to_dict() for w in s_zh.warnings], s_en.key
+        assert s_en.note_codes == s_zh.note_codes, s_en.key  # the same findings, in two languages
+        assert len(s_en.notes) == len(s_en.note_codes)
         assert s_en.title != s_zh.title  # the text is per language
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["note_codes"]["complaints"][0]["key"] == "complaints.surge"
+    assert summary["note_codes"]["complaints"][0]["params"]["category"] == "complaints.cat_billing"
     assert summary["sections"]["spc"]["headline"]["kpis"]["service_level"]["n"] > 0
     assert np.isclose(summary["sections"]["spc"]["headline"]["kpis"]["service_level"]["value"],
                       summary["sections"]["scorecard"]["headline"]["network"]["service_level"]["value"])
@@ -180,3 +184,24 @@ def test_shared_kpi_frame_matches_network_kpis(demo_data):
     for col in ("value", "ci_low", "ci_high", "n"):
         np.testing.assert_allclose(shared[col].to_numpy(float), direct[col].to_numpy(float), rtol=1e-12)
     assert ctx.scorecard() is ctx.scorecard()  # computed once per run, then shared
+
+
+def test_note_parameters_render_per_language():
+    from sqc.report.context import ByLang, Formatted, Joined, Label, Month, Note, Percent, ReportContext
+
+    note = Note("complaints.surge", {
+        "category": Label("complaints.cat_billing"), "start": Month("2026-08"), "recent": Formatted(0.503, ",.2f"),
+        "months": 3, "baseline": Formatted(float("nan"), ",.2f"), "base_start": Month("2024-11"),
+        "base_end": Month("2025-10"), "ratio": Formatted(2.479, ",.2f"), "lo": Formatted(2.256, ",.2f"),
+        "hi": Formatted(2.722, ",.2f")})
+    en = ReportContext(None, "2026-10", [], "en").note_text(note)
+    zh = ReportContext(None, "2026-10", [], "zh").note_text(note)
+    assert en.startswith("⚠ billing complaints surged from Aug 2026: 0.50 per 1,000") and "2.48×" in en
+    assert "against — in the baseline (Nov 2024 to Oct 2025)" in en  # a missing number shows as a dash
+    assert "计费" in zh and "2026年8月" in zh and "billing" not in zh
+    zh_ctx = ReportContext(None, "2026-10", [], "zh")
+    assert zh_ctx.text(Percent(0.1234)) == "12.3%"
+    assert zh_ctx.text(ByLang("desk", "柜台")) == "柜台"
+    assert zh_ctx.text(Label("audit.body_nosuch", "nosuch")) == "nosuch"  # unknown key: the raw code
+    assert zh_ctx.text(Joined(("B07", Label("spc.kpi_asa_s")), " ")) == "B07 " + zh_ctx.t("spc.kpi_asa_s")
+    assert note.to_dict()["params"]["start"] == "2026-08" and note.to_dict()["params"]["recent"] == 0.503

@@ -5,10 +5,12 @@ A section module in ``sqc/report/sections/<area>.py`` exposes two functions:
 ``compute(ctx: ComputeContext) -> SectionResult``
     Everything that does not depend on the reader's language: the statistics (result objects, small frames),
     the machine-readable headline numbers (each number with its n and CI where it has them), the
-    ``QualityWarning`` objects, and anything else the page needs, kept in ``SectionResult.values``. It holds
-    codes and numbers, never display text: no ``translate`` call and no formatted number strings. Expensive
-    inputs shared by several sections (the tidy KPI frame of ``sqc.kpi.network_kpis``, the KPI scorecard)
-    come from the per-run cache of the context (``ctx.shared(key, fn)``, ``ctx.scorecard()``, ``ctx.kpis()``),
+    ``QualityWarning`` objects, the "what changed" findings as ``Note`` codes with parameters
+    (``Note("complaints.surge", {"category": Label("complaints.cat_billing"), "start": Month("2026-08"),
+    "ratio": Formatted(2.48, ",.2f"), ...})``), and anything else the page needs, kept in
+    ``SectionResult.values``. It holds codes and numbers, never display text: no ``translate`` call and no
+    formatted number strings. Expensive inputs shared by several sections (the tidy KPI frame of
+    ``sqc.kpi.network_kpis``, the KPI scorecard) come from the per-run cache of the context (``ctx.shared(key, fn)``, ``ctx.scorecard()``, ``ctx.kpis()``),
     so they are computed once per run whatever the number of sections and languages.
 
 ``render(result: SectionResult, lang: str) -> Section``
@@ -17,8 +19,9 @@ A section module in ``sqc/report/sections/<area>.py`` exposes two functions:
     ``sqc.report.panes.figure_pane``). ``result.context.in_language(lang)`` gives a ``ReportContext`` with
     ``t`` (labels from ``sqc/report/locale/<area>.json`` of the form ``{"key": {"en": "...", "zh": "..."}}``,
     looked up as ``t("<area>.<key>")``) and the number/period formatters. Render must not recompute a
-    statistic; the headline and warnings of the Section are the result's, unchanged, so every language shows
-    the same numbers.
+    statistic; ``result.to_section(ctx, title, body)`` makes the Section with the result's headline and
+    warnings, unchanged (so every language shows the same numbers), its notes rendered by ``ctx.note_text`` and
+    their codes (``Note.to_dict``, written to ``summary.json`` as ``note_codes``).
 
 ``sqc.report.dashboard.write_report`` calls ``compute`` once per section and period and ``render`` once per
 section and language. ``build(ctx) = render(compute(ctx), ctx.lang)`` is kept in each module for callers that
@@ -58,6 +61,85 @@ def translate(key: str, lang: str = "en", **fmt) -> str:
     else:
         text = entry.get(lang) or entry.get("en") or name
     return text.format(**fmt) if fmt else text
+
+
+# ---- "what changed" notes as codes with parameters (rendered per language by ReportContext.note_text)
+
+@dataclass(frozen=True)
+class Month:
+    """A report month ``YYYY-MM``; rendered as "Aug 2026" / "2026年8月"."""
+
+    period: str
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """A number rendered with a format spec (``"+.2f"``, ``",.1f"``, ``".3g"``); ``—`` when missing."""
+
+    value: Any
+    spec: str
+
+
+@dataclass(frozen=True)
+class Percent:
+    """A proportion rendered as a percentage (0.123 → "12.3%")."""
+
+    value: Any
+    digits: int = 1
+
+
+@dataclass(frozen=True)
+class Label:
+    """A locale key ``"<area>.<key>"``, rendered translated; ``fallback`` (e.g. the raw code) when the key is
+    missing from the locale file."""
+
+    key: str
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class ByLang:
+    """Text the data carries in both languages (a questionnaire item, a branch name)."""
+
+    en: str
+    zh: str
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Parts rendered one by one and joined (a list of KPI names, "B07 Service level")."""
+
+    parts: tuple
+    sep: Any = ", "
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A plain-language sentence as a locale key and parameters (plain values or the wrappers above).
+
+    ``compute`` returns these; ``ReportContext.note_text`` renders one in a language; ``to_dict`` is its
+    language-free form for ``summary.json``."""
+
+    key: str
+    params: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Month):
+        return value.period
+    if isinstance(value, (Formatted, Percent)):
+        return value.value
+    if isinstance(value, Label):
+        return value.key
+    if isinstance(value, ByLang):
+        return {"en": value.en, "zh": value.zh}
+    if isinstance(value, Joined):
+        return [_plain(v) for v in value.parts]
+    return value
 
 
 @dataclass
@@ -150,6 +232,28 @@ class ReportContext(ComputeContext):
         p = pd.Period(period, "M")
         return f"{p.year}年{p.month}月" if self.lang == "zh" else p.strftime("%b %Y")
 
+    def text(self, value: Any) -> str:
+        """A note parameter in this language (see ``Note``); other values are shown as they are."""
+        if isinstance(value, Month):
+            return self.fmt_period(value.period)
+        if isinstance(value, Formatted):
+            return "—" if value.value is None or pd.isna(value.value) else format(value.value, value.spec)
+        if isinstance(value, Percent):
+            return self.fmt_pct(value.value, value.digits)
+        if isinstance(value, Label):
+            area, _, name = value.key.partition(".")
+            text = self.t(value.key)
+            return value.fallback if value.fallback is not None and text == name else text
+        if isinstance(value, ByLang):
+            return value.zh if self.lang == "zh" else value.en
+        if isinstance(value, Joined):
+            return self.text(value.sep).join(self.text(v) for v in value.parts) + value.suffix
+        return value if isinstance(value, str) else str(value)
+
+    def note_text(self, note: Note) -> str:
+        """The sentence of ``note`` in this language."""
+        return self.t(note.key, **{k: self.text(v) for k, v in note.params.items()})
+
 
 @dataclass
 class SectionResult:
@@ -164,8 +268,11 @@ class SectionResult:
     headline : dict
         Machine-readable headline numbers for ``summary.json`` (see ``Section.headline``).
     warnings : list of QualityWarning
+    notes : list of Note
+        The "what changed" sentences as codes with parameters; ``render`` turns them into ``Section.notes``.
     values : dict
-        The computed objects ``render`` lays out (statistics results, small frames, codes). No display text.
+        The computed objects ``render`` lays out (statistics results, small frames, codes, further ``Note``s for
+        the section's own text). No display text.
     seconds : float
         Compute time, filled in by the dashboard assembly.
     """
@@ -175,7 +282,13 @@ class SectionResult:
     headline: dict = field(default_factory=dict)
     warnings: list[QualityWarning] = field(default_factory=list)
     values: dict = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
     seconds: float = 0.0
+
+    def to_section(self, ctx: ReportContext, title: str, body: Any) -> "Section":
+        """The ``Section`` of ``ctx.lang``: this result's headline and warnings, its notes rendered."""
+        return Section(self.key, title, body, self.headline, self.warnings, [ctx.note_text(n) for n in self.notes],
+                       [n.to_dict() for n in self.notes])
 
 
 @dataclass
@@ -198,6 +311,8 @@ class Section:
         Shown in the data-quality panel and written to the summary.
     notes : list of str
         Plain-language "what changed" sentences, already translated, shown at the top of the dashboard.
+    note_codes : list of dict
+        The same notes as locale keys with parameters (``Note.to_dict``), the same in every language.
     """
 
     key: str
@@ -206,4 +321,5 @@ class Section:
     headline: dict = field(default_factory=dict)
     warnings: list[QualityWarning] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    note_codes: list[dict] = field(default_factory=list)  # the notes' language-free form (Note.to_dict)
     seconds: float = 0.0  # compute + render time, filled in by the dashboard assembly (shown in the run log)

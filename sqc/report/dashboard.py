@@ -266,6 +266,7 @@ def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: p
         "generated": dt.datetime.now().isoformat(timespec="seconds"),
         "sections": {s.key: {"title": s.title, "headline": s.headline, "build_seconds": s.seconds} for s in sections},
         "notes": {s.key: s.notes for s in sections},
+        "note_codes": {s.key: s.note_codes for s in sections},
         "warnings": [dict(w.to_dict(), section=s.key) for s in sections for w in s.warnings],
         "load": [] if load_summary is None else load_summary.to_dict(orient="records"),
     })

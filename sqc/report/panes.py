@@ -95,12 +95,8 @@ def figure_pane(fig, *, fmt: str = "svg", dpi: int = 96, px_per_inch: int | None
     return pn.pane.PNG(data, **size)
 
 
-def message_section(result, title: str, message: str, *, as_note: bool = True):
-    """The section shown when the data cannot bear the analysis: the message alone (and as a "what changed" note
-    when ``as_note``), with the result's headline and warnings."""
+def message_section(result, ctx, title: str, message):
+    """The section shown when the data cannot bear the analysis: the ``message`` (a ``Note``) alone."""
     import panel as pn
 
-    from .context import Section
-
-    return Section(result.key, title, pn.Column(pn.pane.Markdown(message)), result.headline, result.warnings,
-                   [message] if as_note else [])
+    return result.to_section(ctx, title, pn.Column(pn.pane.Markdown(ctx.note_text(message))))

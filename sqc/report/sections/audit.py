@@ -15,7 +15,7 @@ import pandas as pd
 from ... import audit
 from ...inference import mean_ci
 from ..panes import message_section
-from ..context import ComputeContext, ReportContext, Section, SectionResult
+from ..context import ByLang, ComputeContext, Formatted, Label, Month, Note, ReportContext, Section, SectionResult
 
 AREA = "audit"
 BODY_WEIGHTS = {"provincial": 0.5, "city": 0.5}
@@ -42,9 +42,12 @@ def _band(ctx: ReportContext, value: float) -> str:
     return ctx.t(f"audit.band_{audit.koo_li_band(value)}")
 
 
+def _body_label(body: str) -> Label:
+    return Label(f"audit.body_{body}", body)
+
+
 def _body(ctx: ReportContext, body: str) -> str:
-    label = ctx.t(f"audit.body_{body}")
-    return body if label == f"body_{body}" else label
+    return ctx.text(_body_label(body))
 
 
 def compute(ctx: ComputeContext) -> SectionResult:
@@ -55,7 +58,8 @@ def compute(ctx: ComputeContext) -> SectionResult:
     incidents = ctx.data.incidents
     incidents = incidents[(incidents["period"].astype(str) <= ctx.period) & incidents["branch"].isin(ctx.branches)]
     if visits.empty or visits["branch"].nunique() < 2:
-        return SectionResult(AREA, ctx, {"league": None}, [], {"insufficient": True})
+        return SectionResult(AREA, ctx, {"league": None}, [], {
+            "insufficient": True, "message": Note(f"{AREA}.insufficient", {"period": Month(ctx.period)})})
 
     scores = audit.score_visits(visits, ctx.data.checklist, on_error="exclude")
     quarter, current_q, months_in_current = _league_quarter(ctx.period, sorted(scores.visits["period"].unique()))
@@ -114,7 +118,23 @@ def compute(ctx: ComputeContext) -> SectionResult:
                     "ci_low": float(r.score_ci_low), "ci_high": float(r.score_ci_high),
                     "deductions": float(r.deductions), "veto": bool(r.veto)} for r in tab.itertuples()],
     }
-    return SectionResult(AREA, ctx, headline, warnings, {
+    # the notes: a significant assessor bias, branches outside the funnel limits, vetoes
+    notes = []
+    if ba.bias_significant:
+        more, less = ("city", "provincial") if ba.bias > 0 else ("provincial", "city")
+        lo_abs, hi_abs = sorted(abs(x) for x in ba.bias_ci)
+        notes.append(Note(f"{AREA}.note_bias", {
+            "more": _body_label(more), "less": _body_label(less), "bias": Formatted(abs(ba.bias), ",.1f"),
+            "lo": Formatted(lo_abs, ",.1f"), "hi": Formatted(hi_abs, ",.1f")}))
+    names = ctx.data.branches.set_index("branch")
+    for b, sig in zip(out["branch"], out["signal"]):
+        notes.append(Note(f"{AREA}.note_funnel", {
+            "branch": ByLang(*(f"{b} {names[col].get(b, '')}".strip() for col in ("name_en", "name_zh"))),
+            "direction": Label(f"{AREA}.{sig}"), "quarter": quarter}))
+    vetoed = tab.loc[tab["veto"].astype(bool), "branch"].tolist()
+    if vetoed:
+        notes.append(Note(f"{AREA}.note_veto", {"branches": ", ".join(vetoed), "quarter": quarter}))
+    return SectionResult(AREA, ctx, headline, warnings, notes=notes, values={
         "insufficient": False, "current_quarter": current_q, "months_in_current": months_in_current,
         "quarter_months_seen": int(qv["period"].nunique()), "league": league, "funnel": funnel, "bias": bias,
         "company": company, "month": month_est, "lenient": lenient, "g_row": g_row, "outside": out,
@@ -131,8 +151,7 @@ def render(result: SectionResult, lang: str) -> Section:
     title = t("audit.title")
     v, headline = result.values, result.headline
     if v["insufficient"]:
-        return message_section(result, title, t("audit.insufficient", period=ctx.fmt_period(ctx.period)),
-                               as_note=False)
+        return message_section(result, ctx, title, v["message"])
     names_col = "name_zh" if ctx.lang == "zh" else "name_en"
     names = ctx.data.branches.set_index("branch")[names_col].to_dict()
     quarter, current_q, months_in_current = headline["quarter"], v["current_quarter"], v["months_in_current"]
@@ -158,15 +177,12 @@ def render(result: SectionResult, lang: str) -> Section:
     ba = bias.bland_altman
     icc_a1 = headline["assessor_bias_city_minus_provincial"]["icc_a1"]
     icc_ak = headline["assessor_bias_city_minus_provincial"]["icc_ak"]
-    notes = []
     if ba.bias_significant:
         more, less = ("city", "provincial") if ba.bias > 0 else ("provincial", "city")
         lo_abs, hi_abs = sorted(abs(x) for x in ba.bias_ci)
         bias_txt = t("audit.bias_higher", more=_body(ctx, more), less=_body(ctx, less),
                      bias=ctx.fmt_num(abs(ba.bias)), lo=ctx.fmt_num(lo_abs), hi=ctx.fmt_num(hi_abs), n=ba.n,
                      icc=f"{icc_a1:.2f}", band=_band(ctx, icc_a1), icck=f"{icc_ak:.2f}")
-        notes.append(t("audit.note_bias", more=_body(ctx, more), less=_body(ctx, less),
-                       bias=ctx.fmt_num(abs(ba.bias)), lo=ctx.fmt_num(lo_abs), hi=ctx.fmt_num(hi_abs)))
     else:
         bias_txt = t("audit.bias_none", a=_body(ctx, "city"), b=_body(ctx, "provincial"),
                      bias=f"{ba.bias:+.1f}", lo=f"{ba.bias_ci[0]:+.1f}", hi=f"{ba.bias_ci[1]:+.1f}", n=ba.n,
@@ -188,14 +204,8 @@ def render(result: SectionResult, lang: str) -> Section:
     if len(out):
         lines.append(t("audit.funnel_out", branches=", ".join(
             f"{b} ({t('audit.' + s)})" for b, s in zip(out["branch"], out["signal"])), n_ok=len(fp) - len(out)))
-        for b, s in zip(out["branch"], out["signal"]):
-            notes.append(t("audit.note_funnel", branch=f"{b} {names.get(b, '')}".strip(),
-                           direction=t("audit." + s), quarter=quarter))
     else:
         lines.append(t("audit.funnel_none"))
-    vetoed = tab.loc[tab["veto"].astype(bool), "branch"].tolist()
-    if vetoed:
-        notes.append(t("audit.note_veto", branches=", ".join(vetoed), quarter=quarter))
 
     # ---- deductions and the order of operations (always printed)
     q = league.quarterly
@@ -250,7 +260,7 @@ def render(result: SectionResult, lang: str) -> Section:
         pn.pane.HTML("<p style='font-size:0.8em;color:#555'>"
                      f"{html.escape(t('audit.definitions', bands=bands, n_boot=N_BOOT))}</p>"),
     )
-    return Section(AREA, title, body, headline, result.warnings, notes)
+    return result.to_section(ctx, title, body)
 
 
 def build(ctx: ReportContext) -> Section:

@@ -7,7 +7,7 @@ import html
 import pandas as pd
 
 from ..panes import figure_pane
-from ..context import ComputeContext, ReportContext, Section, SectionResult
+from ..context import ComputeContext, Formatted, Label, Month, Note, ReportContext, Section, SectionResult
 
 AREA = "complaints"
 SLA_DAYS = 5.0          # complaint-resolution SLA of the organisation (days from opening); printed in the definitions
@@ -98,7 +98,21 @@ def compute(ctx: ComputeContext) -> SectionResult:
     }
     if cmp_ is not None:
         headline["mix_test"] = {"chi2": cmp_.chi2, "df": cmp_.df, "p_value": cmp_.p_value}
-    return SectionResult(AREA, ctx, headline, warnings, {
+
+    # ---- the surges in plain words (the "what changed" notes), or why there are none
+    if surge_res is None:
+        messages = [Note(f"{AREA}.no_baseline")]
+    else:
+        b0, b1 = (Month(p) for p in surge_res.baseline)
+        messages = [Note(f"{AREA}.surge", {
+            "category": Label(f"{AREA}.cat_{c}", c), "start": Month(r["first_signal"]),
+            "recent": Formatted(r["recent_rate"], ",.2f"), "months": 3,
+            "baseline": Formatted(r["baseline_rate"], ",.2f"),
+            "base_start": b0, "base_end": b1, "ratio": Formatted(r["rate_ratio"], ",.2f"),
+            "lo": Formatted(r["rate_ratio_ci_low"], ",.2f"), "hi": Formatted(r["rate_ratio_ci_high"], ",.2f")})
+            for c, r in surges.iterrows()] or [Note(f"{AREA}.no_surge", {"base_start": b0, "base_end": b1})]
+    notes = [n for n in messages if n.key == f"{AREA}.surge"]
+    return SectionResult(AREA, ctx, headline, warnings, notes=notes, values={"messages": messages,
         "start": start, "prev": prev, "net": net, "rec_all": rec_all, "ttr": ttr, "surges": surge_res,
         "pareto": par, "compare": cmp_, "recovery_by_branch": rec_b, "check_sheet": cs, "excluded": excluded})
 
@@ -145,19 +159,7 @@ def render(result: SectionResult, lang: str) -> Section:
             pn.pane.Markdown(f"*{t(f'{AREA}.cohort', start=ctx.fmt_period(start), end=ctx.fmt_period(per))}*")]
 
     # ---- surge callout (plain words) and u charts
-    notes = []
-    if surge_res is None:
-        notes.append(t(f"{AREA}.no_baseline"))
-    else:
-        b0, b1 = surge_res.baseline
-        for c, r in surge_res.table.loc[surge_res.table["surge"]].iterrows():
-            notes.append(t(f"{AREA}.surge", category=cat.get(c, c), start=ctx.fmt_period(r["first_signal"]),
-                           recent=ctx.fmt_num(r["recent_rate"], 2), months=3,
-                           baseline=ctx.fmt_num(r["baseline_rate"], 2), base_start=ctx.fmt_period(b0),
-                           base_end=ctx.fmt_period(b1), ratio=ctx.fmt_num(r["rate_ratio"], 2),
-                           lo=ctx.fmt_num(r["rate_ratio_ci_low"], 2), hi=ctx.fmt_num(r["rate_ratio_ci_high"], 2)))
-        if not notes:
-            notes.append(t(f"{AREA}.no_surge", base_start=ctx.fmt_period(b0), base_end=ctx.fmt_period(b1)))
+    notes = [ctx.note_text(n) for n in v["messages"]]
     body.append(pn.pane.Markdown("\n\n".join(f"**{n}**" if n.startswith("⚠") else n for n in notes)))
 
     # ---- Pareto of the window and comparison with the window before
@@ -209,8 +211,7 @@ def render(result: SectionResult, lang: str) -> Section:
     if excluded:
         body.append(pn.pane.Markdown(t(f"{AREA}.excluded", n=excluded)))
     body.append(pn.pane.Markdown(f"*{t(f'{AREA}.definitions', days=f'{SLA_DAYS:g}')}*"))
-    return Section(key=AREA, title=t(f"{AREA}.title"), body=pn.Column(*body, sizing_mode="stretch_width"),
-                   headline=result.headline, warnings=result.warnings, notes=[n for n in notes if n.startswith("⚠")])
+    return result.to_section(ctx, t(f"{AREA}.title"), pn.Column(*body, sizing_mode="stretch_width"))
 
 
 def build(ctx: ReportContext) -> Section:

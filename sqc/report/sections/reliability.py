@@ -12,7 +12,8 @@ import pandas as pd
 
 from ...reliability import alpha, cfa
 from ..panes import figure_pane, message_section
-from ..context import ComputeContext, ReportContext, Section, SectionResult, translate
+from ..context import (ByLang, ComputeContext, Formatted, Label, Month, Note, ReportContext, Section, SectionResult,
+                       translate)
 
 AREA = "reliability"
 DIMENSIONS = {"tangibles": [1, 2, 3, 4], "reliability": [5, 6, 7, 8, 9], "responsiveness": [10, 11, 12, 13],
@@ -46,12 +47,14 @@ def compute(ctx: ComputeContext) -> SectionResult:
     """Alpha per dimension (P and E), the CFA of the perceptions and the weak items of the latest wave."""
     survey = ctx.data.survey
     survey = survey[(survey["wave"].astype(str) <= ctx.period) & survey["branch"].isin(ctx.branches)]
+    message = Note(f"{AREA}.insufficient", {"period": Month(ctx.period)})
     if survey.empty:
-        return SectionResult(AREA, ctx, {"wave": None}, [], {"insufficient": True, "wave": None})
+        return SectionResult(AREA, ctx, {"wave": None}, [], {"insufficient": True, "message": message}, [message])
     wave = str(survey["wave"].astype(str).max())
     latest = survey[survey["wave"].astype(str) == wave]
     if len(latest) < MIN_N:
-        return SectionResult(AREA, ctx, {"wave": wave, "n": len(latest)}, [], {"insufficient": True, "wave": wave})
+        return SectionResult(AREA, ctx, {"wave": wave, "n": len(latest)}, [],
+                             {"insufficient": True, "message": message}, [message])
     # one questionnaire version per analysis: the most common one in the wave
     instrument = str(latest["instrument"].mode().iloc[0]) if "instrument" in latest else "v2"
     latest = latest[latest["instrument"].astype(str) == instrument] if "instrument" in latest else latest
@@ -101,9 +104,25 @@ def compute(ctx: ComputeContext) -> SectionResult:
         warnings.extend(fit.warnings)
     except Exception as exc:  # reported, not hidden: the panel says why the structure was not checked
         cfa_error = str(exc)
+    # the weak items (perceptions) in plain words with their questionnaire text, and the CFA verdict
+    texts = {lang: _instrument_text(lang) for lang in ("en", "zh")}
+    weak = [Note(f"{AREA}.weak_item", {
+        "item": int(w["item"][1:]), "dimension": Label(f"{AREA}.dim_{w['dimension']}"),
+        "text": ByLang(*(texts[lang].get(int(w["item"][1:]), w["item"]) for lang in ("en", "zh"))),
+        "r": Formatted(w["r_drop"], ".2f"), "alpha_without": Formatted(w["alpha_if_deleted"], ".2f"),
+        "alpha": Formatted(w["alpha"], ".2f")}) for w in headline["weak_items"]]
+    f = headline["cfa"]
+    if f is None:
+        cfa_note = Note(f"{AREA}.cfa_failed", {"reason": cfa_error})
+    else:
+        cfa_note = Note(f"{AREA}.cfa_ok" if f["fit_ok"] else f"{AREA}.cfa_bad", {
+            "cfi": Formatted(f["cfi"], ".3f"), "rmsea": Formatted(f["rmsea"], ".3f"),
+            "lo": Formatted(f["rmsea_ci_low"], ".3f"), "hi": Formatted(f["rmsea_ci_high"], ".3f"),
+            "srmr": Formatted(f["srmr"], ".3f"), "n": f["n"]})
+    notes = weak + ([] if fit_ok_in(headline) else [cfa_note])
     return SectionResult(AREA, ctx, headline, warnings, {
         "insufficient": False, "wave": wave, "dims": dims, "reversed": reversed_items, "alpha": results,
-        "cfa_error": cfa_error})
+        "weak": weak, "cfa": cfa_note}, notes)
 
 
 def render(result: SectionResult, lang: str) -> Section:
@@ -111,14 +130,13 @@ def render(result: SectionResult, lang: str) -> Section:
     t = ctx.t
     title = t("reliability.title")
     if result.values["insufficient"]:
-        return message_section(result, title, t("reliability.insufficient", period=ctx.fmt_period(ctx.period)))
+        return message_section(result, ctx, title, result.values["message"])
     import panel as pn
 
     from ...plotting import reliability as rplot
 
-    v, headline = result.values, result.headline
+    v = result.values
     wave, dims, results = v["wave"], v["dims"], v["alpha"]
-    texts = _instrument_text(ctx.lang)
     dim_label = {d: t(f"reliability.dim_{d}") for d in dims}
 
     def fmt(res):
@@ -135,24 +153,8 @@ def render(result: SectionResult, lang: str) -> Section:
                      else t("reliability.verdict_low")})
     table = pd.DataFrame(rows)
 
-    # weak items (perceptions): plain words with the questionnaire text
-    notes = []
-    weak_lines = []
-    for w in headline["weak_items"]:
-        num = int(w["item"][1:])
-        weak_lines.append(t("reliability.weak_item", item=num, dimension=dim_label[w["dimension"]],
-                            text=texts.get(num, w["item"]), r=f"{w['r_drop']:.2f}",
-                            alpha_without=f"{w['alpha_if_deleted']:.2f}", alpha=f"{w['alpha']:.2f}"))
-    notes.extend(weak_lines)
-    f = headline["cfa"]
-    if f is None:
-        cfa_text = t("reliability.cfa_failed", reason=v["cfa_error"])
-    else:
-        cfa_text = t("reliability.cfa_ok" if f["fit_ok"] else "reliability.cfa_bad", cfi=f"{f['cfi']:.3f}",
-                     rmsea=f"{f['rmsea']:.3f}", lo=f"{f['rmsea_ci_low']:.3f}", hi=f"{f['rmsea_ci_high']:.3f}",
-                     srmr=f"{f['srmr']:.3f}", n=f["n"])
-    if not fit_ok_in(headline):
-        notes.append(cfa_text)
+    weak_lines = [ctx.note_text(n) for n in v["weak"]]
+    cfa_text = ctx.note_text(v["cfa"])
 
     # layout: headline table, chart, plain-language notes, warnings
     parts = [pn.pane.Markdown(f"### {title}\n\n" + t("reliability.intro", wave=ctx.fmt_period(wave),
@@ -168,7 +170,7 @@ def render(result: SectionResult, lang: str) -> Section:
                                                                      dimension=dim_label[worst]))
         parts.append(figure_pane(fig2))
     parts.append(pn.pane.Markdown("\n\n".join([cfa_text] + (weak_lines or [t("reliability.no_weak")]))))
-    return Section(AREA, title, pn.Column(*parts), headline, result.warnings, notes)
+    return result.to_section(ctx, title, pn.Column(*parts))
 
 
 def build(ctx: ReportContext) -> Section:

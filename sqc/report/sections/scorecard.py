@@ -7,7 +7,7 @@ import html
 import pandas as pd
 
 from ..panes import figure_pane
-from ..context import ComputeContext, ReportContext, Section, SectionResult
+from ..context import ComputeContext, Joined, Label, Note, ReportContext, Section, SectionResult
 
 AREA = "scorecard"
 
@@ -94,6 +94,8 @@ def _branch_table(ctx: ReportContext, sc) -> str:
 
 def compute(ctx: ComputeContext) -> SectionResult:
     """The scorecard of the report month (shared with the SPC section through the run's cache) and its headline."""
+    from ...scorecard import MIN_POINTS
+
     sc = ctx.scorecard()
     tiles = sc.tiles("ALL")
     br = sc.table.loc[sc.table["branch"] != "ALL"]
@@ -118,8 +120,29 @@ def compute(ctx: ComputeContext) -> SectionResult:
     for branch, sub in br.loc[br["variation_code"] == "concern"].groupby("branch"):
         headline["concerns"][branch] = list(sub["kpi"])
     headline["weights"] = dict(sc.weights)
+
+    # plain-language notes: concerns by branch, network targets consistently missed, improvements
+    def kpi_names(kpis):
+        return Joined(tuple(Label(f"{AREA}.kpi_{k}") for k in kpis))
+
+    notes = []
+    concern = br.loc[br["variation_code"] == "concern"]
+    # branches with the most KPIs in special-cause concern first (e.g. a waiting-time shift hits SL, ASA, abandonment)
+    for branch in concern.groupby("branch").size().sort_values(ascending=False, kind="stable").index:
+        notes.append(Note(f"{AREA}.note_concern", {"branch": branch,
+                                                   "kpis": kpi_names(concern.loc[concern["branch"] == branch, "kpi"])}))
+    fails = tiles.index[tiles["assurance_code"] == "consistently_fail"]
+    if len(fails):
+        notes.append(Note(f"{AREA}.note_network_fail", {"kpis": kpi_names(fails)}))
+    for branch, sub in br.loc[br["variation_code"] == "improvement"].groupby("branch"):
+        notes.append(Note(f"{AREA}.note_improvement", {"branch": branch, "kpis": kpi_names(sub["kpi"])}))
+    if (br["variation_code"] == "none").all():
+        notes.insert(0, Note(f"{AREA}.no_history", {"n": MIN_POINTS}))
+    elif not (br["variation_code"] == "concern").any():
+        notes.insert(0, Note(f"{AREA}.no_concern"))
     return SectionResult(AREA, ctx, headline, list(sc.warnings),
-                         {"scorecard": sc, "tiles": tiles, "branch_rows": br, "composite": comp})
+                         {"scorecard": sc, "tiles": tiles, "composite": comp, "notes": notes},
+                         notes=notes[:3])
 
 
 def render(result: SectionResult, lang: str) -> Section:
@@ -127,33 +150,15 @@ def render(result: SectionResult, lang: str) -> Section:
     import panel as pn
 
     from ...plotting.scorecard import cjk_rc, composite_figure, kpi_small_multiples
-    from ...scorecard import MIN_POINTS
 
     ctx = result.context.in_language(lang)
-    sc, tiles, br, comp = (result.values[k] for k in ("scorecard", "tiles", "branch_rows", "composite"))
+    sc, tiles, comp = (result.values[k] for k in ("scorecard", "tiles", "composite"))
     per = ctx.fmt_period(ctx.period)
     body = [pn.pane.Markdown(f"### {ctx.t(f'{AREA}.network_tiles', period=per)}")]
     body.append(pn.pane.HTML("<div>" + "".join(_tile(ctx, r, sc.conventions) for _, r in tiles.iterrows()) + "</div>"))
     body.append(pn.pane.Markdown(ctx.t(f"{AREA}.legend", period=per, baseline=sc.baseline)))
 
-    # plain-language notes: concerns by branch, network targets consistently missed, improvements
-    notes = []
-    concern = br.loc[br["variation_code"] == "concern"]
-    # branches with the most KPIs in special-cause concern first (e.g. a waiting-time shift hits SL, ASA, abandonment)
-    for branch in concern.groupby("branch").size().sort_values(ascending=False, kind="stable").index:
-        sub = concern.loc[concern["branch"] == branch]
-        notes.append(ctx.t(f"{AREA}.note_concern", branch=branch,
-                           kpis=", ".join(_kpi_name(ctx, k) for k in sub["kpi"])))
-    fails = tiles.index[tiles["assurance_code"] == "consistently_fail"]
-    if len(fails):
-        notes.append(ctx.t(f"{AREA}.note_network_fail", kpis=", ".join(_kpi_name(ctx, k) for k in fails)))
-    for branch, sub in br.loc[br["variation_code"] == "improvement"].groupby("branch"):
-        notes.append(ctx.t(f"{AREA}.note_improvement", branch=branch,
-                           kpis=", ".join(_kpi_name(ctx, k) for k in sub["kpi"])))
-    if (br["variation_code"] == "none").all():
-        notes.insert(0, ctx.t(f"{AREA}.no_history", n=MIN_POINTS))
-    elif not (br["variation_code"] == "concern").any():
-        notes.insert(0, ctx.t(f"{AREA}.no_concern"))
+    notes = [ctx.note_text(n) for n in result.values["notes"]]
     body.append(pn.pane.Markdown("\n".join(f"- {n}" for n in notes)))
 
     with plt.rc_context(cjk_rc()):
@@ -186,8 +191,7 @@ def render(result: SectionResult, lang: str) -> Section:
                                  + "\n".join(f"- **{_kpi_name(ctx, r['kpi'])}**: {r[col]}"
                                              for _, r in defs.iterrows())))
 
-    return Section(key=AREA, title=ctx.t(f"{AREA}.title"), body=pn.Column(*body, sizing_mode="stretch_width"),
-                   headline=result.headline, warnings=result.warnings, notes=notes[:3])
+    return result.to_section(ctx, ctx.t(f"{AREA}.title"), pn.Column(*body, sizing_mode="stretch_width"))
 
 
 def build(ctx: ReportContext) -> Section:

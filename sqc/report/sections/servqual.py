@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..context import ComputeContext, ReportContext, Section, SectionResult
+from ..context import (ByLang, ComputeContext, Formatted, Joined, Label, Month, Note, Percent, ReportContext, Section,
+                       SectionResult)
 
 AREA = "servqual"
 MIN_N = 30
@@ -55,7 +56,8 @@ def compute(ctx: ComputeContext) -> SectionResult:
     counts = survey.groupby(survey["wave"].astype(str)).size()
     waves = [w for w, c in counts.items() if c >= MIN_N]
     if not waves:
-        return SectionResult(AREA, ctx, {"wave": None}, [], {"insufficient": True})
+        message = Note(f"{AREA}.insufficient", {"min_n": MIN_N, "period": Month(ctx.period)})
+        return SectionResult(AREA, ctx, {"wave": None}, [], {"insufficient": True, "message": message}, [message])
     wave = max(waves)
     latest = survey[survey["wave"].astype(str) == wave]
     res = score(latest, _instruments(ctx, latest), structure=False)
@@ -130,7 +132,68 @@ def compute(ctx: ComputeContext) -> SectionResult:
             headline["gap_model"] = {d: {"gap5": float(r["gap5"]), "conformance": float(r["conformance"]),
                                          "conformance_ci": [float(r["conformance_low"]), float(r["conformance_high"])],
                                          "observations": int(r["conformance_n"])} for d, r in g.iterrows()}
-    return SectionResult(AREA, ctx, headline, list(res.warnings), values)
+    return SectionResult(AREA, ctx, headline, list(res.warnings), values, _notes(res, values, headline))
+
+
+def _notes(res, values: dict, headline: dict) -> list[Note]:
+    """The plain-language findings: largest gap (and whether it is clearly separated), importance, weak items,
+    change since the previous wave, branches below the company, zone of tolerance, IPA "concentrate here"."""
+    def dim(d):
+        return Label(f"{AREA}.dim_{d}", str(d))
+
+    def signed(x, digits=2):
+        return Formatted(x, f"+.{digits}f")
+
+    def plain(x, digits=2):
+        return Formatted(x, f".{digits}f")
+
+    dg = res.dimension_gaps
+    worst, others, nxt = values["worst"], values["others"], values["next"]
+    w = dg.loc[worst]
+    notes = [Note(f"{AREA}.largest_clear" if headline["largest_gap_clear"] else f"{AREA}.largest_unclear", dict(
+        dim=dim(worst), gap=signed(w["mean"]), lo=signed(w["ci_low"]), hi=signed(w["ci_high"]), n=int(w["n"]),
+        e=plain(w["E_mean"]), p=plain(w["P_mean"]), next=dim(nxt) if nxt is not None else "None",
+        next_gap=signed(others["mean"].iloc[0]) if nxt else "—"))]
+    if res.importance is not None:
+        top = res.importance["mean"].idxmax()
+        r = res.importance.loc[top]
+        notes.append(Note(f"{AREA}.importance_note", dict(dim=dim(top), w=plain(r["mean"], 1), lo=plain(r["ci_low"], 1),
+                                                          hi=plain(r["ci_high"], 1), n=int(r["n"]))))
+    it = res.item_gaps
+    weak = values["weak_items"]
+    for item, r in weak.iterrows():
+        rest = it[(it["dimension"] == r["dimension"]) & (it.index != item)]["item_total_r_P"]
+        notes.append(Note(f"{AREA}.weak_item", dict(
+            item=str(item), dim=dim(r["dimension"]), text=ByLang(r["text_en"], r["text_zh"]),
+            r=plain(r["item_total_r_P"]), rmin=plain(rest.min()), rmax=plain(rest.max()), gap=signed(r["mean"]))))
+    if weak.empty:
+        notes.append(Note(f"{AREA}.no_weak"))
+    prev = values["previous_wave"]
+    if prev is not None:
+        sig = values["significant_changes"]
+        if sig.empty:
+            notes.append(Note(f"{AREA}.change_none", {"prev": Month(prev)}))
+        for d, r in sig.iterrows():
+            notes.append(Note(f"{AREA}.change_sig", dict(prev=Month(prev), dim=dim(d), diff=signed(r["diff"]),
+                                                         lo=signed(r["ci_low"]), hi=signed(r["ci_high"]),
+                                                         p=Formatted(r["p_adj"], ".3g"))))
+    below = headline["branches_below_company"]
+    notes.append(Note(f"{AREA}.branch_below", {"branches": ", ".join(below)}) if below
+                 else Note(f"{AREA}.branch_none"))
+    if values["has_zot"]:
+        zd = res.zot.dimensions
+        zw = zd["share_below"].idxmax()
+        zr = zd.loc[zw]
+        notes.append(Note(f"{AREA}.zot_note", dict(dim=dim(zw), below=Percent(zr["share_below"]),
+                                                   lo=Percent(zr["share_below_low"]),
+                                                   hi=Percent(zr["share_below_high"]), n=int(zr["n"]))))
+    ipa_res = values["ipa"]
+    if ipa_res is not None:
+        conc = headline["ipa_concentrate_here"]
+        notes.append(Note(f"{AREA}.ipa_note", {"centre": Label(f"{AREA}.centre_{ipa_res.centre}"),
+                                               "items": Joined(tuple(dim(d) for d in conc))}) if conc
+                     else Note(f"{AREA}.ipa_none"))
+    return notes
 
 
 def render(result: SectionResult, lang: str) -> Section:
@@ -148,56 +211,13 @@ def render(result: SectionResult, lang: str) -> Section:
     title = t("servqual.title")
     v = result.values
     if v["insufficient"]:
-        return message_section(result, title,
-                               t("servqual.insufficient", min_n=MIN_N, period=ctx.fmt_period(ctx.period)))
-    res, wave, headline = v["score"], v["wave"], result.headline
+        return message_section(result, ctx, title, v["message"])
+    res, wave = v["score"], v["wave"]
     names = {d: t(f"servqual.dim_{d}") for d in res.dimensions + ["overall"]}
     dg = res.dimension_gaps
     ov = res.overall_table
 
-    notes: list[str] = []
-    worst, others, nxt = v["worst"], v["others"], v["next"]
-    w = dg.loc[worst]
-    args = dict(dim=names[worst], gap=_fmt(w["mean"]), lo=_fmt(w["ci_low"]), hi=_fmt(w["ci_high"]), n=int(w["n"]),
-                e=_fmt(w["E_mean"], sign=False), p=_fmt(w["P_mean"], sign=False),
-                next=names.get(nxt, nxt), next_gap=_fmt(others["mean"].iloc[0]) if nxt else "—")
-    notes.append(t("servqual.largest_clear" if headline["largest_gap_clear"] else "servqual.largest_unclear", **args))
-    if res.importance is not None:
-        top = res.importance["mean"].idxmax()
-        r = res.importance.loc[top]
-        notes.append(t("servqual.importance_note", dim=names[top], w=_fmt(r["mean"], 1, False),
-                       lo=_fmt(r["ci_low"], 1, False), hi=_fmt(r["ci_high"], 1, False), n=int(r["n"])))
-    it = res.item_gaps
-    weak = v["weak_items"]
-    for item, r in weak.iterrows():
-        rest = it[(it["dimension"] == r["dimension"]) & (it.index != item)]["item_total_r_P"]
-        notes.append(t("servqual.weak_item", item=item, dim=names[r["dimension"]],
-                       text=r["text_zh" if ctx.lang == "zh" else "text_en"], r=_fmt(r["item_total_r_P"], sign=False),
-                       rmin=_fmt(rest.min(), sign=False), rmax=_fmt(rest.max(), sign=False), gap=_fmt(r["mean"])))
-    if weak.empty:
-        notes.append(t("servqual.no_weak"))
-    prev = v["previous_wave"]
-    if prev is not None:
-        sig = v["significant_changes"]
-        if sig.empty:
-            notes.append(t("servqual.change_none", prev=ctx.fmt_period(prev)))
-        for d, r in sig.iterrows():
-            notes.append(t("servqual.change_sig", prev=ctx.fmt_period(prev), dim=names.get(d, d),
-                           diff=_fmt(r["diff"]), lo=_fmt(r["ci_low"]), hi=_fmt(r["ci_high"]),
-                           p=f"{r['p_adj']:.3g}"))
-    below = headline["branches_below_company"]
-    notes.append(t("servqual.branch_below", branches=", ".join(below)) if below else t("servqual.branch_none"))
-    if v["has_zot"]:
-        zd = res.zot.dimensions
-        zw = zd["share_below"].idxmax()
-        zr = zd.loc[zw]
-        notes.append(t("servqual.zot_note", dim=names[zw], below=ctx.fmt_pct(zr["share_below"]),
-                       lo=ctx.fmt_pct(zr["share_below_low"]), hi=ctx.fmt_pct(zr["share_below_high"]), n=int(zr["n"])))
-    ipa_res = v["ipa"]
-    if ipa_res is not None:
-        conc = headline["ipa_concentrate_here"]
-        notes.append(t("servqual.ipa_note", centre=t(f"servqual.centre_{ipa_res.centre}"),
-                       items=", ".join(names[d] for d in conc)) if conc else t("servqual.ipa_none"))
+    notes = [ctx.note_text(n) for n in result.notes]
     gap_tab = None
     g = v["gap_model"]
     if g is not None:
@@ -250,8 +270,8 @@ def render(result: SectionResult, lang: str) -> Section:
         figs.append(sp.zot_figure(res.zot, title=t("servqual.chart_zot"),
                                   labels={"zone": t("servqual.lab_zone"), "P": t("servqual.lab_perceive"),
                                           "y": t("servqual.lab_mean")}))
-    if ipa_res is not None:
-        figs.append(sp.ipa_figure(ipa_res, title=t("servqual.chart_ipa"), names=names))
+    if v["ipa"] is not None:
+        figs.append(sp.ipa_figure(v["ipa"], title=t("servqual.chart_ipa"), names=names))
     for fig in figs:
         parts.append(figure_pane(fig, fmt="png", dpi=110, px_per_inch=None))
         plt.close(fig)
@@ -264,7 +284,7 @@ def render(result: SectionResult, lang: str) -> Section:
         parts.append(pn.pane.Markdown(f"#### {t('servqual.warnings_title')}\n\n" +
                                       "\n".join(f"- **{w.code}** {w.text(ctx.lang)}" for w in warns)))
     parts.append(pn.pane.Markdown(f"<small>{t('servqual.method_note')}</small>"))
-    return Section(AREA, title, pn.Column(*parts), headline, warns, notes)
+    return result.to_section(ctx, title, pn.Column(*parts))
 
 
 def build(ctx: ReportContext) -> Section:

@@ -8,7 +8,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from ..context import ComputeContext, ReportContext, Section, SectionResult
+from ..context import ComputeContext, Joined, Label, Note, ReportContext, Section, SectionResult
 
 AREA = "spc"
 MONTHS = 24          # months shown
@@ -130,13 +130,20 @@ def compute(ctx: ComputeContext) -> SectionResult:
                 continue
             seen.add(key)
             warnings.append(QualityWarning(w.code, w.severity, w.message, w.evidence, f"{k} {b}", w.message_zh))
+    notes = []
+    for verdict in ("concern", "improvement"):
+        items = [Joined((Label(f"{AREA}.all_branches") if b == "ALL" else b, Label(f"{AREA}.kpi_{k}")), " ")
+                 for (k, b), v in verdicts.items() if v.verdict == verdict]
+        if items:
+            notes.append(Note(f"{AREA}.{verdict}s_note", {"n": len(items), "items": Joined(
+                tuple(items[:8]), suffix=" …" if len(items) > 8 else "")}))
     headline = {"kpis": headline, "signals_in_window": n_signals,
                 "concerns": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "concern"],
                 "improvements": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "improvement"],
                 "months": MONTHS, "baseline_months": BASELINE}
     return SectionResult(AREA, ctx, headline, warnings, {
         "charts": charts, "verdicts": verdicts, "targets": targets,
-        "signals": signals, "focus": focus, "conventions": conventions})
+        "signals": signals, "focus": focus, "conventions": conventions}, notes)
 
 
 def render(result: SectionResult, lang: str) -> Section:
@@ -175,20 +182,6 @@ def render(result: SectionResult, lang: str) -> Section:
                explanation=sep.join(z["explanation"]["zh" if lang == "zh" else "en"]),
                since=ctx.fmt_period(z["since"]), value=_fmt_value(ctx, z["kpi"], z["value"]),
                verdict=t(f"{AREA}.v_{z['verdict']}") if z["verdict"] else "") for z in signals]
-    concerns, improvements = [], []
-    for (k, b), v in verdicts.items():
-        if v.verdict == "concern":
-            concerns.append(f"{bname[b]} {name[k]}")
-        elif v.verdict == "improvement":
-            improvements.append(f"{bname[b]} {name[k]}")
-    notes = []
-    if concerns:
-        notes.append(t(f"{AREA}.concerns_note", n=len(concerns), items=", ".join(concerns[:8]) +
-                       (" …" if len(concerns) > 8 else "")))
-    if improvements:
-        notes.append(t(f"{AREA}.improvements_note", n=len(improvements), items=", ".join(improvements[:8]) +
-                       (" …" if len(improvements) > 8 else "")))
-
     # ---- small multiples: one PNG per KPI (network + branches), concern/improvement frames
     figs = []
     with plt.rc_context(cjk_rc()):
@@ -232,8 +225,7 @@ def render(result: SectionResult, lang: str) -> Section:
     col = "definition_zh" if ctx.lang == "zh" else "definition_en"
     body.append(pn.pane.Markdown(f"**{t(f'{AREA}.definitions')}**\n\n" +
                                  "\n".join(f"- {html.escape(d)}" for d in defs[col])))
-    return Section(key=AREA, title=t(f"{AREA}.title"), body=pn.Column(*body, sizing_mode="stretch_width"),
-                   headline=result.headline, warnings=result.warnings, notes=notes)
+    return result.to_section(ctx, t(f"{AREA}.title"), pn.Column(*body, sizing_mode="stretch_width"))
 
 
 def build(ctx: ReportContext) -> Section:
