@@ -74,18 +74,11 @@ class Month:
 
 @dataclass(frozen=True)
 class Formatted:
-    """A number rendered with a format spec (``"+.2f"``, ``",.1f"``, ``".3g"``); ``—`` when missing."""
+    """A number rendered with a format spec (``"+.2f"``, ``",.1f"``, ``".3g"``, ``".1%"`` for a proportion as a
+    percentage); ``—`` when missing."""
 
     value: Any
     spec: str
-
-
-@dataclass(frozen=True)
-class Percent:
-    """A proportion rendered as a percentage (0.123 → "12.3%")."""
-
-    value: Any
-    digits: int = 1
 
 
 @dataclass(frozen=True)
@@ -131,7 +124,7 @@ class Note:
 def _plain(value: Any) -> Any:
     if isinstance(value, Month):
         return value.period
-    if isinstance(value, (Formatted, Percent)):
+    if isinstance(value, Formatted):
         return value.value
     if isinstance(value, Label):
         return value.key
@@ -238,8 +231,6 @@ class ReportContext(ComputeContext):
             return self.fmt_period(value.period)
         if isinstance(value, Formatted):
             return "—" if value.value is None or pd.isna(value.value) else format(value.value, value.spec)
-        if isinstance(value, Percent):
-            return self.fmt_pct(value.value, value.digits)
         if isinstance(value, Label):
             area, _, name = value.key.partition(".")
             text = self.t(value.key)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..context import (ByLang, ComputeContext, Formatted, Joined, Label, Month, Note, Percent, ReportContext, Section,
+from ..context import (ByLang, ComputeContext, Formatted, Joined, Label, Month, Note, ReportContext, Section,
                        SectionResult)
 
 AREA = "servqual"
@@ -184,9 +184,9 @@ def _notes(res, values: dict, headline: dict) -> list[Note]:
         zd = res.zot.dimensions
         zw = zd["share_below"].idxmax()
         zr = zd.loc[zw]
-        notes.append(Note(f"{AREA}.zot_note", dict(dim=dim(zw), below=Percent(zr["share_below"]),
-                                                   lo=Percent(zr["share_below_low"]),
-                                                   hi=Percent(zr["share_below_high"]), n=int(zr["n"]))))
+        notes.append(Note(f"{AREA}.zot_note", dict(dim=dim(zw), below=Formatted(zr["share_below"], ".1%"),
+                                                   lo=Formatted(zr["share_below_low"], ".1%"),
+                                                   hi=Formatted(zr["share_below_high"], ".1%"), n=int(zr["n"]))))
     ipa_res = values["ipa"]
     if ipa_res is not None:
         conc = headline["ipa_concentrate_here"]
