@@ -200,7 +200,7 @@ def test_note_parameters_render_per_language():
     assert "against — in the baseline (Nov 2024 to Oct 2025)" in en  # a missing number shows as a dash
     assert "计费" in zh and "2026年8月" in zh and "billing" not in zh
     zh_ctx = ReportContext(None, "2026-10", [], "zh")
-    assert zh_ctx.text(Formatted(0.1235, ".1%")) == zh_ctx.fmt_pct(0.1235) == "12.4%"
+    assert zh_ctx.text(Formatted(0.1234, ".1%")) == zh_ctx.fmt_pct(0.1234) == "12.3%"
     assert zh_ctx.text(ByLang("desk", "柜台")) == "柜台"
     assert zh_ctx.text(Label("audit.body_nosuch", "nosuch")) == "nosuch"  # unknown key: the raw code
     assert zh_ctx.text(Joined(("B07", Label("spc.kpi_asa_s")), " ")) == "B07 " + zh_ctx.t("spc.kpi_asa_s")
