@@ -41,7 +41,7 @@ def render_figure(fig, *, fmt: str = "svg", dpi: int = 96) -> bytes:
 
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
+    from matplotlib.image import imsave
 
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
@@ -50,7 +50,7 @@ def render_figure(fig, *, fmt: str = "svg", dpi: int = 96) -> bytes:
     ink = (pixels != background).any(axis=2)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
-        Image.fromarray(pixels).save(buf, format="png", dpi=(dpi, dpi))
+        imsave(buf, pixels, format="png", dpi=dpi)
         return buf.getvalue()
     height, width = ink.shape
     if (rows[0] == 0 or cols[0] == 0 or rows[-1] == height - 1 or cols[-1] == width - 1
@@ -59,7 +59,7 @@ def render_figure(fig, *, fmt: str = "svg", dpi: int = 96) -> bytes:
         return buf.getvalue()
     pad = int(round(mpl.rcParams["savefig.pad_inches"] * dpi))
     crop = pixels[max(rows[0] - pad, 0):rows[-1] + 1 + pad, max(cols[0] - pad, 0):cols[-1] + 1 + pad]
-    Image.fromarray(crop).save(buf, format="png", dpi=(dpi, dpi))
+    imsave(buf, crop, format="png", dpi=dpi)
     return buf.getvalue()
 
 
