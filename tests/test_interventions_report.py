@@ -136,7 +136,7 @@ def test_section_renders_in_both_languages(computed, lang):
     if lang == "zh":
         assert "装机预约双重确认" in html
     assert s.notes == []                                   # nothing got worse in the demo
-    assert sum(code == "note_effective" for code, _ in computed.notes) == 2
+    assert sum(code == "note_effective" for code, _ in computed.values["interventions"].notes) == 2
     assert ("INT-01 有效" if lang == "zh" else "INT-01 worked") in html
 
 
@@ -144,8 +144,8 @@ def test_compute_is_language_free_and_build_matches(computed, demo_data):
     from sqc.report.context import ReportContext
     from sqc.report.sections import interventions
 
-    assert all(isinstance(code, str) for code, _ in computed.notes)
-    assert {r["verdict"] for r in computed.rows} <= {"effective", "no_evidence", "worsened", "too_few_points"}
+    assert all(isinstance(code, str) for code, _ in computed.values["interventions"].notes)
+    assert {r["verdict"] for r in computed.values["interventions"].rows} <= {"effective", "no_evidence", "worsened", "too_few_points"}
     built = interventions.build(ReportContext(demo_data, "2026-10", BRANCHES, "zh"))
     assert built.headline == interventions.render(computed, "zh").headline
 
@@ -210,7 +210,7 @@ def test_a_fix_that_made_things_worse_is_called_out(demo_data):
     data = NetworkData(demo_data.data_dir, {**demo_data.tables, "complaints": pd.concat([c, extra],
                                                                                          ignore_index=True)})
     res = interventions.compute(ReportContext(data, "2026-10", BRANCHES))
-    row = next(r for r in res.rows if r["intervention_id"] == "INT-03")
+    row = next(r for r in res.values["interventions"].rows if r["intervention_id"] == "INT-03")
     assert row["verdict"] == "worsened" and row["ci_low"] > 1
     for lang in ("en", "zh"):
         s = interventions.render(res, lang)

@@ -26,7 +26,8 @@ cells = [
         "from sqc.report.dashboard import headline_frame, write_report\n"
         "pd.set_option(\"display.width\", 160)\n\n"
         "data = load_network(data_dir)\n"
-        "print(f\"data: {data.data_dir}  periods {data.periods[0]}..{data.periods[-1]}  fingerprint {data.fingerprint()[:12]}\")\n"
+        "periods = data.periods\n"
+        "print(f\"data: {data.data_dir}  periods {periods[0]}..{periods[-1]}  fingerprint {data.fingerprint()[:12]}\")\n"
         "data.load_summary()"),
     nbf.v4.new_code_cell(
         "report = write_report(data, period, branches=branches, languages=languages, output_dir=output_dir)\n"

@@ -1,9 +1,32 @@
-"""What a dashboard section receives (``ReportContext``) and returns (``Section``).
+"""What a dashboard section receives and returns: compute once per run, render once per language.
 
-Each analysis area contributes one module in ``sqc/report/sections/`` exposing
-``build(ctx: ReportContext) -> Section``. Sections only *present*: they call sqc's statistics and plotting
-functions and lay the results out with Panel. Labels come from ``sqc/report/locale/<area>.json`` files of the form
-``{"key": {"en": "...", "zh": "..."}}`` and are looked up with ``ctx.t("<area>.<key>")``.
+A section module in ``sqc/report/sections/<area>.py`` exposes two functions:
+
+``compute(ctx: ComputeContext) -> SectionResult``
+    Everything that does not depend on the reader's language: the statistics (result objects, small frames),
+    the machine-readable headline numbers (each number with its n and CI where it has them), the
+    ``QualityWarning`` objects, the "what changed" findings as ``Note`` codes with parameters
+    (``Note("complaints.surge", {"category": Label("complaints.cat_billing"), "start": Month("2026-08"),
+    "ratio": Formatted(2.48, ",.2f"), ...})``), and anything else the page needs, kept in
+    ``SectionResult.values``. It holds codes and numbers, never display text: no ``translate`` call and no
+    formatted number strings. Expensive inputs shared by several sections (the tidy KPI frame of
+    ``sqc.kpi.network_kpis``, the KPI scorecard) come from the per-run cache of the context (``ctx.shared(key, fn)``, ``ctx.scorecard()``, ``ctx.kpis()``),
+    so they are computed once per run whatever the number of sections and languages.
+
+``render(result: SectionResult, lang: str) -> Section``
+    Turns the result into what one language's reader sees: translated title and notes, the Panel body, the
+    figures (a matplotlib figure carries text, so it is drawn once per language, and only once: use
+    ``sqc.report.panes.figure_pane``). ``result.context.in_language(lang)`` gives a ``ReportContext`` with
+    ``t`` (labels from ``sqc/report/locale/<area>.json`` of the form ``{"key": {"en": "...", "zh": "..."}}``,
+    looked up as ``t("<area>.<key>")``) and the number/period formatters. Render must not recompute a
+    statistic; ``result.to_section(ctx, title, body)`` makes the Section with the result's headline and
+    warnings, unchanged (so every language shows the same numbers), its notes rendered by ``ctx.note_text`` and
+    their codes (``Note.to_dict``, written to ``summary.json`` as ``note_codes``).
+
+``sqc.report.dashboard.write_report`` calls ``compute`` once per section and period and ``render`` once per
+section and language. ``build(ctx) = render(compute(ctx), ctx.lang)`` is kept in each module for callers that
+want one language (tests, the served app through ``build_sections``). A section module that only has the older
+``build(ctx: ReportContext) -> Section`` still works: the dashboard then builds it once per language.
 """
 from __future__ import annotations
 
@@ -11,7 +34,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -40,9 +63,81 @@ def translate(key: str, lang: str = "en", **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
+# ---- "what changed" notes as codes with parameters (rendered per language by ReportContext.note_text)
+
+@dataclass(frozen=True)
+class Month:
+    """A report month ``YYYY-MM``; rendered as "Aug 2026" / "2026年8月"."""
+
+    period: str
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """A number rendered with a format spec (``"+.2f"``, ``",.1f"``, ``".3g"``, ``".1%"`` for a proportion as a
+    percentage); ``—`` when missing."""
+
+    value: Any
+    spec: str
+
+
+@dataclass(frozen=True)
+class Label:
+    """A locale key ``"<area>.<key>"``, rendered translated; ``fallback`` (e.g. the raw code) when the key is
+    missing from the locale file."""
+
+    key: str
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class ByLang:
+    """Text the data carries in both languages (a questionnaire item, a branch name)."""
+
+    en: str
+    zh: str
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Parts rendered one by one and joined (a list of KPI names, "B07 Service level")."""
+
+    parts: tuple
+    sep: Any = ", "
+    suffix: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A plain-language sentence as a locale key and parameters (plain values or the wrappers above).
+
+    ``compute`` returns these; ``ReportContext.note_text`` renders one in a language; ``to_dict`` is its
+    language-free form for ``summary.json``."""
+
+    key: str
+    params: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Month):
+        return value.period
+    if isinstance(value, Formatted):
+        return value.value
+    if isinstance(value, Label):
+        return value.key
+    if isinstance(value, ByLang):
+        return {"en": value.en, "zh": value.zh}
+    if isinstance(value, Joined):
+        return [_plain(v) for v in value.parts]
+    return value
+
+
 @dataclass
-class ReportContext:
-    """Everything a section needs for one report.
+class ComputeContext:
+    """What a section's ``compute`` receives: one report (period, branches) of one data set, any language.
 
     Attributes
     ----------
@@ -53,18 +148,64 @@ class ReportContext:
         The report month, ``YYYY-MM``. Sections show data up to and including this month, never after it.
     branches : list of str
         Branch ids to include (all branches when the run did not restrict them).
-    lang : {"en", "zh"}
+    cache : dict
+        Per-run store of shared, language-independent inputs (see :meth:`shared`). Contexts made from this one by
+        :meth:`in_language` share it.
     """
 
     data: Any
     period: str
     branches: list[str]
-    lang: str = "en"
+    cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def period_end(self) -> pd.Timestamp:
         """First instant after the report month (data with timestamps before this are in scope)."""
         return (pd.Period(self.period, "M") + 1).start_time
+
+    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked for in this run, the stored value afterwards."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+    def scorecard(self):
+        """The KPI scorecard of the report month (``sqc.scorecard.kpi_scorecard``), computed once per run."""
+        from ..scorecard import kpi_scorecard
+
+        return self.shared("kpi_scorecard", lambda: kpi_scorecard(self.data, period=self.period,
+                                                                  branches=self.branches))
+
+    def kpis(self, start: str | None = None) -> pd.DataFrame:
+        """The tidy monthly KPI frame (hotline KPIs with wait/handle-time quantiles and complaint rates, per branch
+        and ``ALL``) up to the report month, from ``start`` (``YYYY-MM``) on. It is the frame the scorecard was
+        computed from, so ``sqc.kpi.network_kpis`` runs once per run. ``attrs["conventions"]`` holds the KPI
+        conventions."""
+        sc = self.scorecard()
+        hist = sc.history
+        if start is not None:
+            hist = hist.loc[hist["period"].astype(str) >= start]
+        hist = hist.reset_index(drop=True)
+        hist.attrs["conventions"] = dict(sc.conventions)
+        return hist
+
+    def in_language(self, lang: str) -> "ReportContext":
+        """A ``ReportContext`` for rendering in ``lang`` that shares this context's data and cache."""
+        ctx = ReportContext(data=self.data, period=self.period, branches=self.branches, lang=lang)
+        ctx.cache = self.cache
+        return ctx
+
+
+@dataclass
+class ReportContext(ComputeContext):
+    """A ``ComputeContext`` plus the reader's language: what ``render`` (and the one-language ``build``) use.
+
+    Attributes
+    ----------
+    lang : {"en", "zh"}
+    """
+
+    lang: str = "en"
 
     def t(self, key: str, **fmt) -> str:
         return translate(key, self.lang, **fmt)
@@ -83,6 +224,62 @@ class ReportContext:
     def fmt_period(self, period: str) -> str:
         p = pd.Period(period, "M")
         return f"{p.year}年{p.month}月" if self.lang == "zh" else p.strftime("%b %Y")
+
+    def text(self, value: Any) -> str:
+        """A note parameter in this language (see ``Note``); other values are shown as they are."""
+        if isinstance(value, Month):
+            return self.fmt_period(value.period)
+        if isinstance(value, Formatted):
+            return "—" if value.value is None or pd.isna(value.value) else format(value.value, value.spec)
+        if isinstance(value, Label):
+            area, _, name = value.key.partition(".")
+            text = self.t(value.key)
+            return value.fallback if value.fallback is not None and text == name else text
+        if isinstance(value, ByLang):
+            return value.zh if self.lang == "zh" else value.en
+        if isinstance(value, Joined):
+            return self.text(value.sep).join(self.text(v) for v in value.parts) + value.suffix
+        return value if isinstance(value, str) else str(value)
+
+    def note_text(self, note: Note) -> str:
+        """The sentence of ``note`` in this language."""
+        return self.t(note.key, **{k: self.text(v) for k, v in note.params.items()})
+
+
+@dataclass
+class SectionResult:
+    """What a section's ``compute`` returns: everything its pages need, in no particular language.
+
+    Attributes
+    ----------
+    key : str
+        The section's stable id (``"spc"``, ``"servqual"`` ...).
+    context : ComputeContext
+        The context it was computed for (period, branches, data; ``render`` makes its language context from it).
+    headline : dict
+        Machine-readable headline numbers for ``summary.json`` (see ``Section.headline``).
+    warnings : list of QualityWarning
+    notes : list of Note
+        The "what changed" sentences as codes with parameters; ``render`` turns them into ``Section.notes``.
+    values : dict
+        The computed objects ``render`` lays out (statistics results, small frames, codes, further ``Note``s for
+        the section's own text). No display text.
+    seconds : float
+        Compute time, filled in by the dashboard assembly.
+    """
+
+    key: str
+    context: ComputeContext
+    headline: dict = field(default_factory=dict)
+    warnings: list[QualityWarning] = field(default_factory=list)
+    values: dict = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_section(self, ctx: ReportContext, title: str, body: Any) -> "Section":
+        """The ``Section`` of ``ctx.lang``: this result's headline and warnings, its notes rendered."""
+        return Section(self.key, title, body, self.headline, self.warnings, [ctx.note_text(n) for n in self.notes],
+                       [n.to_dict() for n in self.notes])
 
 
 @dataclass
@@ -105,6 +302,8 @@ class Section:
         Shown in the data-quality panel and written to the summary.
     notes : list of str
         Plain-language "what changed" sentences, already translated, shown at the top of the dashboard.
+    note_codes : list of dict
+        The same notes as locale keys with parameters (``Note.to_dict``), the same in every language.
     """
 
     key: str
@@ -113,4 +312,5 @@ class Section:
     headline: dict = field(default_factory=dict)
     warnings: list[QualityWarning] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0  # build time, filled in by the dashboard assembly (shown in the run log)
+    note_codes: list[dict] = field(default_factory=list)  # the notes' language-free form (Note.to_dict)
+    seconds: float = 0.0  # compute + render time, filled in by the dashboard assembly (shown in the run log)

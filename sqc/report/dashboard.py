@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PipelineError
-from .context import ReportContext, Section, translate
+from .context import ComputeContext, ReportContext, Section, SectionResult, translate
 
 SECTION_ORDER = ("scorecard", "spc", "complaints", "interventions", "servqual", "reliability", "audit")
+_LEGACY_BUILD = "_build"  # SectionResult.values key of a section module that only has build(ctx)
 
 CSS = """
 :host { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; color: #1f2933; }
@@ -94,22 +95,58 @@ def available_sections(areas: Iterable[str] | None = None) -> list[str]:
     return out
 
 
-def build_sections(ctx: ReportContext, areas: Iterable[str] | None = None) -> list[Section]:
-    """Call every section's ``build(ctx)``. A section that fails fails the report (never published half-done)."""
-    sections = []
+def _section_module(area: str):
+    return importlib.import_module(f"sqc.report.sections.{area}")
+
+
+def compute_sections(ctx: ComputeContext, areas: Iterable[str] | None = None) -> list[SectionResult]:
+    """Call every section's ``compute(ctx)`` once (statistics, headline numbers, warnings; no language).
+
+    A section module that only has the older ``build(ctx)`` gets a placeholder result and is built per language by
+    :func:`render_sections`. A section that fails fails the report (never published half-done)."""
+    results = []
     for area in available_sections(areas):
-        module = importlib.import_module(f"sqc.report.sections.{area}")
+        module = _section_module(area)
+        if not hasattr(module, "compute"):
+            results.append(SectionResult(key=area, context=ctx, values={_LEGACY_BUILD: module.build}))
+            continue
         started = time.perf_counter()
         try:
-            section = module.build(ctx)
+            result = module.compute(ctx)
         except Exception as exc:
             raise PipelineError(f"dashboard section {area!r} failed for {ctx.period}: {type(exc).__name__}: {exc}") \
                 from exc
+        if not isinstance(result, SectionResult):
+            raise PipelineError(f"dashboard section {area!r} computed {type(result).__name__}, not a SectionResult")
+        result.seconds = time.perf_counter() - started
+        results.append(result)
+    return results
+
+
+def render_sections(results: list[SectionResult], lang: str) -> list[Section]:
+    """Call every section's ``render(result, lang)``: the page content of one language from computed results."""
+    sections = []
+    for result in results:
+        area = result.key
+        started = time.perf_counter()
+        try:
+            if _LEGACY_BUILD in result.values:
+                section = result.values[_LEGACY_BUILD](result.context.in_language(lang))
+            else:
+                section = _section_module(area).render(result, lang)
+        except Exception as exc:
+            raise PipelineError(f"dashboard section {area!r} failed for {result.context.period} ({lang}): "
+                                f"{type(exc).__name__}: {exc}") from exc
         if not isinstance(section, Section):
             raise PipelineError(f"dashboard section {area!r} returned {type(section).__name__}, not a Section")
-        section.seconds = round(time.perf_counter() - started, 2)
+        section.seconds = round(result.seconds + time.perf_counter() - started, 2)
         sections.append(section)
     return sections
+
+
+def build_sections(ctx: ReportContext, areas: Iterable[str] | None = None) -> list[Section]:
+    """The sections of one language: ``compute`` then ``render`` (for callers that want a single page)."""
+    return render_sections(compute_sections(ctx, areas), ctx.lang)
 
 
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
@@ -229,6 +266,7 @@ def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: p
         "generated": dt.datetime.now().isoformat(timespec="seconds"),
         "sections": {s.key: {"title": s.title, "headline": s.headline, "build_seconds": s.seconds} for s in sections},
         "notes": {s.key: s.notes for s in sections},
+        "note_codes": {s.key: s.note_codes for s in sections},
         "warnings": [dict(w.to_dict(), section=s.key) for s in sections for w in s.warnings],
         "load": [] if load_summary is None else load_summary.to_dict(orient="records"),
     })
@@ -237,6 +275,9 @@ def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: p
 def write_report(data, period: str, *, branches=None, languages=("en",), output_dir: str | Path,
                  areas: Iterable[str] | None = None) -> dict:
     """Build and save the dashboard(s) and ``summary.json`` for one period into ``output_dir``.
+
+    Every section's statistics are computed once (:func:`compute_sections`); each language only renders them
+    (:func:`render_sections`).
 
     This is what the report notebook calls; it returns ``{"dashboards": [...], "summary": path, "sections":
     {lang: [Section, ...]}}`` so the notebook can show the headline numbers in the run log.
@@ -252,10 +293,11 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
         from ..errors import ParameterError
 
         raise ParameterError(f"unknown branch id(s) {unknown}; the data has {known}")
-    if period not in data.periods:
+    periods = data.periods
+    if period not in periods:
         from ..errors import ParameterError
 
-        raise ParameterError(f"no data for period {period}: the data covers {data.periods[0]} to {data.periods[-1]}")
+        raise ParameterError(f"no data for period {period}: the data covers {periods[0]} to {periods[-1]}")
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     load_summary = data.load_summary()
@@ -263,9 +305,12 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
     version = code_version()
     out = {"dashboards": [], "sections": {}}
     summary = None
+    # statistics once per run; only labels, text and figures per language
+    run = ComputeContext(data=data, period=period, branches=branches)
+    results = compute_sections(run, areas)
     for lang in languages:
-        ctx = ReportContext(data=data, period=period, branches=branches, lang=lang)
-        sections = build_sections(ctx, areas)
+        ctx = run.in_language(lang)
+        sections = render_sections(results, lang)
         page = assemble(ctx, sections, load_summary=load_summary, code_version=version, fingerprint=fingerprint)
         path = save_dashboard(page, output_dir / f"dashboard_{lang}.html",
                               title=f"{translate('report.title', lang)} {period}")

@@ -1,15 +1,102 @@
 """Small layout helpers shared by the dashboard sections."""
 from __future__ import annotations
 
+import io
+import re
 
-def figure_pane(fig, *, fmt: str = "svg", dpi: int = 96, px_per_inch: int = 96):
-    """A matplotlib figure as a Panel pane with an explicit pixel size.
+_SVG_ROOT_SIZE = re.compile(rb'(<svg\b[^>]*?)\s(width|height)="[^"]*"')
 
-    Panel draws an SVG 100 % wide of a container that has no width, so without a size the figure renders tiny.
-    ``fmt="png"`` is cheaper to embed for dense small multiples.
+
+def render_figure(fig, *, fmt: str = "svg", dpi: int = 96) -> bytes:
+    """Draw a matplotlib figure exactly once, as PNG or SVG bytes.
+
+    ``savefig(bbox_inches="tight")`` (Panel's ``tight=True``) lays the whole figure out in a first pass only to
+    measure it, then draws it again; measuring with ``Figure.get_tightbbox`` costs about as much as a draw. The
+    figures of sqc already fit their canvas (``tight_layout`` or constrained layout), so:
+
+    - a PNG is drawn once and cropped to the pixels that differ from the background, plus
+      ``savefig.pad_inches``; when the drawing touches the canvas edge or a text, legend or axes was placed off
+      the canvas, it falls back to matplotlib's two-pass tight save so nothing is cut off;
+    - an SVG is drawn once at the figure's size (its own layout, no crop). Its root width and height become
+      100 %, as Panel's Matplotlib pane makes them, so it scales to the pane; the XML prolog is dropped (Panel's
+      SVG pane takes a string that starts with ``<svg``).
+    """
+    import matplotlib as mpl
+
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"fmt must be 'png' or 'svg', got {fmt!r}")
+    buf = io.BytesIO()
+    fig.set_dpi(dpi)
+    if fmt == "svg":
+        from matplotlib.backends.backend_svg import FigureCanvasSVG
+
+        # the canvas's own print, not savefig: savefig lays out a figure that has a layout engine in an extra
+        # pass before drawing it, while Figure.draw runs the engine itself
+        FigureCanvasSVG(fig).print_svg(buf)
+        svg = buf.getvalue()
+        svg = svg[svg.index(b"<svg"):]
+        head_end = svg.index(b">") + 1
+        head = _SVG_ROOT_SIZE.sub(rb"\1", _SVG_ROOT_SIZE.sub(rb"\1", svg[:head_end]))
+        return head.replace(b"<svg", b'<svg width="100%" height="100%"', 1) + svg[head_end:]
+
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.image import imsave
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())
+    background = np.asarray(mpl.colors.to_rgba_array(fig.get_facecolor()) * 255).round().astype(np.uint8)[0]
+    ink = (pixels != background).any(axis=2)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        imsave(buf, pixels, format="png", dpi=dpi)
+        return buf.getvalue()
+    height, width = ink.shape
+    if (rows[0] == 0 or cols[0] == 0 or rows[-1] == height - 1 or cols[-1] == width - 1
+            or _placed_outside(fig, canvas.get_renderer())):
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        return buf.getvalue()
+    pad = int(round(mpl.rcParams["savefig.pad_inches"] * dpi))
+    crop = pixels[max(rows[0] - pad, 0):rows[-1] + 1 + pad, max(cols[0] - pad, 0):cols[-1] + 1 + pad]
+    imsave(buf, crop, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def _placed_outside(fig, renderer) -> bool:
+    """Whether an axes, a figure-level text or legend, or an axes legend was placed (partly) off the canvas: such
+    content leaves no pixels to find on the canvas. The extents are measured on the drawing just made."""
+    width, height = fig.bbox.width, fig.bbox.height
+    artists = list(fig.texts) + list(fig.legends) + [ax.get_legend() for ax in fig.axes]
+    boxes = [a.get_window_extent(renderer) for a in artists if a is not None and a.get_visible()]
+    boxes += [ax.bbox for ax in fig.axes if ax.get_visible()]
+    return any(b.x0 < 0 or b.y0 < 0 or b.x1 > width or b.y1 > height for b in boxes)
+
+
+def figure_pane(fig, *, fmt: str = "svg", dpi: int = 96, px_per_inch: int | None = 96, fixed_height: bool = True):
+    """A matplotlib figure as a Panel image pane, drawn once (see :func:`render_figure`).
+
+    ``px_per_inch`` sets the pane's pixel width from the figure's width (and its height too when
+    ``fixed_height``; otherwise the height follows the image's aspect ratio); ``None`` shows a PNG at its natural
+    size. Panel draws an SVG 100 % wide of a container that has no width, so an SVG needs a size.
+    ``fmt="png"`` is cheaper to embed for dense small multiples. The figure can be closed once this returns.
     """
     import panel as pn
 
     w, h = fig.get_size_inches()
-    return pn.pane.Matplotlib(fig, format=fmt, dpi=dpi, tight=True, width=int(w * px_per_inch),
-                              height=int(h * px_per_inch))
+    data = render_figure(fig, fmt=fmt, dpi=dpi)
+    size = {}
+    if px_per_inch is not None:
+        size["width"] = int(w * px_per_inch)
+        if fixed_height:
+            size["height"] = int(h * px_per_inch)
+    if fmt == "svg":
+        return pn.pane.SVG(data.decode("utf-8"), **size)
+    return pn.pane.PNG(data, **size)
+
+
+def message_section(result, ctx, title: str, message):
+    """The section shown when the data cannot bear the analysis: the ``message`` (a ``Note``) alone."""
+    import panel as pn
+
+    return result.to_section(ctx, title, pn.Column(pn.pane.Markdown(ctx.note_text(message))))

@@ -7,7 +7,7 @@ import html
 import pandas as pd
 
 from ..panes import figure_pane
-from ..context import ReportContext, Section
+from ..context import ComputeContext, Formatted, Label, Month, Note, ReportContext, Section, SectionResult
 
 AREA = "complaints"
 SLA_DAYS = 5.0          # complaint-resolution SLA of the organisation (days from opening); printed in the definitions
@@ -26,20 +26,13 @@ def _tile(title: str, value: str, sub: str) -> str:
             f"<div style='font-size:11px;color:#555'>{html.escape(sub)}</div></div>")
 
 
-def build(ctx: ReportContext) -> Section:
-    import matplotlib.pyplot as plt
-    import panel as pn
-
+def compute(ctx: ComputeContext) -> SectionResult:
+    """Rates, recovery, time to resolve, surges, Pareto, the mix comparison and the check sheet of the window."""
     from ...complaints import (check_sheet, compare_periods, complaint_pareto, detect_surges, prepare_complaints,
                                recovery_metrics, time_to_resolve)
     from ...errors import InsufficientDataError
     from ...kpi import complaint_rates
-    from ...plotting.complaints import pareto_figure, recovery_figure, surge_figure, time_to_resolve_figure
-    from ...plotting.scorecard import cjk_rc
 
-    t = ctx.t
-    cat = {c: t(f"{AREA}.cat_{c}") for c in ("billing", "network", "installation", "staff_attitude",
-                                             "waiting_time", "product_info", "other")}
     per = ctx.period
     start = _months_back(per, WINDOW_MONTHS - 1)
     prev = (_months_back(per, 2 * WINDOW_MONTHS - 1), _months_back(per, WINDOW_MONTHS))
@@ -50,13 +43,96 @@ def build(ctx: ReportContext) -> Section:
     prep = prepare_complaints(ctx.data.complaints, as_of=per, branches=ctx.branches)
     warnings = list(prep.warnings)
 
-    # ---- headline tiles
     rates = complaint_rates(prep.frame, vol, start=per, end=per, total=True)
     net = rates.loc[(rates["branch"] == "ALL") & (rates["period"] == per)].iloc[0]
     rec = recovery_metrics(prep, sla_days=SLA_DAYS, start=start, end=per)
     rec_all = rec.table.loc[rec.table["group"] == "ALL"].set_index("metric")
     ttr = time_to_resolve(prep, by="severity", start=start, end=per, sla_days=SLA_DAYS)
     k_all = ttr.table.loc["ALL"]
+
+    surge_res = None
+    try:
+        surge_res = detect_surges(prep, vol, as_of=per, branches=ctx.branches)
+    except InsufficientDataError:  # too few months for a baseline early in the data: no surge test yet
+        pass
+    if surge_res is not None:
+        warnings += surge_res.warnings
+    par = complaint_pareto(prep, start=start, end=per, volumes=vol, branches=ctx.branches)
+    warnings += [w for w in par.warnings if w.code != "W-CMP-01"]
+    cmp_ = None
+    if prev[0] >= first_month:  # too early in the data there is no earlier window to compare with
+        try:
+            cmp_ = compare_periods(prep, prev, (start, per), volumes=vol, branches=ctx.branches)
+        except InsufficientDataError:
+            pass
+    warnings += [w for w in ttr.warnings if w.code != "W-CMP-01"]
+    rec_b = recovery_metrics(prep, sla_days=SLA_DAYS, start=start, end=per, by="branch")
+    warnings += [w for w in rec_b.warnings if w.code != "W-CMP-01"]
+    cs = check_sheet(prep, columns="month", start=_months_back(per, 5), end=per)
+    excluded = int(prep.exclusions["count"].sum()) if len(prep.exclusions) else 0
+
+    def num(v):
+        return None if v is None or pd.isna(v) else float(v)
+
+    surges = surge_res.table.loc[surge_res.table["surge"]] if surge_res is not None else None
+    headline = {
+        "period": per,
+        "complaints": int(net["numerator"]),
+        "rate_per_1000": {"value": num(net["value"]), "ci_low": num(net["ci_low"]), "ci_high": num(net["ci_high"]),
+                          "n": int(net["n"])},
+        "window": [start, per], "sla_days": SLA_DAYS,
+        **{m: {"value": num(r["value"]), "ci_low": num(r["ci_low"]), "ci_high": num(r["ci_high"]), "n": int(r["n"])}
+           for m, r in rec_all.iterrows()},
+        "time_to_resolve_days": {q: {"value": num(k_all[q]), "ci_low": num(k_all[f"{q}_ci_low"]),
+                                     "ci_high": num(k_all[f"{q}_ci_high"]), "n": int(k_all["n"])}
+                                 for q in ("median", "p90")},
+        "pareto": [{"category": c, "count": int(r["complaints"]), "percent": num(r["percent"])}
+                   for c, r in par.table.iterrows()],
+        "vital_few": par.vital_few,
+        "surges": [] if surges is None else [
+            {"category": c, "first_signal": r["first_signal"], "rate_ratio": num(r["rate_ratio"]),
+             "ci_low": num(r["rate_ratio_ci_low"]), "ci_high": num(r["rate_ratio_ci_high"]),
+             "recent_rate": num(r["recent_rate"]), "baseline_rate": num(r["baseline_rate"])}
+            for c, r in surges.iterrows()],
+        "excluded_invalid": excluded,
+    }
+    if cmp_ is not None:
+        headline["mix_test"] = {"chi2": cmp_.chi2, "df": cmp_.df, "p_value": cmp_.p_value}
+
+    # ---- the surges in plain words (the "what changed" notes), or why there are none
+    if surge_res is None:
+        messages = [Note(f"{AREA}.no_baseline")]
+    else:
+        b0, b1 = (Month(p) for p in surge_res.baseline)
+        messages = [Note(f"{AREA}.surge", {
+            "category": Label(f"{AREA}.cat_{c}", c), "start": Month(r["first_signal"]),
+            "recent": Formatted(r["recent_rate"], ",.2f"), "months": 3,
+            "baseline": Formatted(r["baseline_rate"], ",.2f"),
+            "base_start": b0, "base_end": b1, "ratio": Formatted(r["rate_ratio"], ",.2f"),
+            "lo": Formatted(r["rate_ratio_ci_low"], ",.2f"), "hi": Formatted(r["rate_ratio_ci_high"], ",.2f")})
+            for c, r in surges.iterrows()] or [Note(f"{AREA}.no_surge", {"base_start": b0, "base_end": b1})]
+    notes = [n for n in messages if n.key == f"{AREA}.surge"]
+    return SectionResult(AREA, ctx, headline, warnings, notes=notes, values={"messages": messages,
+        "start": start, "prev": prev, "net": net, "rec_all": rec_all, "ttr": ttr, "surges": surge_res,
+        "pareto": par, "compare": cmp_, "recovery_by_branch": rec_b, "check_sheet": cs, "excluded": excluded})
+
+
+def render(result: SectionResult, lang: str) -> Section:
+    import matplotlib.pyplot as plt
+    import panel as pn
+
+    from ...plotting.complaints import pareto_figure, recovery_figure, surge_figure, time_to_resolve_figure
+    from ...plotting.scorecard import cjk_rc
+
+    ctx = result.context.in_language(lang)
+    v = result.values
+    start, prev, net, rec_all, ttr, surge_res, par, cmp_, rec_b, excluded = (v[k] for k in (
+        "start", "prev", "net", "rec_all", "ttr", "surges", "pareto", "compare", "recovery_by_branch", "excluded"))
+    k_all = ttr.table.loc["ALL"]
+    t = ctx.t
+    cat = {c: t(f"{AREA}.cat_{c}") for c in ("billing", "network", "installation", "staff_attitude",
+                                             "waiting_time", "product_info", "other")}
+    per = ctx.period
     fp = ctx.fmt_pct
 
     def ci_pct(r):
@@ -83,48 +159,24 @@ def build(ctx: ReportContext) -> Section:
             pn.pane.Markdown(f"*{t(f'{AREA}.cohort', start=ctx.fmt_period(start), end=ctx.fmt_period(per))}*")]
 
     # ---- surge callout (plain words) and u charts
-    notes = []
-    surge_res = None
-    try:
-        surge_res = detect_surges(prep, vol, as_of=per, branches=ctx.branches)
-    except InsufficientDataError:  # too few months for a baseline early in the data: no surge test yet
-        notes.append(t(f"{AREA}.no_baseline"))
-    if surge_res is not None:
-        warnings += surge_res.warnings
-        b0, b1 = surge_res.baseline
-        for c, r in surge_res.table.loc[surge_res.table["surge"]].iterrows():
-            notes.append(t(f"{AREA}.surge", category=cat.get(c, c), start=ctx.fmt_period(r["first_signal"]),
-                           recent=ctx.fmt_num(r["recent_rate"], 2), months=3,
-                           baseline=ctx.fmt_num(r["baseline_rate"], 2), base_start=ctx.fmt_period(b0),
-                           base_end=ctx.fmt_period(b1), ratio=ctx.fmt_num(r["rate_ratio"], 2),
-                           lo=ctx.fmt_num(r["rate_ratio_ci_low"], 2), hi=ctx.fmt_num(r["rate_ratio_ci_high"], 2)))
-        if not notes:
-            notes.append(t(f"{AREA}.no_surge", base_start=ctx.fmt_period(b0), base_end=ctx.fmt_period(b1)))
+    notes = [ctx.note_text(n) for n in v["messages"]]
     body.append(pn.pane.Markdown("\n\n".join(f"**{n}**" if n.startswith("⚠") else n for n in notes)))
 
     # ---- Pareto of the window and comparison with the window before
-    par = complaint_pareto(prep, start=start, end=per, volumes=vol, branches=ctx.branches)
-    warnings += [w for w in par.warnings if w.code != "W-CMP-01"]
     with plt.rc_context(cjk_rc()):
         fig = pareto_figure(par, title=t(f"{AREA}.pareto_title", start=ctx.fmt_period(start), end=ctx.fmt_period(per)),
                             labels={"names": cat, "count": t(f"{AREA}.ax_complaints"), "cum": t(f"{AREA}.ax_cum")})
         body.append(figure_pane(fig))
         plt.close(fig)
     body.append(pn.pane.Markdown(t(f"{AREA}.vital_few", cats=", ".join(cat.get(c, c) for c in par.vital_few))))
-    cmp_text = ""
-    try:
-        if prev[0] < first_month:
-            raise InsufficientDataError("no earlier window to compare with", value=prev)
-        cmp_ = compare_periods(prep, prev, (start, per), volumes=vol, branches=ctx.branches)
+    if cmp_ is not None:
         top = cmp_.table.reindex(cmp_.table["share_diff"].abs().sort_values(ascending=False).index).iloc[0]
-        cmp_text = t(f"{AREA}.mix_test", start=ctx.fmt_period(start), end=ctx.fmt_period(per),
-                     pstart=ctx.fmt_period(prev[0]), pend=ctx.fmt_period(prev[1]), df=cmp_.df,
-                     chi2=f"{cmp_.chi2:.1f}", p=f"{cmp_.p_value:.2g}", cat=cat.get(top.name, top.name),
-                     s1=fp(top["share_1"]), s2=fp(top["share_2"]), d=f"{100 * top['share_diff']:+.1f} pp",
-                     lo=f"{100 * top['share_diff_ci_low']:+.1f}", hi=f"{100 * top['share_diff_ci_high']:+.1f}")
-        body.append(pn.pane.Markdown(cmp_text))
-    except InsufficientDataError:
-        pass  # too early in the data for a comparison window: nothing to say
+        body.append(pn.pane.Markdown(t(
+            f"{AREA}.mix_test", start=ctx.fmt_period(start), end=ctx.fmt_period(per), pstart=ctx.fmt_period(prev[0]),
+            pend=ctx.fmt_period(prev[1]), df=cmp_.df, chi2=f"{cmp_.chi2:.1f}", p=f"{cmp_.p_value:.2g}",
+            cat=cat.get(top.name, top.name), s1=fp(top["share_1"]), s2=fp(top["share_2"]),
+            d=f"{100 * top['share_diff']:+.1f} pp", lo=f"{100 * top['share_diff_ci_low']:+.1f}",
+            hi=f"{100 * top['share_diff_ci_high']:+.1f}")))
     if surge_res is not None:
         with plt.rc_context(cjk_rc()):
             fig = surge_figure(surge_res, labels={"names": cat}, title=t(f"{AREA}.surge_title"))
@@ -141,9 +193,6 @@ def build(ctx: ReportContext) -> Section:
         plt.close(fig)
     km_note = t(f"{AREA}.km_cohort", start=ctx.fmt_period(start), end=ctx.fmt_period(per), open=int(k_all["open"]))
     body.append(pn.pane.Markdown(f"*{km_note}*"))
-    warnings += [w for w in ttr.warnings if w.code != "W-CMP-01"]
-    rec_b = recovery_metrics(prep, sla_days=SLA_DAYS, start=start, end=per, by="branch")
-    warnings += [w for w in rec_b.warnings if w.code != "W-CMP-01"]
     with plt.rc_context(cjk_rc()):
         fig = recovery_figure(rec_b, title=t(f"{AREA}.recovery_title"),
                               labels={"metrics": {m: t(f"{AREA}.m_{m}") for m in
@@ -153,45 +202,21 @@ def build(ctx: ReportContext) -> Section:
         plt.close(fig)
 
     # ---- check sheet (category × month, last 6 months)
-    cs = check_sheet(prep, columns="month", start=_months_back(per, 5), end=per)
+    cs = v["check_sheet"].copy()
     cs.index = [t(f"{AREA}.total") if i == "Total" else cat.get(i, i) for i in cs.index]
     cs.columns = [t(f"{AREA}.total") if c == "Total" else c for c in cs.columns]
     cs.index.name = t(f"{AREA}.col_category")
     body.append(pn.pane.Markdown(f"#### {t(f'{AREA}.check_sheet_title')}"))
     body.append(pn.pane.DataFrame(cs, sizing_mode="stretch_width"))
-    excluded = int(prep.exclusions["count"].sum()) if len(prep.exclusions) else 0
     if excluded:
         body.append(pn.pane.Markdown(t(f"{AREA}.excluded", n=excluded)))
     body.append(pn.pane.Markdown(f"*{t(f'{AREA}.definitions', days=f'{SLA_DAYS:g}')}*"))
-
-    def num(v):
-        return None if v is None or pd.isna(v) else float(v)
-
-    headline = {
-        "period": per,
-        "complaints": int(net["numerator"]),
-        "rate_per_1000": {"value": num(net["value"]), "ci_low": num(net["ci_low"]), "ci_high": num(net["ci_high"]),
-                          "n": int(net["n"])},
-        "window": [start, per], "sla_days": SLA_DAYS,
-        **{m: {"value": num(r["value"]), "ci_low": num(r["ci_low"]), "ci_high": num(r["ci_high"]), "n": int(r["n"])}
-           for m, r in rec_all.iterrows()},
-        "time_to_resolve_days": {q: {"value": num(k_all[q]), "ci_low": num(k_all[f"{q}_ci_low"]),
-                                     "ci_high": num(k_all[f"{q}_ci_high"]), "n": int(k_all["n"])}
-                                 for q in ("median", "p90")},
-        "pareto": [{"category": c, "count": int(r["complaints"]), "percent": num(r["percent"])}
-                   for c, r in par.table.iterrows()],
-        "vital_few": par.vital_few,
-        "surges": [] if surge_res is None else [
-            {"category": c, "first_signal": r["first_signal"], "rate_ratio": num(r["rate_ratio"]),
-             "ci_low": num(r["rate_ratio_ci_low"]), "ci_high": num(r["rate_ratio_ci_high"]),
-             "recent_rate": num(r["recent_rate"]), "baseline_rate": num(r["baseline_rate"])}
-            for c, r in surge_res.table.loc[surge_res.table["surge"]].iterrows()],
-        "excluded_invalid": excluded,
-    }
-    if cmp_text:
-        headline["mix_test"] = {"chi2": cmp_.chi2, "df": cmp_.df, "p_value": cmp_.p_value}
-    return Section(key=AREA, title=t(f"{AREA}.title"), body=pn.Column(*body, sizing_mode="stretch_width"),
-                   headline=headline, warnings=warnings, notes=[n for n in notes if n.startswith("⚠")])
+    return result.to_section(ctx, t(f"{AREA}.title"), pn.Column(*body, sizing_mode="stretch_width"))
 
 
-__all__ = ["build"]
+def build(ctx: ReportContext) -> Section:
+    """One language's section (``render(compute(ctx), ctx.lang)``)."""
+    return render(compute(ctx), ctx.lang)
+
+
+__all__ = ["build", "compute", "render"]

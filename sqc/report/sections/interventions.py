@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..context import ReportContext, Section, translate
+from ..context import ComputeContext, Formatted, Label, Note, ReportContext, Section, SectionResult, translate
 
 AREA = "interventions"
 VERDICT_CLASS = {"effective": "sev-info", "no_evidence": "", "worsened": "sev-critical",
@@ -41,9 +41,22 @@ def _num(v):
     return None if v is None or pd.isna(v) else float(v)
 
 
-def compute(ctx: Any) -> InterventionsResult:
+def compute(ctx: ComputeContext) -> SectionResult:
     """Evaluate every intervention started by the report month (data up to and including it) and count the
-    month's failures at each failure point of the blueprint."""
+    month's failures at each failure point of the blueprint (``values["interventions"]``: an
+    :class:`InterventionsResult`)."""
+    res = evaluate(ctx)
+    # the top of the dashboard is for what needs attention: a fix that made things worse
+    notes = [Note(f"{AREA}.note_worsened", {"id": p["id"], "rr": Formatted(p["rr"], ".2f"),
+                                            "lo": Formatted(p["lo"], ".2f"), "hi": Formatted(p["hi"], ".2f"),
+                                            "measure": Label(f"{AREA}.cat_{p['measure']}")})
+             for code, p in res.notes if code == "note_worsened"]
+    return SectionResult(key=AREA, context=ctx, headline=res.headline, warnings=list(res.warnings),
+                         values={"interventions": res}, notes=notes)
+
+
+def evaluate(ctx: Any) -> InterventionsResult:
+    """The section's statistics as an :class:`InterventionsResult` (codes and numbers, no display text)."""
     from ...blueprint import failure_counts
     from ...interventions import evaluate_all, evaluate_process_measures
 
@@ -122,13 +135,15 @@ def _change(rr: float, t) -> str:
     return t("change", pct=f"{100 * (rr - 1):+.0f}")
 
 
-def render(result: InterventionsResult, lang: str = "en") -> Section:
+def render(section_result: SectionResult, lang: str = "en") -> Section:
     import matplotlib.pyplot as plt
     import panel as pn
 
     from ...plotting.interventions import blueprint_figure, effect_figure
     from ...plotting.scorecard import cjk_rc
     from ..panes import figure_pane
+
+    result: InterventionsResult = section_result.values["interventions"]
 
     def t(key, **fmt):
         return translate(f"{AREA}.{key}", lang, **fmt)
@@ -235,10 +250,8 @@ def render(result: InterventionsResult, lang: str = "en") -> Section:
                                  + "</tr>" + "".join(trs) + "</table>", sizing_mode="stretch_width"))
         body.append(pn.pane.Markdown(f"*{t('fp_note')}*"))
     body.append(pn.pane.Markdown(f"*{t('methods')}*"))
-    return Section(key=AREA, title=t("title"), body=pn.Column(*body, sizing_mode="stretch_width"),
-                   headline=result.headline, warnings=list(result.warnings),
-                   # the top of the dashboard is for what needs attention: a fix that made things worse
-                   notes=[n for (code, _), n in zip(result.notes, notes) if code == "note_worsened"])
+    return section_result.to_section(section_result.context.in_language(lang), t("title"),
+                                     pn.Column(*body, sizing_mode="stretch_width"))
 
 
 def build(ctx: ReportContext) -> Section:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import pandas as pd
 
 from ...reliability import alpha, cfa
-from ..panes import figure_pane
-from ..context import ReportContext, Section
+from ..panes import figure_pane, message_section
+from ..context import (ByLang, ComputeContext, Formatted, Label, Month, Note, ReportContext, Section, SectionResult,
+                       translate)
 
+AREA = "reliability"
 DIMENSIONS = {"tangibles": [1, 2, 3, 4], "reliability": [5, 6, 7, 8, 9], "responsiveness": [10, 11, 12, 13],
               "assurance": [14, 15, 16, 17], "empathy": [18, 19, 20, 21, 22]}
 V1_REVERSED = (11, 20)  # data contract: instrument "v1" has items 11 and 20 negatively worded
@@ -41,31 +43,23 @@ def _dimensions():
         return DIMENSIONS
 
 
-def build(ctx: ReportContext) -> Section:
-    import panel as pn
-
-    from ...plotting import reliability as rplot
-
-    t = ctx.t
-    title = t("reliability.title")
+def compute(ctx: ComputeContext) -> SectionResult:
+    """Alpha per dimension (P and E), the CFA of the perceptions and the weak items of the latest wave."""
     survey = ctx.data.survey
     survey = survey[(survey["wave"].astype(str) <= ctx.period) & survey["branch"].isin(ctx.branches)]
+    message = Note(f"{AREA}.insufficient", {"period": Month(ctx.period)})
     if survey.empty:
-        msg = t("reliability.insufficient", period=ctx.fmt_period(ctx.period))
-        return Section("reliability", title, pn.Column(pn.pane.Markdown(msg)), {"wave": None}, [], [msg])
+        return SectionResult(AREA, ctx, {"wave": None}, [], {"insufficient": True, "message": message}, [message])
     wave = str(survey["wave"].astype(str).max())
     latest = survey[survey["wave"].astype(str) == wave]
     if len(latest) < MIN_N:
-        msg = t("reliability.insufficient", period=ctx.fmt_period(ctx.period))
-        return Section("reliability", title, pn.Column(pn.pane.Markdown(msg)), {"wave": wave, "n": len(latest)}, [],
-                       [msg])
+        return SectionResult(AREA, ctx, {"wave": wave, "n": len(latest)}, [],
+                             {"insufficient": True, "message": message}, [message])
     # one questionnaire version per analysis: the most common one in the wave
     instrument = str(latest["instrument"].mode().iloc[0]) if "instrument" in latest else "v2"
     latest = latest[latest["instrument"].astype(str) == instrument] if "instrument" in latest else latest
     reversed_items = V1_REVERSED if instrument == "v1" else ()
     dims = _dimensions()
-    texts = _instrument_text(ctx.lang)
-    dim_label = {d: t(f"reliability.dim_{d}") for d in dims}
 
     results: dict[str, dict] = {"P": {}, "E": {}}
     warnings = []
@@ -77,9 +71,73 @@ def build(ctx: ReportContext) -> Section:
             keys = [f"{comp}{i}" for i in reversed_items if i in items]
             res = alpha(latest[cols], keys=keys, scale=SCALE)
             results[comp][d] = res
+            en, zh = (translate(f"{AREA}.dim_{d}", lang) for lang in ("en", "zh"))
             for w in res.warnings:
-                warnings.append(type(w)(w.code, w.severity, f"{comp} {dim_label[d]}: {w.message}", w.evidence,
-                                        w.subject or f"{comp}:{d}", w.message_zh and f"{comp} {dim_label[d]}：{w.message_zh}"))
+                warnings.append(type(w)(w.code, w.severity, f"{comp} {en}: {w.message}", w.evidence,
+                                        w.subject or f"{comp}:{d}", w.message_zh and f"{comp} {zh}：{w.message_zh}"))
+
+    headline = {"wave": wave, "instrument": instrument, "alpha": {}, "cfa": None, "weak_items": []}
+    for d in dims:
+        rp, re_ = results["P"].get(d), results["E"].get(d)
+        headline["alpha"][d] = {comp: {"value": r.alpha, "ci_low": r.ci[0], "ci_high": r.ci[1], "n": r.n,
+                                       "method": "Feldt"}
+                                for comp, r in (("P", rp), ("E", re_)) if r is not None}
+    for d, res in results["P"].items():
+        s = res.item_stats
+        for item, row in s[s["r_drop"] < 0.30].iterrows():
+            headline["weak_items"].append({"item": str(item), "dimension": d, "r_drop": float(row["r_drop"]),
+                                           "alpha": res.alpha, "alpha_if_deleted": float(row["alpha_if_deleted"]),
+                                           "n": int(row["n"])})
+
+    # CFA of the five-dimension structure on perceptions
+    model = {d: [f"P{i}" for i in items] for d, items in dims.items()}
+    cfa_error = None
+    try:
+        data = latest[[c for cols in model.values() for c in cols]].copy()
+        for i in reversed_items:
+            data[f"P{i}"] = SCALE[0] + SCALE[1] - data[f"P{i}"]
+        fit = cfa(data, model)
+        f = fit.fit
+        headline["cfa"] = {"chisq": f["chisq"], "df": f["df"], "cfi": f["cfi"], "tli": f["tli"], "rmsea": f["rmsea"],
+                           "rmsea_ci_low": f["rmsea_ci_lower"], "rmsea_ci_high": f["rmsea_ci_upper"],
+                           "srmr": f["srmr"], "n": fit.n, "fit_ok": fit.fit_ok}
+        warnings.extend(fit.warnings)
+    except Exception as exc:  # reported, not hidden: the panel says why the structure was not checked
+        cfa_error = str(exc)
+    # the weak items (perceptions) in plain words with their questionnaire text, and the CFA verdict
+    texts = {lang: _instrument_text(lang) for lang in ("en", "zh")}
+    weak = [Note(f"{AREA}.weak_item", {
+        "item": int(w["item"][1:]), "dimension": Label(f"{AREA}.dim_{w['dimension']}"),
+        "text": ByLang(*(texts[lang].get(int(w["item"][1:]), w["item"]) for lang in ("en", "zh"))),
+        "r": Formatted(w["r_drop"], ".2f"), "alpha_without": Formatted(w["alpha_if_deleted"], ".2f"),
+        "alpha": Formatted(w["alpha"], ".2f")}) for w in headline["weak_items"]]
+    f = headline["cfa"]
+    if f is None:
+        cfa_note = Note(f"{AREA}.cfa_failed", {"reason": cfa_error})
+    else:
+        cfa_note = Note(f"{AREA}.cfa_ok" if f["fit_ok"] else f"{AREA}.cfa_bad", {
+            "cfi": Formatted(f["cfi"], ".3f"), "rmsea": Formatted(f["rmsea"], ".3f"),
+            "lo": Formatted(f["rmsea_ci_low"], ".3f"), "hi": Formatted(f["rmsea_ci_high"], ".3f"),
+            "srmr": Formatted(f["srmr"], ".3f"), "n": f["n"]})
+    notes = weak + ([] if fit_ok_in(headline) else [cfa_note])
+    return SectionResult(AREA, ctx, headline, warnings, {
+        "insufficient": False, "wave": wave, "dims": dims, "reversed": reversed_items, "alpha": results,
+        "weak": weak, "cfa": cfa_note}, notes)
+
+
+def render(result: SectionResult, lang: str) -> Section:
+    ctx = result.context.in_language(lang)
+    t = ctx.t
+    title = t("reliability.title")
+    if result.values["insufficient"]:
+        return message_section(result, ctx, title, result.values["message"])
+    import panel as pn
+
+    from ...plotting import reliability as rplot
+
+    v = result.values
+    wave, dims, results = v["wave"], v["dims"], v["alpha"]
+    dim_label = {d: t(f"reliability.dim_{d}") for d in dims}
 
     def fmt(res):
         if res is None:
@@ -87,58 +145,21 @@ def build(ctx: ReportContext) -> Section:
         return f"{res.alpha:.2f} [{res.ci[0]:.2f}, {res.ci[1]:.2f}]"
 
     rows = []
-    headline = {"wave": wave, "instrument": instrument, "alpha": {}, "cfa": None, "weak_items": []}
     for d in dims:
         rp, re_ = results["P"].get(d), results["E"].get(d)
         rows.append({t("reliability.col_dimension"): dim_label[d], t("reliability.col_alpha_p"): fmt(rp),
                      t("reliability.col_alpha_e"): fmt(re_), t("reliability.col_n"): rp.n if rp else 0,
                      t("reliability.col_verdict"): t("reliability.verdict_ok") if rp and rp.alpha >= 0.7
                      else t("reliability.verdict_low")})
-        headline["alpha"][d] = {comp: {"value": r.alpha, "ci_low": r.ci[0], "ci_high": r.ci[1], "n": r.n,
-                                       "method": "Feldt"}
-                                for comp, r in (("P", rp), ("E", re_)) if r is not None}
     table = pd.DataFrame(rows)
 
-    # weak items (perceptions): plain words with the questionnaire text
-    notes = []
-    weak_lines = []
-    for d, res in results["P"].items():
-        s = res.item_stats
-        for item, row in s[s["r_drop"] < 0.30].iterrows():
-            num = int(str(item)[1:])
-            weak_lines.append(t("reliability.weak_item", item=num, dimension=dim_label[d], text=texts.get(num, item),
-                                r=f"{row['r_drop']:.2f}", alpha_without=f"{row['alpha_if_deleted']:.2f}",
-                                alpha=f"{res.alpha:.2f}"))
-            headline["weak_items"].append({"item": str(item), "dimension": d, "r_drop": float(row["r_drop"]),
-                                           "alpha": res.alpha, "alpha_if_deleted": float(row["alpha_if_deleted"]),
-                                           "n": int(row["n"])})
-    notes.extend(weak_lines)
-
-    # CFA of the five-dimension structure on perceptions
-    model = {d: [f"P{i}" for i in items] for d, items in dims.items()}
-    cfa_text = ""
-    try:
-        data = latest[[c for cols in model.values() for c in cols]].copy()
-        for i in reversed_items:
-            data[f"P{i}"] = SCALE[0] + SCALE[1] - data[f"P{i}"]
-        fit = cfa(data, model)
-        f = fit.fit
-        key = "reliability.cfa_ok" if fit.fit_ok else "reliability.cfa_bad"
-        cfa_text = t(key, cfi=f"{f['cfi']:.3f}", rmsea=f"{f['rmsea']:.3f}", lo=f"{f['rmsea_ci_lower']:.3f}",
-                     hi=f"{f['rmsea_ci_upper']:.3f}", srmr=f"{f['srmr']:.3f}", n=fit.n)
-        headline["cfa"] = {"chisq": f["chisq"], "df": f["df"], "cfi": f["cfi"], "tli": f["tli"], "rmsea": f["rmsea"],
-                           "rmsea_ci_low": f["rmsea_ci_lower"], "rmsea_ci_high": f["rmsea_ci_upper"],
-                           "srmr": f["srmr"], "n": fit.n, "fit_ok": fit.fit_ok}
-        warnings.extend(fit.warnings)
-    except Exception as exc:  # reported, not hidden: the panel says why the structure was not checked
-        cfa_text = t("reliability.cfa_failed", reason=str(exc))
-    if not fit_ok_in(headline):
-        notes.append(cfa_text)
+    weak_lines = [ctx.note_text(n) for n in v["weak"]]
+    cfa_text = ctx.note_text(v["cfa"])
 
     # layout: headline table, chart, plain-language notes, warnings
     parts = [pn.pane.Markdown(f"### {title}\n\n" + t("reliability.intro", wave=ctx.fmt_period(wave),
                                                               period=ctx.fmt_period(ctx.period)))]
-    if reversed_items:
+    if v["reversed"]:
         parts.append(pn.pane.Markdown(t("reliability.reverse_note")))
     parts.append(pn.pane.DataFrame(table, index=False))
     if results["P"]:
@@ -149,7 +170,12 @@ def build(ctx: ReportContext) -> Section:
                                                                      dimension=dim_label[worst]))
         parts.append(figure_pane(fig2))
     parts.append(pn.pane.Markdown("\n\n".join([cfa_text] + (weak_lines or [t("reliability.no_weak")]))))
-    return Section("reliability", title, pn.Column(*parts), headline, warnings, notes)
+    return result.to_section(ctx, title, pn.Column(*parts))
+
+
+def build(ctx: ReportContext) -> Section:
+    """One language's section (``render(compute(ctx), ctx.lang)``)."""
+    return render(compute(ctx), ctx.lang)
 
 
 def fit_ok_in(headline: dict) -> bool:

@@ -7,7 +7,7 @@ import html
 import pandas as pd
 
 from ..panes import figure_pane
-from ..context import ReportContext, Section
+from ..context import ComputeContext, Joined, Label, Note, ReportContext, Section, SectionResult
 
 AREA = "scorecard"
 
@@ -92,73 +92,14 @@ def _branch_table(ctx: ReportContext, sc) -> str:
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def build(ctx: ReportContext) -> Section:
-    import matplotlib.pyplot as plt
-    import panel as pn
+def compute(ctx: ComputeContext) -> SectionResult:
+    """The scorecard of the report month (shared with the SPC section through the run's cache) and its headline."""
+    from ...scorecard import MIN_POINTS
 
-    from ...plotting.scorecard import cjk_rc
-
-    from ...plotting.scorecard import composite_figure, kpi_small_multiples
-    from ...scorecard import MIN_POINTS, kpi_scorecard
-
-    sc = kpi_scorecard(ctx.data, period=ctx.period, branches=ctx.branches)
-    per = ctx.fmt_period(ctx.period)
+    sc = ctx.scorecard()
     tiles = sc.tiles("ALL")
-    body = [pn.pane.Markdown(f"### {ctx.t(f'{AREA}.network_tiles', period=per)}")]
-    body.append(pn.pane.HTML("<div>" + "".join(_tile(ctx, r, sc.conventions) for _, r in tiles.iterrows()) + "</div>"))
-    body.append(pn.pane.Markdown(ctx.t(f"{AREA}.legend", period=per, baseline=sc.baseline)))
-
-    # plain-language notes: concerns by branch, network targets consistently missed, improvements
-    notes = []
     br = sc.table.loc[sc.table["branch"] != "ALL"]
-    concern = br.loc[br["variation_code"] == "concern"]
-    # branches with the most KPIs in special-cause concern first (e.g. a waiting-time shift hits SL, ASA, abandonment)
-    for branch in concern.groupby("branch").size().sort_values(ascending=False, kind="stable").index:
-        sub = concern.loc[concern["branch"] == branch]
-        notes.append(ctx.t(f"{AREA}.note_concern", branch=branch,
-                           kpis=", ".join(_kpi_name(ctx, k) for k in sub["kpi"])))
-    fails = tiles.index[tiles["assurance_code"] == "consistently_fail"]
-    if len(fails):
-        notes.append(ctx.t(f"{AREA}.note_network_fail", kpis=", ".join(_kpi_name(ctx, k) for k in fails)))
-    for branch, sub in br.loc[br["variation_code"] == "improvement"].groupby("branch"):
-        notes.append(ctx.t(f"{AREA}.note_improvement", branch=branch,
-                           kpis=", ".join(_kpi_name(ctx, k) for k in sub["kpi"])))
-    if (br["variation_code"] == "none").all():
-        notes.insert(0, ctx.t(f"{AREA}.no_history", n=MIN_POINTS))
-    elif not (br["variation_code"] == "concern").any():
-        notes.insert(0, ctx.t(f"{AREA}.no_concern"))
-    body.append(pn.pane.Markdown("\n".join(f"- {n}" for n in notes)))
-
-    with plt.rc_context(cjk_rc()):
-        fig = kpi_small_multiples(sc, "ALL", labels={k: _kpi_name(ctx, k) for k in tiles.index},
-                                  title=ctx.t(f"{AREA}.charts_title"))
-        body.append(figure_pane(fig))
-        plt.close(fig)
-    body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.branch_table', period=per)}"))
-    body.append(pn.pane.HTML(_branch_table(ctx, sc)))
-
-    body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.composite_title', period=per)}"))
-    weights = ", ".join(f"{_kpi_name(ctx, k)} {v:.2f}" for k, v in sc.weights.items())
-    body.append(pn.pane.Markdown(ctx.t(f"{AREA}.composite_note", cap=f"{sc.cap:g}", weights=weights)))
-    with plt.rc_context(cjk_rc()):
-        fig = composite_figure(sc, title=ctx.t(f"{AREA}.composite_title", period=per),
-                               labels={"x": ctx.t(f"{AREA}.ax_composite")})
-        body.append(figure_pane(fig))
-        plt.close(fig)
     comp = sc.composite.loc[sc.composite["period"] == ctx.period].sort_values("rank", na_position="first")
-    comp_view = pd.DataFrame({
-        ctx.t(f"{AREA}.col_branch"): [ctx.t(f"{AREA}.network") if b == "ALL" else b for b in comp["branch"]],
-        ctx.t(f"{AREA}.col_composite"): comp["composite"].round(1).to_numpy(),
-        ctx.t(f"{AREA}.col_ci"): [f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(comp["ci_low"], comp["ci_high"])],
-        ctx.t(f"{AREA}.col_rank"): ["" if pd.isna(r) else int(r) for r in comp["rank"]],
-        ctx.t(f"{AREA}.col_kpis"): comp["kpis_used"].to_numpy()})
-    body.append(pn.pane.DataFrame(comp_view, index=False, sizing_mode="stretch_width"))
-
-    col = "definition_zh" if ctx.lang == "zh" else "definition_en"
-    defs = sc.definitions.loc[sc.definitions["kpi"].isin(tiles.index)]
-    body.append(pn.pane.Markdown(f"#### {ctx.t(f'{AREA}.definitions')}\n"
-                                 + "\n".join(f"- **{_kpi_name(ctx, r['kpi'])}**: {r[col]}"
-                                             for _, r in defs.iterrows())))
 
     def num(v):
         return None if v is None or pd.isna(v) else float(v)
@@ -179,8 +120,83 @@ def build(ctx: ReportContext) -> Section:
     for branch, sub in br.loc[br["variation_code"] == "concern"].groupby("branch"):
         headline["concerns"][branch] = list(sub["kpi"])
     headline["weights"] = dict(sc.weights)
-    return Section(key=AREA, title=ctx.t(f"{AREA}.title"), body=pn.Column(*body, sizing_mode="stretch_width"),
-                   headline=headline, warnings=list(sc.warnings), notes=notes[:3])
+
+    # plain-language notes: concerns by branch, network targets consistently missed, improvements
+    def kpi_names(kpis):
+        return Joined(tuple(Label(f"{AREA}.kpi_{k}") for k in kpis))
+
+    notes = []
+    concern = br.loc[br["variation_code"] == "concern"]
+    # branches with the most KPIs in special-cause concern first (e.g. a waiting-time shift hits SL, ASA, abandonment)
+    for branch in concern.groupby("branch").size().sort_values(ascending=False, kind="stable").index:
+        notes.append(Note(f"{AREA}.note_concern", {"branch": branch,
+                                                   "kpis": kpi_names(concern.loc[concern["branch"] == branch, "kpi"])}))
+    fails = tiles.index[tiles["assurance_code"] == "consistently_fail"]
+    if len(fails):
+        notes.append(Note(f"{AREA}.note_network_fail", {"kpis": kpi_names(fails)}))
+    for branch, sub in br.loc[br["variation_code"] == "improvement"].groupby("branch"):
+        notes.append(Note(f"{AREA}.note_improvement", {"branch": branch, "kpis": kpi_names(sub["kpi"])}))
+    if (br["variation_code"] == "none").all():
+        notes.insert(0, Note(f"{AREA}.no_history", {"n": MIN_POINTS}))
+    elif not (br["variation_code"] == "concern").any():
+        notes.insert(0, Note(f"{AREA}.no_concern"))
+    return SectionResult(AREA, ctx, headline, list(sc.warnings),
+                         {"scorecard": sc, "tiles": tiles, "composite": comp, "notes": notes},
+                         notes=notes[:3])
 
 
-__all__ = ["build"]
+def render(result: SectionResult, lang: str) -> Section:
+    import matplotlib.pyplot as plt
+    import panel as pn
+
+    from ...plotting.scorecard import cjk_rc, composite_figure, kpi_small_multiples
+
+    ctx = result.context.in_language(lang)
+    sc, tiles, comp = (result.values[k] for k in ("scorecard", "tiles", "composite"))
+    per = ctx.fmt_period(ctx.period)
+    body = [pn.pane.Markdown(f"### {ctx.t(f'{AREA}.network_tiles', period=per)}")]
+    body.append(pn.pane.HTML("<div>" + "".join(_tile(ctx, r, sc.conventions) for _, r in tiles.iterrows()) + "</div>"))
+    body.append(pn.pane.Markdown(ctx.t(f"{AREA}.legend", period=per, baseline=sc.baseline)))
+
+    notes = [ctx.note_text(n) for n in result.values["notes"]]
+    body.append(pn.pane.Markdown("\n".join(f"- {n}" for n in notes)))
+
+    with plt.rc_context(cjk_rc()):
+        fig = kpi_small_multiples(sc, "ALL", labels={k: _kpi_name(ctx, k) for k in tiles.index},
+                                  title=ctx.t(f"{AREA}.charts_title"))
+        body.append(figure_pane(fig))
+        plt.close(fig)
+    body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.branch_table', period=per)}"))
+    body.append(pn.pane.HTML(_branch_table(ctx, sc)))
+
+    body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.composite_title', period=per)}"))
+    weights = ", ".join(f"{_kpi_name(ctx, k)} {v:.2f}" for k, v in sc.weights.items())
+    body.append(pn.pane.Markdown(ctx.t(f"{AREA}.composite_note", cap=f"{sc.cap:g}", weights=weights)))
+    with plt.rc_context(cjk_rc()):
+        fig = composite_figure(sc, title=ctx.t(f"{AREA}.composite_title", period=per),
+                               labels={"x": ctx.t(f"{AREA}.ax_composite")})
+        body.append(figure_pane(fig))
+        plt.close(fig)
+    comp_view = pd.DataFrame({
+        ctx.t(f"{AREA}.col_branch"): [ctx.t(f"{AREA}.network") if b == "ALL" else b for b in comp["branch"]],
+        ctx.t(f"{AREA}.col_composite"): comp["composite"].round(1).to_numpy(),
+        ctx.t(f"{AREA}.col_ci"): [f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(comp["ci_low"], comp["ci_high"])],
+        ctx.t(f"{AREA}.col_rank"): ["" if pd.isna(r) else int(r) for r in comp["rank"]],
+        ctx.t(f"{AREA}.col_kpis"): comp["kpis_used"].to_numpy()})
+    body.append(pn.pane.DataFrame(comp_view, index=False, sizing_mode="stretch_width"))
+
+    col = "definition_zh" if ctx.lang == "zh" else "definition_en"
+    defs = sc.definitions.loc[sc.definitions["kpi"].isin(tiles.index)]
+    body.append(pn.pane.Markdown(f"#### {ctx.t(f'{AREA}.definitions')}\n"
+                                 + "\n".join(f"- **{_kpi_name(ctx, r['kpi'])}**: {r[col]}"
+                                             for _, r in defs.iterrows())))
+
+    return result.to_section(ctx, ctx.t(f"{AREA}.title"), pn.Column(*body, sizing_mode="stretch_width"))
+
+
+def build(ctx: ReportContext) -> Section:
+    """One language's section (``render(compute(ctx), ctx.lang)``)."""
+    return render(compute(ctx), ctx.lang)
+
+
+__all__ = ["build", "compute", "render"]

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..context import ReportContext, Section
+from ..context import (ByLang, ComputeContext, Formatted, Joined, Label, Month, Note, ReportContext, Section,
+                       SectionResult)
 
+AREA = "servqual"
 MIN_N = 30
 WEAK_ITEM_R = 0.30
 
@@ -45,31 +47,23 @@ def _est(row, mean="mean", lo="ci_low", hi="ci_high", n="n") -> dict:
     return {"value": float(row[mean]), "ci_low": float(row[lo]), "ci_high": float(row[hi]), "n": int(row[n])}
 
 
-def build(ctx: ReportContext) -> Section:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import panel as pn
-
-    from ...plotting import servqual as sp
+def compute(ctx: ComputeContext) -> SectionResult:
+    """Scores of the latest wave with n ≥ MIN_N, the change since the previous one, heat map, ZOT, IPA, gap model."""
     from ...servqual import ipa, score, segment_heatmap, trend
 
-    t = ctx.t
-    title = t("servqual.title")
     survey = ctx.data.survey
     survey = survey[(survey["wave"].astype(str) <= ctx.period) & survey["branch"].isin(ctx.branches)]
     counts = survey.groupby(survey["wave"].astype(str)).size()
     waves = [w for w, c in counts.items() if c >= MIN_N]
     if not waves:
-        msg = t("servqual.insufficient", min_n=MIN_N, period=ctx.fmt_period(ctx.period))
-        return Section("servqual", title, pn.Column(pn.pane.Markdown(msg)), {"wave": None}, [], [msg])
+        message = Note(f"{AREA}.insufficient", {"min_n": MIN_N, "period": Month(ctx.period)})
+        return SectionResult(AREA, ctx, {"wave": None}, [], {"insufficient": True, "message": message}, [message])
     wave = max(waves)
     latest = survey[survey["wave"].astype(str) == wave]
     res = score(latest, _instruments(ctx, latest), structure=False)
-    names = {d: t(f"servqual.dim_{d}") for d in res.dimensions + ["overall"]}
     dg = res.dimension_gaps
     ov = res.overall_table
+    values = {"insufficient": False, "wave": wave, "score": res}
 
     # ---- headline numbers
     worst = dg["mean"].idxmin()
@@ -80,80 +74,51 @@ def build(ctx: ReportContext) -> Section:
     if "weighted" in ov.index:
         headline["weighted"] = _est(ov.loc["weighted"])
         headline["weighted_aggregate"] = _est(ov.loc["weighted_aggregate"])
-
-    notes: list[str] = []
     others = dg.drop(index=worst).sort_values("mean")
     nxt = others.index[0] if len(others) else None
-    w = dg.loc[worst]
-    args = dict(dim=names[worst], gap=_fmt(w["mean"]), lo=_fmt(w["ci_low"]), hi=_fmt(w["ci_high"]), n=int(w["n"]),
-                e=_fmt(w["E_mean"], sign=False), p=_fmt(w["P_mean"], sign=False),
-                next=names.get(nxt, nxt), next_gap=_fmt(others["mean"].iloc[0]) if nxt else "—")
-    clear = nxt is not None and w["ci_high"] < others.loc[nxt, "ci_low"]
-    notes.append(t("servqual.largest_clear" if clear else "servqual.largest_unclear", **args))
+    clear = nxt is not None and dg.loc[worst, "ci_high"] < others.loc[nxt, "ci_low"]
+    values.update(worst=worst, others=others, next=nxt)
     headline["largest_gap_clear"] = bool(clear)
     if res.importance is not None:
-        top = res.importance["mean"].idxmax()
-        r = res.importance.loc[top]
-        notes.append(t("servqual.importance_note", dim=names[top], w=_fmt(r["mean"], 1, False),
-                       lo=_fmt(r["ci_low"], 1, False), hi=_fmt(r["ci_high"], 1, False), n=int(r["n"])))
         headline["importance"] = {d: _est(x) for d, x in res.importance.iterrows()}
 
     # weak items: corrected item-total correlation (perceptions) below 0.30
     it = res.item_gaps
     weak = it[it["item_total_r_P"] < WEAK_ITEM_R]
-    headline["weak_items"] = []
-    for item, r in weak.iterrows():
-        rest = it[(it["dimension"] == r["dimension"]) & (it.index != item)]["item_total_r_P"]
-        notes.append(t("servqual.weak_item", item=item, dim=names[r["dimension"]],
-                       text=r["text_zh" if ctx.lang == "zh" else "text_en"], r=_fmt(r["item_total_r_P"], sign=False),
-                       rmin=_fmt(rest.min(), sign=False), rmax=_fmt(rest.max(), sign=False), gap=_fmt(r["mean"])))
-        headline["weak_items"].append({"item": str(item), "dimension": r["dimension"],
-                                       "item_total_r": float(r["item_total_r_P"])})
-    if weak.empty:
-        notes.append(t("servqual.no_weak"))
+    values["weak_items"] = weak
+    headline["weak_items"] = [{"item": str(item), "dimension": r["dimension"],
+                               "item_total_r": float(r["item_total_r_P"])} for item, r in weak.iterrows()]
 
     # change since the previous wave (all waves up to the period, versioned instruments)
     prev_waves = [x for x in waves if x < wave]
+    values["previous_wave"] = prev_waves[-1] if prev_waves else None
     if prev_waves:
         both = survey[survey["wave"].astype(str).isin([prev_waves[-1], wave])]
         tr = trend(score(both, _instruments(ctx, both), structure=False, tests=("t",), zot=False), "wave",
                    min_n=MIN_N)
         ch = tr["change"]
-        sig = ch[ch["p_adj"] < 0.05] if len(ch) and "p_adj" in ch else ch.iloc[0:0]
+        values["significant_changes"] = ch[ch["p_adj"] < 0.05] if len(ch) and "p_adj" in ch else ch.iloc[0:0]
         headline["change_vs_previous"] = {d: {"diff": float(r["diff"]), "ci_low": float(r["ci_low"]),
                                               "ci_high": float(r["ci_high"]), "p_adj": float(r["p_adj"]),
                                               "previous": r["previous"]} for d, r in ch.iterrows()}
-        if sig.empty:
-            notes.append(t("servqual.change_none", prev=ctx.fmt_period(prev_waves[-1])))
-        for d, r in sig.iterrows():
-            notes.append(t("servqual.change_sig", prev=ctx.fmt_period(prev_waves[-1]), dim=names.get(d, d),
-                           diff=_fmt(r["diff"]), lo=_fmt(r["ci_low"]), hi=_fmt(r["ci_high"]),
-                           p=f"{r['p_adj']:.3g}"))
 
     heat = segment_heatmap(res, "branch", min_n=MIN_N)
+    values["heat"] = heat
     below = heat[(heat["dimension"] == "overall") & (heat["marker"] == "below")]["segment"].astype(str).tolist()
-    notes.append(t("servqual.branch_below", branches=", ".join(below)) if below else t("servqual.branch_none"))
     headline["branches_below_company"] = below
-
-    if res.zot is not None and res.zot.dimensions["n"].sum() > 0:
-        zd = res.zot.dimensions
-        zw = zd["share_below"].idxmax()
-        zr = zd.loc[zw]
-        notes.append(t("servqual.zot_note", dim=names[zw], below=ctx.fmt_pct(zr["share_below"]),
-                       lo=ctx.fmt_pct(zr["share_below_low"]), hi=ctx.fmt_pct(zr["share_below_high"]), n=int(zr["n"])))
+    values["has_zot"] = res.zot is not None and res.zot.dimensions["n"].sum() > 0
+    if values["has_zot"]:
         headline["zot_below"] = {d: {"value": float(r["share_below"]), "ci_low": float(r["share_below_low"]),
                                      "ci_high": float(r["share_below_high"]), "n": int(r["n"])}
-                                 for d, r in zd.iterrows()}
-    ipa_res = None
+                                 for d, r in res.zot.dimensions.iterrows()}
+    values["ipa"] = None
     if res.importance is not None:
-        ipa_res = ipa(res, importance="stated", centre="data")
-        conc = ipa_res.table.index[ipa_res.table["quadrant"] == "concentrate here"].tolist()
-        notes.append(t("servqual.ipa_note", centre=t(f"servqual.centre_{ipa_res.centre}"),
-                       items=", ".join(names[d] for d in conc)) if conc else t("servqual.ipa_none"))
-        headline["ipa_concentrate_here"] = conc
+        values["ipa"] = ipa(res, importance="stated", centre="data")
+        headline["ipa_concentrate_here"] = values["ipa"].table.index[
+            values["ipa"].table["quadrant"] == "concentrate here"].tolist()
 
     # ---- gap model drill-down: customer gap (gap 5) beside audit conformance (gap 3) per dimension
-    gap_tab = None
+    values["gap_model"] = None
     checklist = getattr(ctx.data, "checklist", None)
     visits = getattr(ctx.data, "audit_visits", None)
     if checklist is not None and visits is not None and len(visits):
@@ -162,20 +127,109 @@ def build(ctx: ReportContext) -> Section:
         visits = visits[(visits["period"].astype(str) <= ctx.period) & visits["branch"].isin(ctx.branches)]
         if len(visits):
             mapping = default_mapping(res.instrument, checklist)
-            gm = gap_model(res, conformance=audit_conformance(visits, checklist, mapping), mapping=mapping)
-            g = gm.dimensions
-            gap_tab = pd.DataFrame({
-                t("servqual.col_dimension"): [names[d] for d in g.index],
-                t("servqual.col_gap5"): [f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]"
-                                         for m, lo, hi in zip(g["gap5"], g["gap5_low"], g["gap5_high"])],
-                t("servqual.col_gap3"): [f"{ctx.fmt_pct(c)} [{ctx.fmt_pct(lo)}, {ctx.fmt_pct(hi)}]"
-                                         for c, lo, hi in zip(g["conformance"], g["conformance_low"],
-                                                              g["conformance_high"])],
-                t("servqual.col_standards"): g["standards"].astype(int).to_numpy(),
-                t("servqual.col_obs"): g["conformance_n"].astype(int).to_numpy()})
+            g = gap_model(res, conformance=audit_conformance(visits, checklist, mapping), mapping=mapping).dimensions
+            values["gap_model"] = g
             headline["gap_model"] = {d: {"gap5": float(r["gap5"]), "conformance": float(r["conformance"]),
                                          "conformance_ci": [float(r["conformance_low"]), float(r["conformance_high"])],
                                          "observations": int(r["conformance_n"])} for d, r in g.iterrows()}
+    return SectionResult(AREA, ctx, headline, list(res.warnings), values, _notes(res, values, headline))
+
+
+def _notes(res, values: dict, headline: dict) -> list[Note]:
+    """The plain-language findings: largest gap (and whether it is clearly separated), importance, weak items,
+    change since the previous wave, branches below the company, zone of tolerance, IPA "concentrate here"."""
+    def dim(d):
+        return Label(f"{AREA}.dim_{d}", str(d))
+
+    def signed(x, digits=2):
+        return Formatted(x, f"+.{digits}f")
+
+    def plain(x, digits=2):
+        return Formatted(x, f".{digits}f")
+
+    dg = res.dimension_gaps
+    worst, others, nxt = values["worst"], values["others"], values["next"]
+    w = dg.loc[worst]
+    notes = [Note(f"{AREA}.largest_clear" if headline["largest_gap_clear"] else f"{AREA}.largest_unclear", dict(
+        dim=dim(worst), gap=signed(w["mean"]), lo=signed(w["ci_low"]), hi=signed(w["ci_high"]), n=int(w["n"]),
+        e=plain(w["E_mean"]), p=plain(w["P_mean"]), next=dim(nxt) if nxt is not None else "None",
+        next_gap=signed(others["mean"].iloc[0]) if nxt else "—"))]
+    if res.importance is not None:
+        top = res.importance["mean"].idxmax()
+        r = res.importance.loc[top]
+        notes.append(Note(f"{AREA}.importance_note", dict(dim=dim(top), w=plain(r["mean"], 1), lo=plain(r["ci_low"], 1),
+                                                          hi=plain(r["ci_high"], 1), n=int(r["n"]))))
+    it = res.item_gaps
+    weak = values["weak_items"]
+    for item, r in weak.iterrows():
+        rest = it[(it["dimension"] == r["dimension"]) & (it.index != item)]["item_total_r_P"]
+        notes.append(Note(f"{AREA}.weak_item", dict(
+            item=str(item), dim=dim(r["dimension"]), text=ByLang(r["text_en"], r["text_zh"]),
+            r=plain(r["item_total_r_P"]), rmin=plain(rest.min()), rmax=plain(rest.max()), gap=signed(r["mean"]))))
+    if weak.empty:
+        notes.append(Note(f"{AREA}.no_weak"))
+    prev = values["previous_wave"]
+    if prev is not None:
+        sig = values["significant_changes"]
+        if sig.empty:
+            notes.append(Note(f"{AREA}.change_none", {"prev": Month(prev)}))
+        for d, r in sig.iterrows():
+            notes.append(Note(f"{AREA}.change_sig", dict(prev=Month(prev), dim=dim(d), diff=signed(r["diff"]),
+                                                         lo=signed(r["ci_low"]), hi=signed(r["ci_high"]),
+                                                         p=Formatted(r["p_adj"], ".3g"))))
+    below = headline["branches_below_company"]
+    notes.append(Note(f"{AREA}.branch_below", {"branches": ", ".join(below)}) if below
+                 else Note(f"{AREA}.branch_none"))
+    if values["has_zot"]:
+        zd = res.zot.dimensions
+        zw = zd["share_below"].idxmax()
+        zr = zd.loc[zw]
+        notes.append(Note(f"{AREA}.zot_note", dict(dim=dim(zw), below=Formatted(zr["share_below"], ".1%"),
+                                                   lo=Formatted(zr["share_below_low"], ".1%"),
+                                                   hi=Formatted(zr["share_below_high"], ".1%"), n=int(zr["n"]))))
+    ipa_res = values["ipa"]
+    if ipa_res is not None:
+        conc = headline["ipa_concentrate_here"]
+        notes.append(Note(f"{AREA}.ipa_note", {"centre": Label(f"{AREA}.centre_{ipa_res.centre}"),
+                                               "items": Joined(tuple(dim(d) for d in conc))}) if conc
+                     else Note(f"{AREA}.ipa_none"))
+    return notes
+
+
+def render(result: SectionResult, lang: str) -> Section:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import panel as pn
+
+    from ...plotting import servqual as sp
+    from ..panes import figure_pane, message_section
+
+    ctx = result.context.in_language(lang)
+    t = ctx.t
+    title = t("servqual.title")
+    v = result.values
+    if v["insufficient"]:
+        return message_section(result, ctx, title, v["message"])
+    res, wave = v["score"], v["wave"]
+    names = {d: t(f"servqual.dim_{d}") for d in res.dimensions + ["overall"]}
+    dg = res.dimension_gaps
+    ov = res.overall_table
+
+    notes = [ctx.note_text(n) for n in result.notes]
+    gap_tab = None
+    g = v["gap_model"]
+    if g is not None:
+        gap_tab = pd.DataFrame({
+            t("servqual.col_dimension"): [names[d] for d in g.index],
+            t("servqual.col_gap5"): [f"{_fmt(m)} [{_fmt(lo)}, {_fmt(hi)}]"
+                                     for m, lo, hi in zip(g["gap5"], g["gap5_low"], g["gap5_high"])],
+            t("servqual.col_gap3"): [f"{ctx.fmt_pct(c)} [{ctx.fmt_pct(lo)}, {ctx.fmt_pct(hi)}]"
+                                     for c, lo, hi in zip(g["conformance"], g["conformance_low"],
+                                                          g["conformance_high"])],
+            t("servqual.col_standards"): g["standards"].astype(int).to_numpy(),
+            t("servqual.col_obs"): g["conformance_n"].astype(int).to_numpy()})
 
     # ---- layout: headline table, charts, notes, warnings
     rows = [{t("servqual.col_dimension"): t("servqual.h_overall"),
@@ -212,22 +266,27 @@ def build(ctx: ReportContext) -> Section:
     figs = [sp.profile_figure(res, title=t("servqual.chart_profile"),
                               labels={"E": t("servqual.lab_expect"), "P": t("servqual.lab_perceive"),
                                       "x": t("servqual.lab_item"), "y": t("servqual.lab_mean")}, names=names)]
-    if res.zot is not None and res.zot.dimensions["n"].sum() > 0:
+    if v["has_zot"]:
         figs.append(sp.zot_figure(res.zot, title=t("servqual.chart_zot"),
                                   labels={"zone": t("servqual.lab_zone"), "P": t("servqual.lab_perceive"),
                                           "y": t("servqual.lab_mean")}))
-    if ipa_res is not None:
-        figs.append(sp.ipa_figure(ipa_res, title=t("servqual.chart_ipa"), names=names))
+    if v["ipa"] is not None:
+        figs.append(sp.ipa_figure(v["ipa"], title=t("servqual.chart_ipa"), names=names))
     for fig in figs:
-        parts.append(pn.pane.Matplotlib(fig, format="png", tight=True, dpi=110))
+        parts.append(figure_pane(fig, fmt="png", dpi=110, px_per_inch=None))
         plt.close(fig)
-    parts.append(pn.pane.Bokeh(sp.heatmap_bokeh(heat, title=t("servqual.chart_heat"), names=names, min_n=MIN_N)))
+    parts.append(pn.pane.Bokeh(sp.heatmap_bokeh(v["heat"], title=t("servqual.chart_heat"), names=names, min_n=MIN_N)))
     if gap_tab is not None:
         parts.append(pn.pane.Markdown(f"#### {t('servqual.gap_model_title')}\n\n{t('servqual.gap_model_note')}"))
         parts.append(pn.pane.DataFrame(gap_tab, index=False))
-    warns = list(res.warnings)
+    warns = result.warnings
     if warns:
         parts.append(pn.pane.Markdown(f"#### {t('servqual.warnings_title')}\n\n" +
                                       "\n".join(f"- **{w.code}** {w.text(ctx.lang)}" for w in warns)))
     parts.append(pn.pane.Markdown(f"<small>{t('servqual.method_note')}</small>"))
-    return Section("servqual", title, pn.Column(*parts), headline, warns, notes)
+    return result.to_section(ctx, title, pn.Column(*parts))
+
+
+def build(ctx: ReportContext) -> Section:
+    """One language's section (``render(compute(ctx), ctx.lang)``)."""
+    return render(compute(ctx), ctx.lang)

@@ -8,7 +8,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from ..context import ReportContext, Section
+from ..context import ComputeContext, Joined, Label, Note, ReportContext, Section, SectionResult
 
 AREA = "spc"
 MONTHS = 24          # months shown
@@ -41,23 +41,18 @@ def _charts(kpis: pd.DataFrame, branches):
     return out
 
 
-def build(ctx: ReportContext) -> Section:
-    import matplotlib.pyplot as plt
-    import panel as pn
-
-    from ...kpi import KPI_DIRECTION, definitions, network_kpis
-    from ...plotting.scorecard import cjk_rc
-    from ...plotting.spc import control_chart_bokeh, small_multiples
+def compute(ctx: ComputeContext) -> SectionResult:
+    """Charts, verdicts, the signals of the last RECENT months and the headline, for the last MONTHS months."""
+    from ...diagnostics import QualityWarning
+    from ...kpi import KPI_DIRECTION
     from ...spc import assurance_verdict, variation_verdict
 
-    t = ctx.t
     per = pd.Period(ctx.period, "M")
     start = (per - (MONTHS - 1)).strftime("%Y-%m")
-    kpis = network_kpis(ctx.data, start=start, end=ctx.period, branches=ctx.branches, total=True)
+    kpis = ctx.kpis(start=start)  # the run's shared KPI frame (network_kpis runs once per run)
+    conventions = kpis.attrs["conventions"]
+    kpis = kpis.loc[kpis["kpi"].isin(KPIS)]
     charts = _charts(kpis, ctx.branches)
-    name = {k: t(f"{AREA}.kpi_{k}") for k in KPIS}
-    bname = {b: b for b in ctx.branches}
-    bname["ALL"] = t(f"{AREA}.all_branches")
     targets = {}
     tg = getattr(ctx.data, "targets", None)
     if tg is not None and len(tg):
@@ -74,9 +69,9 @@ def build(ctx: ReportContext) -> Section:
         if key[0] in targets:
             assurance[key] = assurance_verdict(res, targets[key[0]][0], direction)
 
-    # ---- headline table (network, latest month) with n and CI
+    # ---- headline (network, latest month) with n and CI
     latest = kpis.loc[(kpis["branch"] == "ALL") & (kpis["period"] == ctx.period)].set_index("kpi")
-    headline, rows = {}, []
+    headline = {}
     for k in KPIS:
         if k not in latest.index:
             continue
@@ -88,19 +83,10 @@ def build(ctx: ReportContext) -> Section:
                        "n": int(r["n"]), "variation": v.verdict if v else None,
                        "assurance": a.verdict if a else None, "chart": res.chart if res is not None else None,
                        "target": targets.get(k, (None,))[0]}
-        rows.append({t(f"{AREA}.kpi"): name[k], t(f"{AREA}.value"): _fmt_value(ctx, k, r["value"]),
-                     t(f"{AREA}.ci"): f"{_fmt_value(ctx, k, r['ci_low'])} – {_fmt_value(ctx, k, r['ci_high'])}",
-                     t(f"{AREA}.n"): f"{int(r['n']):,}",
-                     t(f"{AREA}.target"): _fmt_value(ctx, k, targets[k][0]) if k in targets else "—",
-                     t(f"{AREA}.variation"): t(f"{AREA}.v_{v.verdict}") if v else t(f"{AREA}.insufficient"),
-                     t(f"{AREA}.assurance"): t(f"{AREA}.a_{a.verdict}") if a else t(f"{AREA}.a_none"),
-                     t(f"{AREA}.chart"): res.chart if res is not None else "—"})
-    table = pd.DataFrame(rows)
 
-    # ---- signals in plain words (latest signal per chart within the last RECENT months)
+    # ---- signals (latest signal per chart within the last RECENT months), concerns first
     recent_from = (per - (RECENT - 1)).strftime("%Y-%m")
-    lines, concerns, improvements = [], [], []
-    n_signals = {}
+    signals, n_signals = [], {}
     for (k, b), res in charts.items():
         if res is None:
             continue
@@ -108,35 +94,94 @@ def build(ctx: ReportContext) -> Section:
         n_signals[f"{k}|{b}"] = int(res.n_signals)
         labels = pd.Index(res.labels).astype(str)
         recent = sig.loc[labels[sig["index"].to_numpy()] >= recent_from] if len(sig) else sig
+        if not len(recent):
+            continue
         v = verdicts.get((k, b))
-        if v is not None and v.verdict == "concern":
-            concerns.append(f"{bname[b]} {name[k]}")
-        elif v is not None and v.verdict == "improvement":
-            improvements.append(f"{bname[b]} {name[k]}")
-        if len(recent):
-            # explain every rule firing at the latest flagged point; "since" = start of the current run of
-            # consecutive signalling points (the episode), not of the reporting window
-            last_idx = int(recent["index"].max())
-            at_last = recent.loc[recent["index"] == last_idx]
-            col = "explanation_zh" if ctx.lang == "zh" else "explanation_en"
-            expl = ("；" if ctx.lang == "zh" else "; ").join(dict.fromkeys(at_last[col]))
-            flagged = np.flatnonzero(np.asarray(res.signal))
-            flagged = flagged[flagged <= last_idx]
-            gaps = np.flatnonzero(np.diff(flagged) > 1)
-            first_idx = int(flagged[gaps[-1] + 1] if gaps.size else flagged[0])
-            lines.append((0 if (v and v.verdict == "concern") else 1, b, k, t(
-                f"{AREA}.signal_line", branch=bname[b], kpi=name[k], explanation=expl,
-                since=ctx.fmt_period(labels[first_idx]), value=_fmt_value(ctx, k, res.statistic[-1]),
-                verdict=t(f"{AREA}.v_{v.verdict}") if v else "")))
-    lines.sort(key=lambda z: (z[0], z[1] != "ALL", z[1], z[2]))
-    notes = []
-    if concerns:
-        notes.append(t(f"{AREA}.concerns_note", n=len(concerns), items=", ".join(concerns[:8]) +
-                       (" …" if len(concerns) > 8 else "")))
-    if improvements:
-        notes.append(t(f"{AREA}.improvements_note", n=len(improvements), items=", ".join(improvements[:8]) +
-                       (" …" if len(improvements) > 8 else "")))
+        # every rule firing at the latest flagged point; "since" = start of the current run of consecutive
+        # signalling points (the episode), not of the reporting window
+        last_idx = int(recent["index"].max())
+        at_last = recent.loc[recent["index"] == last_idx]
+        flagged = np.flatnonzero(np.asarray(res.signal))
+        flagged = flagged[flagged <= last_idx]
+        gaps = np.flatnonzero(np.diff(flagged) > 1)
+        first_idx = int(flagged[gaps[-1] + 1] if gaps.size else flagged[0])
+        signals.append({"priority": 0 if (v and v.verdict == "concern") else 1, "branch": b, "kpi": k,
+                        "explanation": {lang: list(dict.fromkeys(at_last[f"explanation_{lang}"]))
+                                        for lang in ("en", "zh")},
+                        "since": labels[first_idx], "value": res.statistic[-1], "verdict": v.verdict if v else None})
+    signals.sort(key=lambda z: (z["priority"], z["branch"] != "ALL", z["branch"], z["kpi"]))
 
+    # ---- the interactive chart: the branch chart ending in a concern with the most recent signals; else the
+    # network's most signalling chart
+    cands = [(z["branch"] != "ALL", n_signals.get(f"{z['kpi']}|{z['branch']}", 0), z["kpi"], z["branch"])
+             for z in signals if z["priority"] == 0]
+    if not cands:
+        cands = [(False, n_signals.get(f"{z['kpi']}|{z['branch']}", 0), z["kpi"], z["branch"]) for z in signals]
+    focus = max(cands)[2:] if cands else ("asa_s", "ALL")
+
+    # ---- warnings: one per (code, chart)
+    warnings, seen = [], set()
+    for (k, b), r in charts.items():
+        if r is None:
+            continue
+        for w in r.warnings:
+            key = (w.code, k, b)
+            if key in seen:
+                continue
+            seen.add(key)
+            warnings.append(QualityWarning(w.code, w.severity, w.message, w.evidence, f"{k} {b}", w.message_zh))
+    notes = []
+    for verdict in ("concern", "improvement"):
+        items = [Joined((Label(f"{AREA}.all_branches") if b == "ALL" else b, Label(f"{AREA}.kpi_{k}")), " ")
+                 for (k, b), v in verdicts.items() if v.verdict == verdict]
+        if items:
+            notes.append(Note(f"{AREA}.{verdict}s_note", {"n": len(items), "items": Joined(
+                tuple(items[:8]), suffix=" …" if len(items) > 8 else "")}))
+    headline = {"kpis": headline, "signals_in_window": n_signals,
+                "concerns": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "concern"],
+                "improvements": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "improvement"],
+                "months": MONTHS, "baseline_months": BASELINE}
+    return SectionResult(AREA, ctx, headline, warnings, {
+        "charts": charts, "verdicts": verdicts, "targets": targets,
+        "signals": signals, "focus": focus, "conventions": conventions}, notes)
+
+
+def render(result: SectionResult, lang: str) -> Section:
+    import matplotlib.pyplot as plt
+    import panel as pn
+
+    from ...kpi import definitions
+    from ...plotting.scorecard import cjk_rc
+    from ...plotting.spc import control_chart_bokeh, small_multiples
+    from ..panes import figure_pane
+
+    ctx = result.context.in_language(lang)
+    t = ctx.t
+    charts, verdicts, targets, signals, focus = (result.values[k] for k in (
+        "charts", "verdicts", "targets", "signals", "focus"))
+    name = {k: t(f"{AREA}.kpi_{k}") for k in KPIS}
+    bname = {b: b for b in ctx.branches}
+    bname["ALL"] = t(f"{AREA}.all_branches")
+
+    # ---- headline table (network, latest month) with n and CI
+    rows = []
+    for k, h in result.headline["kpis"].items():
+        rows.append({t(f"{AREA}.kpi"): name[k], t(f"{AREA}.value"): _fmt_value(ctx, k, h["value"]),
+                     t(f"{AREA}.ci"): f"{_fmt_value(ctx, k, h['ci_low'])} – {_fmt_value(ctx, k, h['ci_high'])}",
+                     t(f"{AREA}.n"): f"{h['n']:,}",
+                     t(f"{AREA}.target"): _fmt_value(ctx, k, h["target"]),
+                     t(f"{AREA}.variation"): t(f"{AREA}.v_{h['variation']}") if h["variation"]
+                     else t(f"{AREA}.insufficient"),
+                     t(f"{AREA}.assurance"): t(f"{AREA}.a_{h['assurance']}") if h["assurance"] else t(f"{AREA}.a_none"),
+                     t(f"{AREA}.chart"): h["chart"] or "—"})
+    table = pd.DataFrame(rows)
+
+    # ---- signals in plain words
+    sep = "；" if lang == "zh" else "; "
+    lines = [t(f"{AREA}.signal_line", branch=bname[z["branch"]], kpi=name[z["kpi"]],
+               explanation=sep.join(z["explanation"]["zh" if lang == "zh" else "en"]),
+               since=ctx.fmt_period(z["since"]), value=_fmt_value(ctx, z["kpi"], z["value"]),
+               verdict=t(f"{AREA}.v_{z['verdict']}") if z["verdict"] else "") for z in signals]
     # ---- small multiples: one PNG per KPI (network + branches), concern/improvement frames
     figs = []
     with plt.rc_context(cjk_rc()):
@@ -153,16 +198,9 @@ def build(ctx: ReportContext) -> Section:
             fig = small_multiples(panel, ncols=5, lang=ctx.lang, panel_size=(2.5, 1.55),
                                   suptitle=t(f"{AREA}.small_multiples", kpi=name[k]), highlight=colours,
                                   targets={title: tgt for title in panel} if tgt is not None else None)
-            figs.append(pn.pane.Matplotlib(fig, format="png", dpi=72, tight=True,
-                                           width=int(fig.get_size_inches()[0] * 72)))
+            figs.append(figure_pane(fig, fmt="png", dpi=72, px_per_inch=72, fixed_height=False))
             plt.close(fig)
 
-    # ---- one interactive chart: the most pressing concern (prefer branch charts, then the network)
-    # the branch chart ending in a concern with the most recent signals; else the network's most signalling chart
-    cands = [(b != "ALL", n_signals.get(f"{k}|{b}", 0), k, b) for pri, b, k, _ in lines if pri == 0]
-    if not cands:
-        cands = [(False, n_signals.get(f"{k}|{b}", 0), k, b) for _, b, k, _ in lines]
-    focus = max(cands)[2:] if cands else ("asa_s", "ALL")
     body = [pn.pane.Markdown(f"## {t(f'{AREA}.title')}"),
             pn.pane.Markdown(t(f"{AREA}.intro", months=MONTHS, baseline=BASELINE)),
             pn.pane.Markdown(f"### {t(f'{AREA}.headline', period=ctx.fmt_period(ctx.period))}")]
@@ -171,7 +209,7 @@ def build(ctx: ReportContext) -> Section:
                                                classes="sqc-table")))
     body.append(pn.pane.Markdown(f"### {t(f'{AREA}.signals_title')}"))
     if lines:
-        body.append(pn.pane.Markdown("\n".join(f"- {html.escape(z[3])}" for z in lines[:15])))
+        body.append(pn.pane.Markdown("\n".join(f"- {html.escape(line)}" for line in lines[:15])))
     else:
         body.append(pn.pane.Markdown(t(f"{AREA}.no_signals")))
     res = charts.get(focus)
@@ -181,28 +219,15 @@ def build(ctx: ReportContext) -> Section:
                                                       width=760, height=260, lang=ctx.lang)))
     body.extend(figs)
     body.append(pn.pane.Markdown(t(f"{AREA}.chart_notes")))
-    defs = definitions(**{k: v for k, v in kpis.attrs["conventions"].items()
+    defs = definitions(**{k: v for k, v in result.values["conventions"].items()
                           if k in ("sl_threshold", "sl_variant", "short_abandon_s", "exclude_short_abandons",
                                    "top_box_min")})
     col = "definition_zh" if ctx.lang == "zh" else "definition_en"
     body.append(pn.pane.Markdown(f"**{t(f'{AREA}.definitions')}**\n\n" +
                                  "\n".join(f"- {html.escape(d)}" for d in defs[col])))
+    return result.to_section(ctx, t(f"{AREA}.title"), pn.Column(*body, sizing_mode="stretch_width"))
 
-    # ---- warnings: one per (code, chart)
-    warnings, seen = [], set()
-    for (k, b), r in charts.items():
-        if r is None:
-            continue
-        for w in r.warnings:
-            key = (w.code, k, b)
-            if key in seen:
-                continue
-            seen.add(key)
-            from ...diagnostics import QualityWarning
-            warnings.append(QualityWarning(w.code, w.severity, w.message, w.evidence, f"{k} {b}", w.message_zh))
-    headline = {"kpis": headline, "signals_in_window": n_signals,
-                "concerns": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "concern"],
-                "improvements": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "improvement"],
-                "months": MONTHS, "baseline_months": BASELINE}
-    return Section(key=AREA, title=t(f"{AREA}.title"), body=pn.Column(*body, sizing_mode="stretch_width"),
-                   headline=headline, warnings=warnings, notes=notes)
+
+def build(ctx: ReportContext) -> Section:
+    """One language's section (``render(compute(ctx), ctx.lang)``)."""
+    return render(compute(ctx), ctx.lang)
