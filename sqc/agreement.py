@@ -38,6 +38,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence, mean_ci
+from .results import Result, ResultFrame
 
 __all__ = ["icc", "kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1", "bland_altman", "koo_li_band",
            "landis_koch_label", "KappaResult", "AgreementResult", "BlandAltmanResult"]
@@ -89,8 +90,16 @@ def landis_koch_label(value: float) -> str:
 # ICC
 # ---------------------------------------------------------------------------------------------------------------
 
+class ICCTable(ResultFrame):
+    """The six ICC forms as a DataFrame (one row per form; ``ICC``, ``F``, ``df1``, ``df2``, ``pval``, ``ci_low``,
+    ``ci_high``, ``band``) that also follows the result protocol; ``attrs`` holds ``n_targets``, ``n_raters``,
+    ``exclusions`` and ``warnings``."""
+
+    _n_key = "n_targets"
+
+
 def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, *, confidence: float = DEFAULT_CONFIDENCE,
-        on_missing: str = "exclude") -> pd.DataFrame:
+        on_missing: str = "exclude") -> ICCTable:
     """Intraclass correlations, all six forms (Shrout & Fleiss 1979; McGraw & Wong 1996).
 
     From the two-way ANOVA of a complete targets × raters table (n targets, k raters) with mean squares
@@ -228,6 +237,7 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, *, confiden
             message_zh=f"评审一致性差：ICC(A,1) = {icc2:.2f}（< 0.5）。"))
     if n < 10:
         warns.append(_few_subjects_warning(n, ratings))
+    out = ICCTable(out)
     out.attrs.update({"n_targets": int(n), "n_raters": int(k), "exclusions": exclusions, "warnings": warns,
                       "confidence": 1 - alpha, "mean_squares": {"MSB": msb, "MSW": msw, "MSJ": msj, "MSE": mse}})
     return out
@@ -244,7 +254,7 @@ def _few_subjects_warning(n: int, subject: str | None) -> QualityWarning:
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class KappaResult:
+class KappaResult(Result):
     """Cohen's kappa (or weighted kappa) with everything that was computed.
 
     Attributes
@@ -428,7 +438,7 @@ def kappa(a: Sequence, b: Sequence, weights: str | None = None, *, categories: S
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class AgreementResult:
+class AgreementResult(Result):
     """A chance-corrected agreement coefficient with its interval (Fleiss' kappa, Gwet's AC1, Krippendorff's α).
 
     ``method`` names the coefficient and how the interval was obtained; ``n_subjects``/``n_raters`` describe the
@@ -740,7 +750,7 @@ def krippendorff_alpha(data, level: str = "nominal", *, n_boot: int = 1000, seed
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class BlandAltmanResult:
+class BlandAltmanResult(Result):
     """Bland–Altman agreement between two methods/assessors (difference = a − b).
 
     Attributes
@@ -752,6 +762,8 @@ class BlandAltmanResult:
     slope, slope_pval : regression of the difference on the pair mean (proportional bias check)
     means, diffs : the plotted points
     """
+
+    _chart = "sqc.plotting.audit:bland_altman_spec"
 
     bias: float
     bias_ci: tuple

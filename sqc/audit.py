@@ -47,6 +47,7 @@ from .agreement import (bland_altman, fleiss_kappa, gwet_ac1, icc, kappa,  # noq
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import mean_ci
+from .results import Result
 
 __all__ = ["nps", "item_agreement", "ItemAgreementResult", "Checklist", "score_visits", "combine_assessors", "quarterly_scores", "rank_branches", "funnel_data",
            "g_study", "g_coefficient", "visits_needed", "assessor_bias", "assign_grades", "DEFAULT_GRADE_BANDS",
@@ -212,7 +213,7 @@ VISIT_KEYS = ("visit_id", "branch", "period", "assessor_body", "assessor_id", "v
 
 
 @dataclass
-class VisitScores:
+class VisitScores(Result):
     """Scores of each audit visit.
 
     Attributes
@@ -230,6 +231,8 @@ class VisitScores:
     exclusions : DataFrame
         ``reason``, ``n_rows``, ``n_visits`` for everything left out (empty when nothing was).
     """
+
+    _chart = "sqc.plotting.audit:section_profile_spec"
 
     visits: pd.DataFrame
     sections: pd.DataFrame
@@ -433,7 +436,7 @@ def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, o
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class CombinedScores:
+class CombinedScores(Result):
     """Branch-month scores combined over assessor bodies (methods.md §4.4).
 
     Attributes
@@ -613,7 +616,7 @@ def assign_grades(scores, bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BAN
 
 
 @dataclass
-class QuarterlyScores:
+class QuarterlyScores(Result):
     """Quarterly branch scores after deductions and veto (methods.md §4.3, §4.5).
 
     ``table`` has one row per branch × quarter: ``n_months``, ``n_visits``, ``score_before_deductions`` (weighted
@@ -858,7 +861,7 @@ def visits_needed(var_branch: float, var_error: float, target: float = 0.7) -> f
 
 
 @dataclass
-class GStudyResult:
+class GStudyResult(Result):
     """Variance components of visit totals and the dependability of branch means (methods.md §4.7).
 
     ``table``: one row per group (quarter, or "all"): ``var_branch``, ``var_error``, ``n_branches``, ``n_visits``,
@@ -965,13 +968,15 @@ def g_study(scores: VisitScores | pd.DataFrame, *, by: str | None = "quarter", t
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class RankResult:
+class RankResult(Result):
     """Branch league for one quarter (methods.md §4.8).
 
     ``table``: branch, ``final`` (score after deductions), ``grade``, ``rank`` (1 = best, ties share the minimum
     rank), ``rank_low``/``rank_high`` (bootstrap interval), ``score_ci_low``/``score_ci_high`` (bootstrap
     percentile), ``shrunken`` (empirical-Bayes score, before deductions), ``n_visits``, ``deductions``, ``veto``.
     """
+
+    _chart = "sqc.plotting.audit:league_spec"
 
     table: pd.DataFrame
     quarter: str
@@ -1133,13 +1138,15 @@ def rank_branches(scores: VisitScores | pd.DataFrame, incidents: pd.DataFrame | 
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class FunnelResult:
+class FunnelResult(Result):
     """Funnel plot of branch mean visit scores against their number of visits (Spiegelhalter 2005).
 
     ``points``: branch, n, mean, z, ``outside_95``, ``outside_998`` (direction "above"/"below"/"within").
     ``limits``: n grid with ``lo95``, ``hi95``, ``lo998``, ``hi998`` around ``target`` using SE = σ/√n, σ the
     pooled within-branch SD of visit totals.
     """
+
+    _chart = "sqc.plotting.audit:funnel_spec"
 
     points: pd.DataFrame
     limits: pd.DataFrame
@@ -1206,13 +1213,15 @@ def funnel_data(scores: VisitScores | pd.DataFrame, *, quarter: str | None = Non
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class AssessorBiasResult:
+class AssessorBiasResult(Result):
     """Agreement between two assessor bodies on the same branch-months.
 
     ``pairs``: branch, period, mean of each body, difference. ``bland_altman``: :class:`BlandAltmanResult` of
     ``body_a − body_b``. ``icc``: the six-form ICC table (targets = branch-months, raters = bodies).
     ``sentence`` / ``sentence_zh``: the plain statement for managers.
     """
+
+    _chart = "sqc.plotting.audit:bland_altman_spec"
 
     pairs: pd.DataFrame
     body_a: str
@@ -1292,7 +1301,7 @@ def assessor_bias(scores: VisitScores | pd.DataFrame, *, body_a: str = "city", b
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class ItemAgreementResult:
+class ItemAgreementResult(Result):
     """Per-item agreement between two assessor bodies on the same branch-months (methods.md §4.4, §4.6).
 
     ``table``: one row per checklist item with ``n_pairs``, ``p_observed``, ``kappa`` (quadratic-weighted for graded

@@ -54,6 +54,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence, adjust_pvalues, wilson_ci
+from .results import Result
 
 REQUIRED = ("complaint_id", "opened_at", "closed_at", "branch", "category")
 #: default severity weights of the weighted Pareto (a parameter; printed with the result)
@@ -242,7 +243,7 @@ def _exposure(volumes: pd.DataFrame, months: list[str], by: str | None, branches
 
 # ----------------------------------------------------------------------------------------------------- Pareto
 @dataclass
-class ComplaintPareto:
+class ComplaintPareto(Result):
     """Pareto table of complaints.
 
     ``table`` is in Pareto order (by ``basis``) with columns ``count, percent, cum_percent`` (of the basis, from
@@ -433,7 +434,7 @@ def complaint_pareto(complaints, *, by: str = "category", basis: str = "count", 
 
 # --------------------------------------------------------------------------------------- period comparison
 @dataclass
-class PeriodComparison:
+class PeriodComparison(Result):
     """Category mix (and rates) in two windows. ``table`` per category: counts, shares, share difference with
     Newcombe CI, and (with exposure) rates, rate ratio with CI and Holm-adjusted p-values."""
 
@@ -598,7 +599,7 @@ def check_sheet(complaints, *, rows: str = "category", columns: str = "week", st
 
 # ------------------------------------------------------------------------------------------- time to resolve
 @dataclass
-class TimeToResolve:
+class TimeToResolve(Result):
     """Kaplan–Meier time to resolve (days), open cases censored at the cut-off.
 
     ``table`` per group: ``n, closed, open, median, median_ci_low, median_ci_high, p90, p90_ci_low, p90_ci_high``
@@ -755,7 +756,7 @@ def time_to_resolve(complaints, *, as_of=None, by: str | None = None, start=None
 
 # ------------------------------------------------------------------------------------------- recovery metrics
 @dataclass
-class RecoveryMetrics:
+class RecoveryMetrics(Result):
     """Recovery, resolution-within-SLA and reopen rates with Wilson CIs (tidy ``table``: group, metric,
     successes, n, value, ci_low, ci_high)."""
 
@@ -841,7 +842,7 @@ def recovery_metrics(complaints, *, as_of=None, sla_days: float = 5.0, by: str |
 
 # ---------------------------------------------------------------------------------------------- surge detector
 @dataclass
-class SurgeResult:
+class SurgeResult(Result):
     """Per-category u charts of network complaints per ``rate_per`` active customers by month.
 
     ``table`` per category: ``verdict`` (Making Data Count variation verdict), ``surge`` (special-cause concern,

@@ -50,6 +50,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, Estimate, _check_confidence, bootstrap_ci, mean_ci, proportion
+from .results import Result
 
 DEFAULT_BREAKS = (range(0, 7), range(7, 9), range(9, 11))
 #: pseudo-counts (detractors, passives, promoters) of the adjusted Wald interval (Rocks 2016)
@@ -79,7 +80,7 @@ def _check_method(method: str) -> str:
 
 
 @dataclass
-class NPSResult:
+class NPSResult(Result):
     """A Net Promoter Score with its interval.
 
     Attributes
@@ -298,7 +299,7 @@ def nps(scores: Sequence[float] | pd.Series, *, breaks=DEFAULT_BREAKS, confidenc
 
 
 @dataclass
-class NPSComparison:
+class NPSComparison(Result):
     """Difference of two independent NPS values (first minus second) with a z test."""
 
     first: NPSResult
@@ -401,7 +402,7 @@ def nps_table(frame: pd.DataFrame, by, *, score: str = "recommend", breaks=DEFAU
 
 
 @dataclass
-class NPSChart:
+class NPSChart(Result):
     """Standardised NPS chart over periods (methods.md §6.3): one row per period in ``table`` with ``n, nps, se,
     z, center, lcl, ucl, signal``; ``sigma_z`` is the Laney (2002) between-period factor (1 = none applied)."""
 
@@ -490,7 +491,7 @@ def nps_sample_size(margin: float, promoter_share: float, detractor_share: float
 
 # ----------------------------------------------------------------------------------------------------- CSAT
 @dataclass
-class CSATResult:
+class CSATResult(Result):
     """CSAT mean and top-2-box share, each with n and CI."""
 
     mean: Estimate
@@ -578,7 +579,7 @@ def csat(ratings, *, scale: tuple[int, int] = (1, 5), top_boxes: int = 2,
 
 
 @dataclass
-class CSATComparison:
+class CSATComparison(Result):
     """Two independent CSAT samples: difference of means (Welch) and of top-box shares (Newcombe)."""
 
     mean_difference: Estimate

@@ -63,6 +63,7 @@ import pandas as pd
 
 from .diagnostics import QualityWarning
 from .errors import DataError, ParameterError
+from .results import Result
 
 RELATIONSHIP_SCALES = {"1-3-9": {0: 0, 1: 1, 3: 3, 9: 9}, "1-3-5": {0: 0, 1: 1, 3: 3, 9: 5}}
 ROOF_SYMBOLS = {"++": 9, "+": 3, "-": -3, "−": -3, "--": -9, "−−": -9, "": 0, "0": 0}
@@ -71,7 +72,7 @@ SALES_POINTS = (1.0, 1.2, 1.5)
 
 
 @dataclass
-class HouseOfQuality:
+class HouseOfQuality(Result):
     """Result of :func:`house_of_quality`.
 
     Attributes

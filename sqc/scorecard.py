@@ -66,6 +66,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence
+from .results import Result
 
 SCORECARD_KPIS = ("service_level", "asa_s", "abandonment_rate", "aht_s", "fcr_rate", "complaint_rate_per_1000",
                   "csat_mean")
@@ -85,7 +86,7 @@ ASSURANCE_ICONS = {"consistently_pass": ("✔", "#1f77b4"), "consistently_fail":
 
 
 @dataclass
-class Scorecard:
+class Scorecard(Result):
     """Result of :func:`kpi_scorecard`.
 
     Attributes

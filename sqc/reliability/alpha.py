@@ -44,6 +44,7 @@ from ..diagnostics import QualityWarning
 from ..errors import DataError, ParameterError
 from ..inference import BOOTSTRAP_SEED, _check_confidence
 from ._data import as_item_frame, check_missing, cov2cor, drop_degenerate_items, smc
+from ..results import Result
 
 N_LEVELS = 11  # answer levels counted for the response frequencies (psych: at most 10 categories)
 CHUNK_ROWS = 8192  # ~3 MB chunks of the [X0, M, t, t², 1] matrix stay in cache
@@ -184,8 +185,10 @@ def feldt_ci(alpha_value: float, n: int, k: int, ci: float = 0.95) -> tuple[floa
 
 
 @dataclass
-class AlphaResult:
+class AlphaResult(Result):
     """Cronbach's alpha and item analysis (see :func:`alpha`)."""
+
+    _chart = "sqc.plotting.reliability:item_total_spec"
 
     alpha: float
     std_alpha: float

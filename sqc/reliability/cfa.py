@@ -31,11 +31,14 @@ from scipy import optimize, stats
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from ._data import as_item_frame
+from ..results import Result
 
 
 @dataclass
-class CFAResult:
+class CFAResult(Result):
     """A fitted CFA model (see :func:`cfa`)."""
+
+    _chart = "sqc.plotting.reliability:loadings_spec"
 
     model: dict
     parameters: pd.DataFrame

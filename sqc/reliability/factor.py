@@ -32,6 +32,7 @@ from scipy import optimize, stats
 from ..diagnostics import QualityWarning
 from ..errors import InsufficientDataError, ParameterError
 from ._data import as_item_frame, check_missing, cov2cor, drop_degenerate_items, pinv_psych, smc
+from ..results import Result
 
 ROTATIONS = ("none", "varimax", "promax", "oblimin")
 METHODS = ("minres", "ml")
@@ -99,7 +100,7 @@ def _prepare(items, missing: str = "pairwise", min_items: int = 3) -> _CorInput:
 # KMO and Bartlett
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class KMOResult:
+class KMOResult(Result):
     """Kaiser–Meyer–Olkin measure of sampling adequacy (see :func:`kmo`)."""
 
     overall: float
@@ -167,7 +168,7 @@ def kmo(items, missing: str = "pairwise") -> KMOResult:
 
 
 @dataclass
-class BartlettResult:
+class BartlettResult(Result):
     """Bartlett's test of sphericity (see :func:`bartlett`)."""
 
     chi2: float
@@ -441,8 +442,10 @@ def fit_stats(r: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None, n_obs
 # EFA
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class EFAResult:
+class EFAResult(Result):
     """Exploratory factor analysis (see :func:`efa`)."""
+
+    _chart = "sqc.plotting.reliability:loadings_spec"
 
     loadings: pd.DataFrame
     communalities: pd.Series
@@ -608,8 +611,10 @@ def efa(items, nfactors: int = 1, method: str = "minres", rotation: str = "oblim
 # parallel analysis
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class ParallelResult:
+class ParallelResult(Result):
     """Horn's parallel analysis (see :func:`parallel_analysis`)."""
+
+    _chart = "sqc.plotting.reliability:scree_spec"
 
     eigen: pd.DataFrame
     n_factors: int

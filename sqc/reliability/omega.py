@@ -27,13 +27,16 @@ from ..diagnostics import QualityWarning
 from ..errors import ParameterError
 from ._data import as_item_frame, check_missing, cov2cor, drop_degenerate_items, pairwise_cov, smc
 from .factor import METHODS, _extract_rotate, _prepare, oblimin, promax_kaiser
+from ..results import Result
 
 OMEGA_ROTATIONS = ("oblimin", "promax")
 
 
 @dataclass
-class OmegaResult:
+class OmegaResult(Result):
     """Omega hierarchical / total (see :func:`omega`)."""
+
+    _chart = "sqc.plotting.reliability:loadings_spec"
 
     omega_h: float
     omega_total: float
@@ -189,7 +192,7 @@ def omega(items, nfactors: int = 3, rotation: str = "oblimin", *, method: str = 
 # split-half
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class SplitHalfResult:
+class SplitHalfResult(Result):
     """Split-half reliabilities (see :func:`split_half`)."""
 
     lambda4: float

@@ -21,10 +21,11 @@ from ..diagnostics import QualityWarning
 from ..errors import ParameterError
 from ..inference import proportion, wilson_ci
 from ._data import as_item_frame
+from ..results import Result
 
 
 @dataclass
-class ScreenResult:
+class ScreenResult(Result):
     """Response-quality screens (see :func:`response_screens`)."""
 
     respondents: pd.DataFrame

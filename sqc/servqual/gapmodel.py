@@ -28,6 +28,7 @@ from ..diagnostics import QualityWarning
 from ..errors import DataError, ParameterError
 from ..inference import _check_confidence, adjust_pvalues, wilson_ci
 from .instrument import Instrument, default_instrument, prepare_responses
+from ..results import Result
 
 #: Checklist section → dimension (our judgement; per-item overrides below).
 CHECKLIST_SECTION_DIMENSIONS = {
@@ -139,7 +140,7 @@ def kpi_conformance(kpi_values: pd.DataFrame, targets: pd.DataFrame, mapping: pd
 
 
 @dataclass
-class GapModelResult:
+class GapModelResult(Result):
     """Gaps 1, 3 and 5 per dimension, plus the detail tables.
 
     Attributes

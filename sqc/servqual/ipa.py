@@ -19,6 +19,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, ParameterError
 from ..inference import _check_confidence
+from ..results import Result
 
 QUADRANTS = {
     (True, False): "concentrate here",
@@ -31,7 +32,7 @@ QUADRANTS_ZH = {"concentrate here": "重点改进", "keep up the good work": "�
 
 
 @dataclass
-class IpaResult:
+class IpaResult(Result):
     """IPA table and settings.
 
     Attributes
@@ -44,6 +45,9 @@ class IpaResult:
     importance_kind : {"stated", "derived"}
     performance_kind : {"perception", "gap"}
     """
+
+    _chart = "sqc.plotting.servqual:ipa_spec"
+    _frame_attr = "table"
 
     table: pd.DataFrame
     crosshair: dict

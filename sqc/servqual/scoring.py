@@ -38,6 +38,7 @@ from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence
 from .instrument import DEFAULT_DONT_KNOW, Instrument, PreparedResponses, prepare_responses
 from .paired import difference_score_reliability, paired_gap_tests
+from ..results import Result
 
 DEFAULT_THRESHOLDS = {
     "rho_dd": 0.70,            # W-SQ-03
@@ -52,7 +53,7 @@ DEFAULT_THRESHOLDS = {
 
 
 @dataclass
-class ServqualResult:
+class ServqualResult(Result):
     """What :func:`score` computed. Plot and summarise from this object; nothing is recomputed.
 
     Attributes
@@ -92,6 +93,8 @@ class ServqualResult:
     exclusions : DataFrame
         Answers set to missing and respondents/allocations excluded, each with a count.
     """
+
+    _chart = "sqc.plotting.servqual:gap_spec"
 
     instrument: Instrument
     n: int

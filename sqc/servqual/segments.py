@@ -25,6 +25,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence, adjust_pvalues
+from ..results import Result
 
 MEASURES = {"gap": "G_", "perception": "SP_", "expectation": "E_"}
 OVERALL = {"gap": "SQ", "perception": "SP", "expectation": None}
@@ -103,7 +104,7 @@ def _dunn(values: np.ndarray, groups: np.ndarray, adjust: str) -> pd.DataFrame:
 
 
 @dataclass
-class SegmentComparison:
+class SegmentComparison(Result):
     """Result of :func:`compare_segments`.
 
     Attributes

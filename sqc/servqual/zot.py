@@ -25,10 +25,11 @@ from ..errors import DataError, ParameterError
 from ..inference import _check_confidence, wilson_ci
 from .instrument import DEFAULT_DONT_KNOW, Instrument, PreparedResponses, prepare_responses
 from .paired import paired_gap_tests
+from ..results import Result
 
 
 @dataclass
-class ZotResult:
+class ZotResult(Result):
     """Zone-of-tolerance results.
 
     Attributes
@@ -41,6 +42,9 @@ class ZotResult:
         Respondent-item answers with desired < adequate.
     inconsistent : {"exclude", "keep"}
     """
+
+    _chart = "sqc.plotting.servqual:zot_spec"
+    _frame_attr = "items"
 
     items: pd.DataFrame
     dimensions: pd.DataFrame

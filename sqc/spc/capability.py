@@ -47,6 +47,7 @@ from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence
 from .constants import d2 as _d2
 from .core import numeric_column, require_columns
+from ..results import Result, ResultFrame
 
 __all__ = ["capability", "CapabilityResult", "pareto", "sigma_level"]
 
@@ -54,9 +55,11 @@ INDEX_ROWS = ["Cp", "Cpl", "Cpu", "Cpk", "Cpm", "Pp", "Ppk"]
 
 
 @dataclass
-class CapabilityResult:
+class CapabilityResult(Result):
     """Capability analysis. ``table``: indices with CIs; ``fractions``: out-of-spec shares and ppm;
     ``normality``: test name, statistic, p-value; ``nonnormal``: percentile indices."""
+
+    _chart = "sqc.plotting.spc:capability_spec"
 
     table: pd.DataFrame
     fractions: pd.DataFrame
@@ -262,7 +265,14 @@ def sigma_level(defects: float, opportunities: float, *, shift: float = 1.5) -> 
 OTHER_NAMES = {"other", "others", "其他"}
 
 
-def pareto(counts, *, threshold: float = 0.8) -> pd.DataFrame:
+class ParetoTable(ResultFrame):
+    """A Pareto table (see :func:`pareto`): a DataFrame indexed by category that also follows the result protocol;
+    ``attrs["n"]`` is the total count."""
+
+    _chart = "sqc.plotting.spc:pareto_chart"
+
+
+def pareto(counts, *, threshold: float = 0.8) -> ParetoTable:
     """Pareto table: categories by count (descending), with percent, cumulative percent and ``vital_few``.
 
     Parameters
@@ -303,4 +313,6 @@ def pareto(counts, *, threshold: float = 0.8) -> pd.DataFrame:
     out["cum_percent"] = out["count"].cumsum() * 100 / total
     prev = out["cum_percent"].shift(fill_value=0.0)
     out["vital_few"] = (prev < 100 * threshold - 1e-12) & ~is_other[order]
+    out = ParetoTable(out)
+    out.attrs.update({"n": int(total) if float(total).is_integer() else total, "threshold": threshold})
     return out

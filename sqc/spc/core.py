@@ -22,6 +22,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from .rules import RULES, explain
+from ..results import Result
 
 MIN_BASELINE = 12
 RECOMMENDED_BASELINE = 20
@@ -29,7 +30,7 @@ RECOMMENDED_BASELINE = 20
 
 # --------------------------------------------------------------------------------------------- results
 @dataclass
-class ChartResult:
+class ChartResult(Result):
     """One control chart, computed once. Plots and summaries read it; nothing is recomputed.
 
     Attributes
@@ -77,8 +78,13 @@ class ChartResult:
     title: str = ""
     _signals: pd.DataFrame | None = field(default=None, repr=False)
 
+    _chart = "sqc.plotting.spc:control_spec"
+
     def __len__(self) -> int:
         return int(self.statistic.shape[0])
+
+    def _title_key(self) -> str:
+        return f"chart_{self.chart}"
 
     def annotate(self, label, text: str, text_zh: str | None = None) -> "ChartResult":
         """Attach a note to the point with this label (e.g. the process change that starts a stage); the plots
@@ -202,13 +208,18 @@ def _signal_table(res: ChartResult) -> pd.DataFrame:
 
 
 @dataclass
-class PairedChart:
+class PairedChart(Result):
     """A location chart and its dispersion chart (X̄–R, X̄–S, I–MR). Attribute access falls through to the
     location chart; ``.xbar``/``.r``, ``.xbar``/``.s`` or ``.i``/``.mr`` give the parts."""
 
     kind: str
     location: ChartResult
     dispersion: ChartResult
+
+    _chart = "sqc.plotting.spc:control_spec"
+
+    def _title_key(self) -> str:
+        return f"chart_{self.location.chart}"
 
     def __getattr__(self, name):
         names = {"xbar_r": ("xbar", "r"), "xbar_s": ("xbar", "s"), "imr": ("i", "mr")}[

@@ -27,6 +27,7 @@ from ..diagnostics import QualityWarning
 from ..errors import ParameterError
 from .core import MIN_BASELINE, ChartResult, data_warnings, finish, numeric_column, order_by_time, require_columns
 from .rules import RuleSpec, anhoej
+from ..results import Result
 
 __all__ = ["select_chart", "ChartRecommendation", "oc_curve", "arl", "run_chart", "DATA_TYPES", "kpi_chart", "KPI_KINDS"]
 
@@ -35,7 +36,7 @@ DATA_TYPES = ("measurement", "proportion", "count_with_exposure", "count", "time
 
 
 @dataclass
-class ChartRecommendation:
+class ChartRecommendation(Result):
     chart: str
     function: str
     reason_en: str
