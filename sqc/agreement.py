@@ -299,14 +299,13 @@ class KappaResult(Result):
                               "p_observed": self.p_observed, "p_expected": self.p_expected, "n": self.n,
                               "pval": self.pval, "label": self.label}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         w = "" if self.weights == "none" else f" ({self.weights} weights)"
         lines = [f"Cohen's kappa{w}: {self.kappa:.3f}  {100 * self.confidence:.0f}% CI "
                  f"[{self.ci_low:.3f}, {self.ci_high:.3f}]  n = {self.n}",
                  f"observed agreement p_o = {self.p_observed:.3f}, chance agreement p_e = {self.p_expected:.3f}, "
                  f"z = {self.z:.2f}, p = {self.pval:.4g}; Landis–Koch: {self.label}"]
-        lines += [str(w_) for w_ in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _encode(frame: pd.DataFrame, categories):
@@ -471,13 +470,12 @@ class AgreementResult(Result):
                               "p_expected": self.p_expected, "n_subjects": self.n_subjects,
                               "n_raters": self.n_raters, "pval": self.pval, "method": self.method}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"{self.statistic}: {self.value:.3f}  {100 * self.confidence:.0f}% CI [{self.ci_low:.3f}, "
                  f"{self.ci_high:.3f}]  ({self.n_subjects} subjects, {self.n_raters} raters; {self.method})"]
         if np.isfinite(self.p_observed):
             lines.append(f"observed agreement {self.p_observed:.3f}, chance agreement {self.p_expected:.3f}")
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _as_frame(ratings) -> pd.DataFrame:
@@ -793,15 +791,14 @@ class BlandAltmanResult(Result):
              ("upper limit of agreement", self.loa_high, *self.loa_high_ci)],
             columns=["quantity", "value", "ci_low", "ci_high"]).assign(n=self.n)
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         c = f"{100 * self.confidence:.0f}%"
         lines = [f"Bland–Altman: {self.label_a} − {self.label_b}, n = {self.n} pairs",
                  f"bias {self.bias:+.3f} ({c} CI {self.bias_ci[0]:+.3f} to {self.bias_ci[1]:+.3f}), SD {self.sd:.3f}",
                  f"limits of agreement {self.loa_low:+.3f} ({self.loa_low_ci[0]:+.3f} to {self.loa_low_ci[1]:+.3f}) "
                  f"and {self.loa_high:+.3f} ({self.loa_high_ci[0]:+.3f} to {self.loa_high_ci[1]:+.3f})",
                  f"proportional bias: slope {self.slope:+.3f}, p = {self.slope_pval:.3g}"]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def bland_altman(a: Sequence[float], b: Sequence[float], *, confidence: float = DEFAULT_CONFIDENCE,

@@ -232,6 +232,8 @@ class VisitScores(Result):
         ``reason``, ``n_rows``, ``n_visits`` for everything left out (empty when nothing was).
     """
 
+    _frame_attr = "visits"
+
     _chart = "sqc.plotting.audit:section_profile_spec"
 
     visits: pd.DataFrame
@@ -241,16 +243,13 @@ class VisitScores(Result):
     exclusions: pd.DataFrame
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.visits
-
     def section_profile(self, by: str | Sequence[str] = "branch") -> pd.DataFrame:
         """Mean section scores (rows: ``by``; columns: sections), N/A sections excluded per visit."""
         by = [by] if isinstance(by, str) else list(by)
         df = self.sections.merge(self.visits[["visit_id", *by]], on="visit_id")
         return df.pivot_table(index=by, columns="section", values="score", aggfunc="mean")[self.checklist.sections]
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         v = self.visits
         lines = [f"{len(v)} visits scored; mean total {v['total'].mean():.1f} (SD {v['total'].std():.1f}); "
                  f"{int(v['critical_failed'].sum())} with a failed critical item; "
@@ -258,8 +257,7 @@ class VisitScores(Result):
         if len(self.exclusions):
             for _, r in self.exclusions.iterrows():
                 lines.append(f"  excluded: {r['reason']} ({r['n_rows']} rows, {r['n_visits']} visits)")
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, on_error: str = "raise",
@@ -453,6 +451,8 @@ class CombinedScores(Result):
         Long per branch × period × body: ``mean``, ``n`` (the visit means that were combined).
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     weights: dict
     margin: float
@@ -461,17 +461,13 @@ class CombinedScores(Result):
     body_means: pd.DataFrame
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         t = self.table
         w = ", ".join(f"{b} {v:.0%}" for b, v in self.weights.items())
         lines = [f"{len(t)} branch-months combined with weights {w}; margin {self.margin:.2f} points "
                  f"({self.margin_rule}); {int(t['adjudicate'].sum())} to adjudicate, "
                  f"{int(t['single_body'].sum())} with one body only (missing body: {self.missing_body})"]
-        lines += [str(x) for x in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _check_weights(weights: Mapping[str, float], what: str = "weights") -> dict:
@@ -625,6 +621,8 @@ class QuarterlyScores(Result):
     score). ``order`` is the order of operations and ``order_text`` says it in words (printed on every report).
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     monthly: pd.DataFrame
     order: str
@@ -636,16 +634,12 @@ class QuarterlyScores(Result):
     order_text_zh: str
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Order of operations: {self.order}. {self.order_text}",
                  f"month weights: {self.month_weights}; deduction cap: {self.deduction_cap}; "
                  f"grades: " + ", ".join(f"{g} ≥ {lo:g}" for g, lo in self.grade_bands)]
         lines.append(self.table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _incident_frame(incidents: pd.DataFrame | None, deduction_points: Mapping[str, float] | None) -> pd.DataFrame:
@@ -869,6 +863,8 @@ class GStudyResult(Result):
     ``visits_needed`` (for ``target``), ``icc1`` (one visit).
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     target: float
     adjusted_for_body: bool
@@ -879,15 +875,11 @@ class GStudyResult(Result):
         n = np.arange(1, n_max + 1)
         return pd.DataFrame({"n_visits": n, "g_coefficient": g_coefficient(r["var_branch"], r["var_error"], n)})
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"G-study of branch means (target Eρ² {self.target:g}; "
                  f"{'assessor-body means removed' if self.adjusted_for_body else 'raw totals'})",
                  self.table.to_string(index=False, float_format=lambda x: f"{x:.3f}")]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _variance_components(y: np.ndarray, groups: np.ndarray) -> tuple[float, float, int, int, float]:
@@ -976,6 +968,8 @@ class RankResult(Result):
     percentile), ``shrunken`` (empirical-Bayes score, before deductions), ``n_visits``, ``deductions``, ``veto``.
     """
 
+    _frame_attr = "table"
+
     _chart = "sqc.plotting.audit:league_spec"
 
     table: pd.DataFrame
@@ -986,16 +980,12 @@ class RankResult(Result):
     rank_draws: np.ndarray
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Branch league {self.quarter} ({self.n_boot} bootstrap resamples of visits within branch × body; "
                  f"{100 * self.confidence:.0f}% rank intervals). Order of operations: "
                  f"{self.quarterly.order} — {self.quarterly.order_text}",
                  self.table.to_string(index=False, float_format=lambda x: f"{x:.1f}")]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _min_rank_desc(values: np.ndarray) -> np.ndarray:
@@ -1146,6 +1136,8 @@ class FunnelResult(Result):
     pooled within-branch SD of visit totals.
     """
 
+    _frame_attr = "points"
+
     _chart = "sqc.plotting.audit:funnel_spec"
 
     points: pd.DataFrame
@@ -1155,15 +1147,12 @@ class FunnelResult(Result):
     group: str
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.points
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         out = self.points[self.points["signal"] != "within"]
         lines = [f"Funnel ({self.group}): company mean {self.target:.2f}, within-branch SD {self.sigma:.2f}; "
                  f"{len(out)} branch(es) outside the 95% limits"]
         lines.append(self.points.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
-        return "\n".join(lines)
+        return lines
 
 
 def funnel_data(scores: VisitScores | pd.DataFrame, *, quarter: str | None = None, adjust_for_body: bool = True,
@@ -1239,11 +1228,10 @@ class AssessorBiasResult(Result):
     def to_frame(self) -> pd.DataFrame:
         return self.bland_altman.to_frame()
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         ia = self.icc.set_index("form").loc[["ICC(A,1)", "ICC(A,k)"]]
-        return "\n".join([self.sentence, self.bland_altman.summary(),
-                          ia[["ICC", "ci_low", "ci_high", "band"]].to_string(float_format=lambda x: f"{x:.3f}"),
-                          *[str(w) for w in self.warnings]])
+        return ["\n".join([self.sentence, self.bland_altman.summary(),
+                          ia[["ICC", "ci_low", "ci_high", "band"]].to_string(float_format=lambda x: f"{x:.3f}")])]
 
 
 def assessor_bias(scores: VisitScores | pd.DataFrame, *, body_a: str = "city", body_b: str = "provincial",
@@ -1311,20 +1299,18 @@ class ItemAgreementResult(Result):
     ``exclusions`` counts branch-months not paired (a body with several visits in the month, or the item N/A).
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     body_a: str
     body_b: str
     exclusions: dict
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         cols = ["item_id", "section", "n_pairs", "p_observed", "kappa", "ac1", "difference_pct"]
-        return "\n".join([f"Item agreement {self.body_a} vs {self.body_b} (exclusions: {self.exclusions})",
-                          self.table[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"),
-                          *[str(w) for w in self.warnings]])
+        return ["\n".join([f"Item agreement {self.body_a} vs {self.body_b} (exclusions: {self.exclusions})",
+                          self.table[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}")])]
 
 
 def item_agreement(scores: VisitScores, *, body_a: str = "city", body_b: str = "provincial",

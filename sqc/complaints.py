@@ -252,6 +252,8 @@ class ComplaintPareto(Result):
     ``vital_few`` (bool).
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     basis: str
     by: str
@@ -267,10 +269,7 @@ class ComplaintPareto(Result):
     def vital_few(self) -> list:
         return list(self.table.index[self.table["vital_few"]])
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lo, hi = self.window
         head = (f"Pareto of complaints by {self.by} ({self.basis}), {lo or 'start'} to {hi or 'end'}, "
                 f"n = {self.n}")
@@ -284,8 +283,7 @@ class ComplaintPareto(Result):
                          f"{r['percent']:.1f}% (cum {r['cum_percent']:.1f}%){rate}")
         what = {"count": "complaints", "weighted": "weighted complaints", "rate": "summed rates"}[self.basis]
         lines.append(f"  * vital few: smallest set reaching {self.vital_share:.0%} of the {what}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def rate_ratio_exact(x2: float, e2: float, x1: float, e1: float, confidence: float = DEFAULT_CONFIDENCE):
@@ -438,6 +436,8 @@ class PeriodComparison(Result):
     """Category mix (and rates) in two windows. ``table`` per category: counts, shares, share difference with
     Newcombe CI, and (with exposure) rates, rate ratio with CI and Holm-adjusted p-values."""
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     chi2: float
     df: int
@@ -448,10 +448,7 @@ class PeriodComparison(Result):
     confidence: float
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         f, s = self.first, self.second
         lines = [f"Complaint mix {f[0]}..{f[1]} vs {s[0]}..{s[1]}: χ²({self.df}) = {self.chi2:.2f}, "
                  f"p = {self.p_value:.4g}" + (f" (merged: {self.merged})" if self.merged else "")]
@@ -462,8 +459,7 @@ class PeriodComparison(Result):
                 line += (f"; rate ratio {r['rate_ratio']:.2f} [{r['rate_ratio_ci_low']:.2f}, "
                          f"{r['rate_ratio_ci_high']:.2f}], p(Holm) = {r['p_adjusted']:.3g}")
             lines.append(line)
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _span(x) -> tuple[str, str]:
@@ -607,6 +603,8 @@ class TimeToResolve(Result):
     ``curves`` maps group → DataFrame ``days, survival, ci_low, ci_high`` (step function; pointwise log-log CI).
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     curves: dict
     as_of: pd.Timestamp | None
@@ -615,10 +613,7 @@ class TimeToResolve(Result):
     confidence: float
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         pct = int(round(self.confidence * 100))
         lines = [f"Time to resolve (Kaplan–Meier, open cases censored at {self.as_of}; {pct}% log-log CIs)"]
 
@@ -629,8 +624,7 @@ class TimeToResolve(Result):
             lines.append(f"  {g}: n = {int(r['n'])} ({int(r['open'])} open); median {f(r['median'])} d "
                          f"[{f(r['median_ci_low'])}, {f(r['median_ci_high'])}], P90 {f(r['p90'])} d "
                          f"[{f(r['p90_ci_low'])}, {f(r['p90_ci_high'])}]")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _km_quantile(times: np.ndarray, surv: np.ndarray, q: float) -> float:
@@ -760,6 +754,8 @@ class RecoveryMetrics(Result):
     """Recovery, resolution-within-SLA and reopen rates with Wilson CIs (tidy ``table``: group, metric,
     successes, n, value, ci_low, ci_high)."""
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     sla_days: float
     by: str | None
@@ -767,20 +763,16 @@ class RecoveryMetrics(Result):
     confidence: float
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
     def wide(self) -> pd.DataFrame:
         return self.table.pivot(index="group", columns="metric", values="value")
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Service recovery ({self.window[0] or 'start'}..{self.window[1] or 'end'}; SLA {self.sla_days:g} "
                  f"days; Wilson {self.confidence:.0%} CIs; denominators = complaints closed by the cut-off)"]
         for _, r in self.table.iterrows():
             lines.append(f"  {r['group']} {r['metric']}: {r['value']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}] "
                          f"({int(r['successes'])}/{int(r['n'])})")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 RECOVERY_METRICS = {
@@ -854,6 +846,8 @@ class SurgeResult(Result):
     ``series`` the tidy monthly rates that fed them.
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     charts: dict
     series: pd.DataFrame
@@ -866,10 +860,7 @@ class SurgeResult(Result):
     def surging(self) -> list:
         return list(self.table.index[self.table["surge"]])
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Complaint surges (u charts per {self.rate_per:,} active customers, baseline "
                  f"{self.baseline[0]}..{self.baseline[1]})"]
         for cat, r in self.table.iterrows():
@@ -878,8 +869,7 @@ class SurgeResult(Result):
                          f"{r['recent_rate']:.3f} (ratio {r['rate_ratio']:.2f} [{r['rate_ratio_ci_low']:.2f}, "
                          f"{r['rate_ratio_ci_high']:.2f}]); first signal "
                          f"{r['first_signal'] if isinstance(r['first_signal'], str) else '—'}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def monthly_category_rates(complaints, volumes: pd.DataFrame, *, as_of=None, branches=None, rate_per: int = 1000,

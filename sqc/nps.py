@@ -148,16 +148,13 @@ class NPSResult(Result):
             "promoter_share": self.promoter_share, "passive_share": self.passive_share,
             "detractor_share": self.detractor_share, "method": self.method}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         pct = int(round(self.confidence * 100))
         lines = [f"NPS = {self.nps:.1f}  ({pct}% CI {self.ci[0]:.1f} to {self.ci[1]:.1f}, "
                  f"{self.method.replace('_', ' ')}), n = {self.n}",
                  f"  promoters {self.promoter_share:.1%}, passives {self.passive_share:.1%}, "
                  f"detractors {self.detractor_share:.1%}; SE = {self.se:.2f}"]
-        if any(self.exclusions.values()):
-            lines.append(f"  excluded: {self.exclusions}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
     def __repr__(self) -> str:
         return f"NPSResult(nps={self.nps:.2f}, ci=({self.ci[0]:.2f}, {self.ci[1]:.2f}), n={self.n})"
@@ -318,12 +315,12 @@ class NPSComparison(Result):
                               "ci_low": self.ci[0], "ci_high": self.ci[1], "z": self.z, "p_value": self.p_value,
                               "method": self.method}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         pct = int(round(self.confidence * 100))
-        return (f"NPS difference = {self.difference:.1f} points ({pct}% CI {self.ci[0]:.1f} to {self.ci[1]:.1f}; "
+        return [(f"NPS difference = {self.difference:.1f} points ({pct}% CI {self.ci[0]:.1f} to {self.ci[1]:.1f}; "
                 f"z = {self.z:.2f}, p = {self.p_value:.4g}; {self.method.replace('_', ' ')})\n"
                 f"  first:  {self.first.nps:.1f} (n = {self.first.n})\n"
-                f"  second: {self.second.nps:.1f} (n = {self.second.n})")
+                f"  second: {self.second.nps:.1f} (n = {self.second.n})")]
 
 
 def nps_compare(first, second, *, breaks=DEFAULT_BREAKS, confidence: float = DEFAULT_CONFIDENCE,
@@ -406,6 +403,8 @@ class NPSChart(Result):
     """Standardised NPS chart over periods (methods.md §6.3): one row per period in ``table`` with ``n, nps, se,
     z, center, lcl, ucl, signal``; ``sigma_z`` is the Laney (2002) between-period factor (1 = none applied)."""
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     center: float
     sigma_z: float
@@ -413,17 +412,13 @@ class NPSChart(Result):
     baseline: int
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Standardised NPS chart: centre {self.center:.1f}, σ_z = {self.sigma_z:.2f}"
                  f"{' (Laney limits)' if self.laney else ''}, baseline {self.baseline} periods"]
         for _, r in self.table.iterrows():
             lines.append(f"  {r['period']}: NPS {r['nps']:.1f} (n = {int(r['n'])}), limits {r['lcl']:.1f} to "
                          f"{r['ucl']:.1f}{'  SIGNAL' if r['signal'] else ''}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def nps_chart(frame: pd.DataFrame, period: str = "wave", *, score: str = "recommend", breaks=DEFAULT_BREAKS,
@@ -508,16 +503,13 @@ class CSATResult(Result):
             {"measure": "mean", **self.mean.as_dict()},
             {"measure": f"top-2-box (≥{self.top_box_threshold})", **self.top_box.as_dict()}]).set_index("measure")
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lo, hi = self.scale
         lines = [f"CSAT ({lo}–{hi}) mean = {self.mean.value:.2f} [{self.mean.ci_low:.2f}, {self.mean.ci_high:.2f}] "
                  f"({self.mean.method}), n = {self.n}",
                  f"  top-2-box (≥{self.top_box_threshold}) = {self.top_box.value:.1%} "
                  f"[{self.top_box.ci_low:.1%}, {self.top_box.ci_high:.1%}] (Wilson)"]
-        if any(self.exclusions.values()):
-            lines.append(f"  excluded: {self.exclusions}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def csat(ratings, *, scale: tuple[int, int] = (1, 5), top_boxes: int = 2,
@@ -595,12 +587,12 @@ class CSATComparison(Result):
             {"measure": "top-box difference", **self.top_box_difference.as_dict(), "p_value": self.top_box_p_value},
         ]).set_index("measure")
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         md, td = self.mean_difference, self.top_box_difference
-        return (f"CSAT mean difference = {md.value:.3f} [{md.ci_low:.3f}, {md.ci_high:.3f}] (Welch), "
+        return [(f"CSAT mean difference = {md.value:.3f} [{md.ci_low:.3f}, {md.ci_high:.3f}] (Welch), "
                 f"p = {self.mean_p_value:.4g}\n"
                 f"top-box difference = {td.value:.1%} [{td.ci_low:.1%}, {td.ci_high:.1%}] (Newcombe), "
-                f"p = {self.top_box_p_value:.4g}")
+                f"p = {self.top_box_p_value:.4g}")]
 
 
 def csat_compare(first, second, *, scale: tuple[int, int] = (1, 5), top_boxes: int = 2,

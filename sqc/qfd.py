@@ -99,6 +99,8 @@ class HouseOfQuality(Result):
     warnings : list of QualityWarning
     """
 
+    _frame_attr = "technical_importance"
+
     importance: pd.Series
     relationships: pd.DataFrame
     planning: pd.DataFrame
@@ -116,10 +118,7 @@ class HouseOfQuality(Result):
         """HOWs ordered by technical importance (highest first)."""
         return self.technical_importance.sort_values("rank")
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.technical_importance
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"House of Quality: {len(self.importance)} customer requirements × "
                  f"{self.relationships.shape[1]} technical characteristics",
                  f"  weights: {self.weights}; normalisation: {self.normalization or 'none'}; scale 1-3-9"]
@@ -132,8 +131,7 @@ class HouseOfQuality(Result):
                              f"{'  ← both high priority' if t['both_high_priority'] else ''}")
         if len(self.consistency):
             lines.append(f"  benchmark conflicts: {len(self.consistency)} (see .consistency)")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _as_vector(x, index, name, *, positive=False) -> pd.Series:

@@ -110,6 +110,8 @@ class Scorecard(Result):
         KPI definitions in force (English and Chinese), including the service-level variant.
     """
 
+    _frame_attr = "table"
+
     period: str
     table: pd.DataFrame
     composite: pd.DataFrame
@@ -130,10 +132,7 @@ class Scorecard(Result):
         """Branch × KPI table of one column (``value``, ``variation_code``, ``assurance_code``...)."""
         return self.table.pivot(index="branch", columns="kpi", values=values)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"KPI scorecard {self.period} (variation and assurance from control charts over the months up to "
                  f"{self.period}; baseline {self.baseline} months)"]
         sl = self.definitions.loc[self.definitions["kpi"] == "service_level", "definition_en"]
@@ -149,7 +148,7 @@ class Scorecard(Result):
         for _, r in last.iterrows():
             lines.append(f"    {r['branch']}: {r['composite']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]"
                          + (f" rank {int(r['rank'])}" if pd.notna(r["rank"]) else ""))
-        return "\n".join(lines)
+        return lines
 
 
 def _fmt(v) -> str:

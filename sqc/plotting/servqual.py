@@ -137,7 +137,9 @@ def ipa_spec(ipa_result, lang: str = "en", *, title: str | None = None, labels: 
     t = r.table
     lab = {"x": f"{label('performance', lang)} ({r.performance_kind})",
            "y": f"{label('importance', lang)} ({r.importance_kind})", **(labels or {})}
-    qn = {**{q: q for q in QUAD_COLOURS}, **(quadrant_names or {})}
+    from ..servqual.ipa import QUADRANTS_ZH
+
+    qn = {**{q: (QUADRANTS_ZH[q] if lang == "zh" else q) for q in QUAD_COLOURS}, **(quadrant_names or {})}
     chart = Chart(title or r.chart_title(lang), x_label=lab["x"], y_label=lab["y"], legend=True, size=(6.0, 4.6),
                   lang=lang)
     perf, imp = t["performance"].to_numpy(dtype=float), t["importance"].to_numpy(dtype=float)

@@ -202,7 +202,7 @@ def to_matplotlib(chart: Chart, *, ax=None, figsize=None):
     with matplotlib.rc_context(font_rc(chart.lang)):
         own = ax is None
         if own:
-            fig, ax = plt.subplots(figsize=figsize or chart.size)
+            fig, ax = plt.subplots(figsize=figsize or chart.size, layout="constrained")
         else:
             fig = ax.figure
         for layer in chart.layers:

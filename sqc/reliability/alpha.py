@@ -232,7 +232,7 @@ class AlphaResult(Result):
             "S/N": self.signal_noise, "ase": self.ase, "n": self.n, "n_complete": self.n_complete, "k": self.k,
             "missing": self.missing, "mean": self.mean_total, "sd": self.sd_total}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Cronbach's alpha ({self.k} items, N = {self.n} rows, {self.n_complete} complete; "
                  f"missing={self.missing}; conventions of R {self.convention})",
                  f"  raw alpha   {self.alpha:.3f}  {int(self.ci_level * 100)}% CI [{self.ci[0]:.3f}, {self.ci[1]:.3f}]"
@@ -245,9 +245,7 @@ class AlphaResult(Result):
             lines.append("  reverse-keyed: " + ", ".join(self.keys))
         cols = ["n", "mean", "sd", "r_raw", "r_cor", "r_drop", "alpha_if_deleted"]
         lines.append(self.item_stats[cols].round(3).to_string())
-        for w in self.warnings:
-            lines.append(str(w))
-        return "\n".join(lines)
+        return lines
 
 
 def alpha(items, keys=None, missing: str = "pairwise", ci: float = 0.95, *, ci_method: str = "feldt",

@@ -38,6 +38,8 @@ from ..results import Result
 class CFAResult(Result):
     """A fitted CFA model (see :func:`cfa`)."""
 
+    _frame_attr = "parameters"
+
     _chart = "sqc.plotting.reliability:loadings_spec"
 
     model: dict
@@ -80,10 +82,7 @@ class CFAResult(Result):
         """Hu & Bentler (1999)-style verdict: CFI ≥ 0.90, RMSEA ≤ 0.08, SRMR ≤ 0.08."""
         return self.cfi >= 0.90 and self.rmsea <= 0.08 and self.srmr <= 0.08
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.parameters
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         f = self.fit
         lines = [f"CFA (ML, listwise; lavaan 0.6.14 conventions): N = {self.n} ({self.n_excluded} incomplete rows "
                  "excluded)",
@@ -93,8 +92,7 @@ class CFAResult(Result):
                  "Standardized loadings:", self.standardized_loadings.round(3).to_string(),
                  "Composite reliability / AVE:", self.reliability.round(3).to_string(),
                  "HTMT:", self.htmt.round(3).to_string()]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _validate_model(data: pd.DataFrame, model) -> dict:

@@ -113,10 +113,10 @@ class KMOResult(Result):
     def to_frame(self) -> pd.DataFrame:
         return self.per_item.rename("MSA").to_frame()
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         label = _kmo_label(self.overall)
-        return (f"KMO overall MSA = {self.overall:.3f} ({label}); N = {self.n} ({self.missing})\n"
-                + self.per_item.round(3).to_string())
+        return [(f"KMO overall MSA = {self.overall:.3f} ({label}); N = {self.n} ({self.missing})\n"
+                + self.per_item.round(3).to_string())]
 
 
 def _kmo_label(v: float) -> str:
@@ -182,9 +182,9 @@ class BartlettResult(Result):
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"chi2": self.chi2, "df": self.df, "p_value": self.p_value, "n": self.n, "k": self.k}])
 
-    def summary(self) -> str:
-        return (f"Bartlett's test of sphericity: chi2({self.df}) = {self.chi2:.2f}, p = {self.p_value:.3g} "
-                f"(N = {self.n}, k = {self.k}, {self.missing})")
+    def _summary_lines(self, lang: str = "en") -> list[str]:
+        return [(f"Bartlett's test of sphericity: chi2({self.df}) = {self.chi2:.2f}, p = {self.p_value:.3g} "
+                f"(N = {self.n}, k = {self.k}, {self.missing})")]
 
 
 def bartlett(items, missing: str = "pairwise") -> BartlettResult:
@@ -483,7 +483,7 @@ class EFAResult(Result):
         out["u2"] = self.uniquenesses
         return out
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         f = self.fit
         lines = [f"EFA: {self.nfactors} factor(s), {self.method}, rotation {self.rotation}; N = {self.n} "
                  f"({self.missing}); conventions of R psych 2.2.9",
@@ -492,8 +492,7 @@ class EFAResult(Result):
             lines += ["Factor correlations (Phi):", self.phi.round(3).to_string()]
         lines.append(f"chi2({f['dof']:.0f}) = {f['chi2']:.2f}, p = {f['p_value']:.3g}; TLI = {f['TLI']:.3f}; RMSEA = "
                      f"{f['RMSEA']:.3f} [{f['RMSEA_ci'][0]:.3f}, {f['RMSEA_ci'][1]:.3f}] (90% CI); BIC = {f['BIC']:.2f}")
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _extract_rotate(r, nf, method, rotation):
@@ -614,6 +613,8 @@ def efa(items, nfactors: int = 1, method: str = "minres", rotation: str = "oblim
 class ParallelResult(Result):
     """Horn's parallel analysis (see :func:`parallel_analysis`)."""
 
+    _frame_attr = "eigen"
+
     _chart = "sqc.plotting.reliability:scree_spec"
 
     eigen: pd.DataFrame
@@ -623,13 +624,10 @@ class ParallelResult(Result):
     n_iter: int
     quantile: float
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.eigen
-
-    def summary(self) -> str:
-        return (f"Parallel analysis (N = {self.n}, {self.n_iter} simulated data sets, {self.quantile:.0%} quantile): "
+    def _summary_lines(self, lang: str = "en") -> list[str]:
+        return [(f"Parallel analysis (N = {self.n}, {self.n_iter} simulated data sets, {self.quantile:.0%} quantile): "
                 f"suggests {self.n_factors} factor(s) and {self.n_components} component(s)\n"
-                + self.eigen.round(3).to_string())
+                + self.eigen.round(3).to_string())]
 
 
 def parallel_analysis(items, n_iter: int = 50, *, quantile: float = 0.95, seed: int = 20261122,

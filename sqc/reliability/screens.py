@@ -28,6 +28,8 @@ from ..results import Result
 class ScreenResult(Result):
     """Response-quality screens (see :func:`response_screens`)."""
 
+    _frame_attr = "items"
+
     respondents: pd.DataFrame
     items: pd.DataFrame
     straightline_share: object  # sqc.inference.Estimate
@@ -35,16 +37,12 @@ class ScreenResult(Result):
     n: int
     warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.items
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         s = self.straightline_share
         lines = [f"Response-quality screens (N = {self.n}, scale {self.scale[0]}-{self.scale[1]})",
                  f"  straight-lining: {s.value:.1%} of respondents (95% CI {s.ci_low:.1%}-{s.ci_high:.1%}, n = {s.n})",
                  self.items.round(3).to_string()]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _longest_run(values: np.ndarray) -> np.ndarray:

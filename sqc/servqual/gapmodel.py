@@ -163,7 +163,7 @@ class GapModelResult(Result):
     mapping: pd.DataFrame
     warnings: list[QualityWarning] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = ["Gap model by dimension (gap 5 = P − E from the survey; gap 1 = managers' − customers' "
                  "expectations; gap 3 = conformance of audit items / KPIs with their standards)"]
         for d, r in self.dimensions.iterrows():
@@ -176,7 +176,7 @@ class GapModelResult(Result):
             lines.append(s)
         if np.isfinite(self.gap1_profile_rho):
             lines.append(f"  managers rank expectation items like customers: Spearman ρ = {self.gap1_profile_rho:.2f}")
-        return "\n".join(lines)
+        return lines
 
 
 def _welch(a: np.ndarray, b: np.ndarray, confidence: float):

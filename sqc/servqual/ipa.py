@@ -46,8 +46,9 @@ class IpaResult(Result):
     performance_kind : {"perception", "gap"}
     """
 
-    _chart = "sqc.plotting.servqual:ipa_spec"
     _frame_attr = "table"
+
+    _chart = "sqc.plotting.servqual:ipa_spec"
 
     table: pd.DataFrame
     crosshair: dict
@@ -58,7 +59,7 @@ class IpaResult(Result):
     confidence: float
     warnings: list[QualityWarning] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"IPA ({self.level}s; {self.importance_kind} importance vs {self.performance_kind}); "
                  f"{self.centre}-centred cross-hairs: importance = {self.crosshair['importance']:.3f}, "
                  f"performance = {self.crosshair['performance']:.3f}; attributes whose {self.confidence:.0%} CI "
@@ -67,7 +68,7 @@ class IpaResult(Result):
             lines.append(f"  {str(a):<16} I {r['importance']:.3f} [{r['imp_low']:.3f}, {r['imp_high']:.3f}]  "
                          f"P {r['performance']:+.2f} [{r['perf_low']:+.2f}, {r['perf_high']:+.2f}]  -> {r['quadrant']}"
                          f"  (priority {r['priority']:+.2f})")
-        return "\n".join(lines)
+        return lines
 
 
 def _fisher_ci(r, n, confidence):

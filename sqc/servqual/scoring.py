@@ -130,7 +130,7 @@ class ServqualResult(Result):
         o.insert(0, "level", "overall")
         return pd.concat([d, o])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         s = self.settings
         lines = [f"SERVQUAL gap scores (P − E; negative = shortfall), instrument {self.instrument.name!r}, "
                  f"n = {self.n} respondents, {int(s['confidence'] * 100)}% CIs, paired tests, "
@@ -146,10 +146,7 @@ class ServqualResult(Result):
         lines.append("Largest item shortfalls: " + "; ".join(
             f"item {i} ({r['dimension']}) {r['mean']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
             for i, r in worst.iterrows()))
-        if self.warnings:
-            lines.append("Warnings:")
-            lines.extend(f"  {w}" for w in self.warnings)
-        return "\n".join(lines)
+        return lines
 
     def __repr__(self) -> str:
         return (f"ServqualResult(n={self.n}, overall={self.overall:+.3f}, weighted={self.weighted:+.3f}, "

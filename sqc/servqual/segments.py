@@ -127,15 +127,14 @@ class SegmentComparison(Result):
     min_n: int
     warnings: list[QualityWarning] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"{self.measure} by {self.by} (Welch ANOVA + Games–Howell; Kruskal–Wallis + Dunn; cells with "
                  f"n < {self.min_n} suppressed)"]
         for d, r in self.tests.iterrows():
             lines.append(f"  {d:<16} Welch F({r['df1']:.0f}, {r['df2']:.1f}) = {r['welch_F']:.2f}, p_adj = "
                          f"{r['welch_p_adj']:.3g}, ω² = {r['omega2']:.3f}; KW H = {r['kw_H']:.2f}, p_adj = "
                          f"{r['kw_p_adj']:.3g}; {int(r['n_segments'])} segments, n = {int(r['n'])}")
-        lines.extend(f"  {w}" for w in self.warnings)
-        return "\n".join(lines)
+        return lines
 
 
 def compare_segments(result, by: str, *, measure: str = "gap", dimensions=None, min_n: int = 30,

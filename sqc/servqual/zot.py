@@ -43,8 +43,9 @@ class ZotResult(Result):
     inconsistent : {"exclude", "keep"}
     """
 
-    _chart = "sqc.plotting.servqual:zot_spec"
     _frame_attr = "items"
+
+    _chart = "sqc.plotting.servqual:zot_spec"
 
     items: pd.DataFrame
     dimensions: pd.DataFrame
@@ -54,7 +55,7 @@ class ZotResult(Result):
     confidence: float
     warnings: list[QualityWarning] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Zone of tolerance ({self.confidence:.0%} CIs); inconsistent answers (desired < adequate): "
                  f"{self.n_inconsistent} of {self.n_answers} ({self.inconsistent}d)"]
         for d, r in self.dimensions.iterrows():
@@ -63,7 +64,7 @@ class ZotResult(Result):
                          f"MSS {r['mss']:+.2f} [{r['mss_low']:+.2f}, {r['mss_high']:+.2f}]  "
                          f"below {r['share_below']:.0%} inside {r['share_inside']:.0%} above {r['share_above']:.0%}"
                          f"  n={int(r['n'])}")
-        return "\n".join(lines)
+        return lines
 
 
 def _table(Pm, Am, Dm, valid, labels, confidence, adjust, family):

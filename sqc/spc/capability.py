@@ -80,15 +80,14 @@ class CapabilityResult(Result):
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
-    def summary(self, lang: str = "en") -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Capability: n = {self.n}, mean = {self.mean:.6g}, σ within = {self.sigma_within:.6g}, "
                  f"σ overall = {self.sigma_overall:.6g}, LSL = {self.lsl}, USL = {self.usl}, target = {self.target}",
                  f"{self.confidence:.0%} CIs ({self.ci} convention)",
                  self.table.to_string(float_format=lambda v: f"{v:.4f}"),
                  self.fractions.to_string(float_format=lambda v: f"{v:.6g}"),
                  f"normality: {self.normality['test']} p = {self.normality['p_value']:.4g}"]
-        lines += [f"{w.code}: {w.text(lang)}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _bissell(value, n, z):

@@ -141,7 +141,7 @@ class ChartResult(Result):
             self._signals = _signal_table(self)
         return self._signals
 
-    def summary(self, lang: str = "en") -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         p = self.params
         rows = [f"{self.title or self.chart} chart: {len(self)} points "
                 f"({int((self.phase == 'I').sum())} Phase I, {int((self.phase == 'II').sum())} Phase II)"]
@@ -156,12 +156,7 @@ class ChartResult(Result):
             rows.append(f"    [{r['rule']}] point {r['label']}: {text}")
         if len(sig) > 10:
             rows.append(f"    ... {len(sig) - 10} more")
-        for w in self.warnings:
-            rows.append(f"  {w.code}: {w.text(lang)}")
-        if len(self.exclusions):
-            for _, r in self.exclusions.iterrows():
-                rows.append(f"  excluded: {r['count']} ({r['reason']})")
-        return "\n".join(rows)
+        return rows
 
     def __repr__(self) -> str:
         return f"<ChartResult {self.chart}: {len(self)} points, {self.n_signals} signalling>"
@@ -234,8 +229,8 @@ class PairedChart(Result):
         """The location chart's frame (use ``.r``/``.s``/``.mr`` for the dispersion chart)."""
         return self.location.to_frame()
 
-    def summary(self, lang: str = "en") -> str:
-        return self.location.summary(lang) + "\n" + self.dispersion.summary(lang)
+    def _summary_lines(self, lang: str = "en") -> list[str]:
+        return self.location._summary_lines(lang) + self.dispersion._summary_lines(lang)
 
     @property
     def warnings(self):

@@ -44,10 +44,9 @@ class ChartRecommendation(Result):
     warnings: list = field(default_factory=list)
     evidence: dict = field(default_factory=dict)
 
-    def summary(self, lang: str = "en") -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"{self.chart} ({self.function}): {self.reason_zh if lang == 'zh' else self.reason_en}"]
-        lines += [f"  {w.code}: {w.text(lang)}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def select_chart(data_type: str, *, subgroup_size: float | None = None, values=None, counts=None, sizes=None,
