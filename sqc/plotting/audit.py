@@ -87,7 +87,7 @@ def bland_altman_spec(result, lang: str = "en", *, title: str | None = None, lab
     ba = _ba(result)
     lab = {"x": f"mean of {ba.label_a} and {ba.label_b}", "y": f"{ba.label_a} − {ba.label_b}",
            "bias": label("bias", lang), "loa": label("loa", lang), **(labels or {})}
-    chart = Chart(title or f"{ba.chart_title(lang)}, n = {ba.n}", x_label=lab["x"], y_label=lab["y"], legend=True,
+    chart = Chart(title or f"{result.chart_title(lang)}, n = {ba.n}", x_label=lab["x"], y_label=lab["y"], legend=True,
                   size=(6.0, 3.8), lang=lang)
     x = np.asarray(ba.means, dtype=float)
     x0, x1 = float(np.min(x)), float(np.max(x))
@@ -108,7 +108,7 @@ def section_profile_spec(visit_scores, lang: str = "en", *, by: str = "branch", 
     lab = {"sections": {}, **(labels or {})}
     prof = visit_scores.section_profile(by)
     rows, cols = prof.shape
-    chart = Chart(title or "Section profile", x_categories=[lab["sections"].get(c, c) for c in prof.columns],
+    chart = Chart(title or visit_scores.chart_title(lang), x_categories=[lab["sections"].get(c, c) for c in prof.columns],
                   y_categories=[str(i) for i in prof.index], size=(1.0 * cols + 2.5, 0.3 * rows + 1.8), lang=lang)
     ii, jj = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
     v = prof.to_numpy(float).ravel()
