@@ -1,4 +1,4 @@
-"""Inter-rater agreement statistics (methods.md §4.6; re-exported by ``sqc.reliability``).
+"""Inter-rater agreement statistics (Methods §4.6; re-exported by ``sqc.reliability``).
 
 Functions
 ---------
@@ -18,11 +18,11 @@ bland_altman(a, b)
 
 Warnings (``result.warnings``, :class:`sqc.diagnostics.QualityWarning`)
 ------------------------------------------------------------------------
-W-AG-01  kappa paradox: observed agreement is high (p_o ≥ 0.85) but kappa is low (< 0.6) because one category
-         dominates; read Gwet's AC1 and p_o beside kappa.
-W-AG-02  poor reliability: an ICC below 0.5 (Koo & Li 2016 "poor").
-W-AG-03  few subjects: fewer than 10 rated subjects; intervals are wide.
-W-AG-04  proportional bias in a Bland–Altman analysis (the difference changes with the level, slope p < 0.05).
+* W-AG-01  kappa paradox: observed agreement is high (p_o ≥ 0.85) but kappa is low (< 0.6) because one category
+  dominates; read Gwet's AC1 and p_o beside kappa.
+* W-AG-02  poor reliability: an ICC below 0.5 (Koo & Li 2016 "poor").
+* W-AG-03  few subjects: fewer than 10 rated subjects; intervals are wide.
+* W-AG-04  proportional bias in a Bland–Altman analysis (the difference changes with the level, slope p < 0.05).
 
 Conventions: all interval levels default to 95 %; every result keeps ``n`` and its exclusions (rows dropped for
 missing values are counted, never silently lost).
@@ -336,8 +336,8 @@ def kappa(a: Sequence, b: Sequence, weights: str | None = None, *, categories: S
           confidence: float = DEFAULT_CONFIDENCE) -> KappaResult:
     """Cohen's kappa for two raters, unweighted (Cohen 1960) or weighted (Cohen 1968).
 
-    κ_w = (p_o − p_e) / (1 − p_e) with p_o = Σ v_ij p_ij and p_e = Σ v_ij p_i. p_.j, where the agreement weights
-    v_ij are 1 on the diagonal and 0 elsewhere (unweighted), 1 − |i−j|/(q−1) (linear) or 1 − (i−j)²/(q−1)²
+    ``κ_w = (p_o − p_e) / (1 − p_e)`` with ``p_o = Σ v_ij p_ij`` and ``p_e = Σ v_ij p_i. p_.j``, where the agreement
+    weights v_ij are 1 on the diagonal and 0 elsewhere (unweighted), ``1 − |i−j|/(q−1)`` (linear) or ``1 − (i−j)²/(q−1)²``
     (quadratic) for q ordered categories. The SE is the large-sample variance of Fleiss, Cohen & Everitt (1969),
     computed by ``statsmodels.stats.inter_rater.cohens_kappa``.
 

@@ -1,4 +1,4 @@
-"""Walk-through audit and mystery-shopper scoring (methods.md §4).
+"""Walk-through audit and mystery-shopper scoring (Methods §4).
 
 Pipeline (each step a function returning a result object; plots and the dashboard read the objects):
 
@@ -24,15 +24,15 @@ Agreement statistics live in :mod:`sqc.agreement` (re-exported here for convenie
 
 Warnings (``result.warnings``)
 ------------------------------
-W-MS-01  generalizability coefficient of the branch score below the target (0.7): ranking not dependable.
-W-MS-02  systematic assessor-body bias: one body scores higher than the other (bias CI excludes 0).
-W-MS-03  branch-months where the assessor bodies disagree by more than the margin ("adjudicate").
-W-MS-04  branch-months (or quarters) scored by one body only (the other body's visit is missing).
-W-MS-05  rows or visits excluded from scoring (unknown items, scores out of range, all items N/A ...), with counts.
-W-MS-06  unstable ranks: the median width of the 95 % rank intervals is at least a third of the branches; publish
-         grade bands rather than fine ranks.
-W-MS-07  fewer visits than the small-cell minimum (default 10 per quarter, methods.md §0.3) behind a branch score.
-W-MS-08  critical (knock-out) item failed on a visit.
+* W-MS-01  generalizability coefficient of the branch score below the target (0.7): ranking not dependable.
+* W-MS-02  systematic assessor-body bias: one body scores higher than the other (bias CI excludes 0).
+* W-MS-03  branch-months where the assessor bodies disagree by more than the margin ("adjudicate").
+* W-MS-04  branch-months (or quarters) scored by one body only (the other body's visit is missing).
+* W-MS-05  rows or visits excluded from scoring (unknown items, scores out of range, all items N/A ...), with counts.
+* W-MS-06  unstable ranks: the median width of the 95 % rank intervals is at least a third of the branches; publish
+  grade bands rather than fine ranks.
+* W-MS-07  fewer visits than the small-cell minimum (default 10 per quarter, Methods §0.3) behind a branch score.
+* W-MS-08  critical (knock-out) item failed on a visit.
 """
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def _quarter_of(period: pd.Series) -> pd.Series:
 
 @dataclass
 class Checklist:
-    """An audit checklist (methods.md §4.1).
+    """An audit checklist (Methods §4.1).
 
     Parameters
     ----------
@@ -262,7 +262,7 @@ class VisitScores(Result):
 
 def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, on_error: str = "raise",
                  missing_items: str = "na", **checklist_kwargs) -> VisitScores:
-    """Section and total scores per visit (methods.md §4.2).
+    """Section and total scores per visit (Methods §4.2).
 
     section score  S_s = 100 · Σ_{i∈s, x_i≠NA} w_i x_i / Σ_{i∈s, x_i≠NA} w_i max_i
     total          T   = Σ_{s applicable} W_s S_s / Σ_{s applicable} W_s
@@ -291,7 +291,7 @@ def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, o
 
     Examples
     --------
-    methods.md §4.5 golden toy: sections Greeting (30; w 1,1,2; max 1), Needs (50; w 2,2,1; max 2,2,1), Facility
+    Methods §4.5 golden toy: sections Greeting (30; w 1,1,2; max 1), Needs (50; w 2,2,1; max 2,2,1), Facility
     (20; w 1,1; max 1); scores (1,0,1 | 2,1,NA | 1,1) → 75, 75, 100, total 80.
     """
     if on_error not in ("raise", "exclude"):
@@ -435,14 +435,14 @@ def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, o
 
 @dataclass
 class CombinedScores(Result):
-    """Branch-month scores combined over assessor bodies (methods.md §4.4).
+    """Branch-month scores combined over assessor bodies (Methods §4.4).
 
     Attributes
     ----------
     table : DataFrame
         One row per branch × period: one ``score_<body>`` and ``n_<body>`` column per body, ``score`` (combined),
         ``n_visits``, ``bodies_present``, ``difference`` (first body − second body, in the order of ``weights``),
-        ``adjudicate`` (|difference| > margin), ``single_body`` (one body missing).
+        ``adjudicate`` (absolute difference > margin), ``single_body`` (one body missing).
     weights : dict
         The body weights used.
     margin : float
@@ -493,12 +493,12 @@ def _visit_frame(scores) -> pd.DataFrame:
 
 def combine_assessors(scores: VisitScores | pd.DataFrame, *, weights: Mapping[str, float] | None = None,
                       disagreement_margin: float | str = 10.0, missing_body: str = "renormalise") -> CombinedScores:
-    """Combine assessor bodies per branch-month with fixed weights (methods.md §4.4).
+    """Combine assessor bodies per branch-month with fixed weights (Methods §4.4).
 
     T_bm = Σ_body w_body · T̄_bm,body / Σ_{bodies present} w_body, where T̄ is the mean visit total of the body in
     that branch-month. If a body is missing, the present bodies' weights re-normalise (``missing_body=
     "renormalise"``) and the row is flagged ``single_body``; with ``missing_body="exclude"`` the branch-month is
-    dropped and counted. The row is flagged ``adjudicate`` when |T̄_A − T̄_B| exceeds ``disagreement_margin``:
+    dropped and counted. The row is flagged ``adjudicate`` when ``|T̄_A − T̄_B|`` exceeds ``disagreement_margin``:
     a number of points, or ``"sem"`` for 1.96·√2·SEM with SEM = SD·√(1 − ICC(A,1)) from the paired body means.
 
     Parameters
@@ -613,7 +613,7 @@ def assign_grades(scores, bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BAN
 
 @dataclass
 class QuarterlyScores(Result):
-    """Quarterly branch scores after deductions and veto (methods.md §4.3, §4.5).
+    """Quarterly branch scores after deductions and veto (Methods §4.3, §4.5).
 
     ``table`` has one row per branch × quarter: ``n_months``, ``n_visits``, ``score_before_deductions`` (weighted
     mean of monthly combined scores), ``deductions`` (points charged, as entered; after any cap), ``n_incidents``,
@@ -706,7 +706,7 @@ def quarterly_scores(combined: CombinedScores | pd.DataFrame, incidents: pd.Data
                      order: str = "monthly", floor: float = 0.0, deduction_cap: float | None = None,
                      deduction_points: Mapping[str, float] | None = None, month_weights: str = "equal",
                      grade_bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BANDS) -> QuarterlyScores:
-    """Monthly → quarterly roll-up with fixed deductions and veto incidents (methods.md §4.3, §4.5).
+    """Monthly → quarterly roll-up with fixed deductions and veto incidents (Methods §4.3, §4.5).
 
     D = Σ_k d_k n_k (points per incident × incidents; optionally capped at ``deduction_cap`` per month or per
     quarter, following ``order``). Q_b = Σ_m v_m X_bm / Σ_m v_m with v_m = 1 (``month_weights="equal"``) or the
@@ -734,7 +734,7 @@ def quarterly_scores(combined: CombinedScores | pd.DataFrame, incidents: pd.Data
 
     Examples
     --------
-    methods.md §4.5: combined 73.889 with two incidents of 3 points in the same (single) month and
+    Methods §4.5: combined 73.889 with two incidents of 3 points in the same (single) month and
     ``order="quarterly"`` gives 67.889.
     """
     if order not in ORDERS:
@@ -829,7 +829,7 @@ def quarterly_scores(combined: CombinedScores | pd.DataFrame, incidents: pd.Data
 def g_coefficient(var_branch: float, var_error: float, n_visits) -> np.ndarray | float:
     """Generalizability coefficient of a branch mean over n visits: Eρ² = σ²_b / (σ²_b + σ²_e / n).
 
-    Finn & Kayandé (1999); Cronbach et al. (1972). Golden (methods.md §4.7): σ²_b = 25, σ²_e = 100 → .20 (1
+    Finn & Kayandé (1999); Cronbach et al. (1972). Golden (Methods §4.7): σ²_b = 25, σ²_e = 100 → .20 (1
     visit), .50 (4), .75 (12), .80 (16).
     """
     if var_branch < 0 or var_error < 0:
@@ -856,7 +856,7 @@ def visits_needed(var_branch: float, var_error: float, target: float = 0.7) -> f
 
 @dataclass
 class GStudyResult(Result):
-    """Variance components of visit totals and the dependability of branch means (methods.md §4.7).
+    """Variance components of visit totals and the dependability of branch means (Methods §4.7).
 
     ``table``: one row per group (quarter, or "all"): ``var_branch``, ``var_error``, ``n_branches``, ``n_visits``,
     ``visits_per_branch`` (harmonic mean), ``g_coefficient`` (Eρ² at the current visits per branch),
@@ -903,7 +903,7 @@ def _variance_components(y: np.ndarray, groups: np.ndarray) -> tuple[float, floa
 
 def g_study(scores: VisitScores | pd.DataFrame, *, by: str | None = "quarter", target: float = 0.7,
             adjust_for_body: bool = True) -> GStudyResult:
-    """How many visits make a dependable branch score (generalizability theory, methods.md §4.7).
+    """How many visits make a dependable branch score (generalizability theory, Methods §4.7).
 
     Per group (default: quarter), a one-way random-effects ANOVA of visit totals on branch gives σ²_b (between
     branches) and σ²_e (visits within branch, shopper and occasion included). With n̄ the harmonic mean of visits
@@ -961,7 +961,7 @@ def g_study(scores: VisitScores | pd.DataFrame, *, by: str | None = "quarter", t
 
 @dataclass
 class RankResult(Result):
-    """Branch league for one quarter (methods.md §4.8).
+    """Branch league for one quarter (Methods §4.8).
 
     ``table``: branch, ``final`` (score after deductions), ``grade``, ``rank`` (1 = best, ties share the minimum
     rank), ``rank_low``/``rank_high`` (bootstrap interval), ``score_ci_low``/``score_ci_high`` (bootstrap
@@ -1000,7 +1000,7 @@ def rank_branches(scores: VisitScores | pd.DataFrame, incidents: pd.DataFrame | 
                   floor: float = 0.0, deduction_cap: float | None = None, month_weights: str = "equal",
                   grade_bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BANDS, n_boot: int = 2000,
                   seed: int = 20261122, confidence: float = 0.95, min_visits: int = 10) -> RankResult:
-    """Rank branches on the quarterly final score with bootstrap rank intervals (methods.md §4.8).
+    """Rank branches on the quarterly final score with bootstrap rank intervals (Methods §4.8).
 
     The point estimate runs the full pipeline (body means → :func:`combine_assessors` weights →
     :func:`quarterly_scores` with deductions, ``order`` and veto). The bootstrap resamples, within each branch ×
@@ -1016,7 +1016,7 @@ def rank_branches(scores: VisitScores | pd.DataFrame, incidents: pd.DataFrame | 
     quarter : "YYYYQn", optional
         Default: the latest quarter in the data.
     min_visits : int
-        Small-cell minimum (methods.md §0.3): W-MS-07 for branches with fewer visits in the quarter.
+        Small-cell minimum (Methods §0.3): W-MS-07 for branches with fewer visits in the quarter.
     """
     if n_boot < 0:
         raise ParameterError("n_boot must be ≥ 0")
@@ -1290,7 +1290,7 @@ def assessor_bias(scores: VisitScores | pd.DataFrame, *, body_a: str = "city", b
 
 @dataclass
 class ItemAgreementResult(Result):
-    """Per-item agreement between two assessor bodies on the same branch-months (methods.md §4.4, §4.6).
+    """Per-item agreement between two assessor bodies on the same branch-months (Methods §4.4, §4.6).
 
     ``table``: one row per checklist item with ``n_pairs``, ``p_observed``, ``kappa`` (quadratic-weighted for graded
     items, unweighted for yes/no items) with ``kappa_ci_low/high``, ``ac1`` (Gwet) with its CI, ``mean_a``,

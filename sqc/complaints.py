@@ -1,4 +1,4 @@
-"""Complaints and service recovery (methods.md §5.3, §5.4, §6.1).
+"""Complaints and service recovery (Methods §5.3, §5.4, §6.1).
 
 What is here
 ------------
@@ -10,7 +10,7 @@ What is here
   complaints per exposure (``sqc.spc.pareto`` does the ordering and cumulative shares; "vital few" = smallest set
   reaching ``vital_share``; small categories grouped into "other" only after sorting and never first).
 * :func:`compare_periods` — χ² test of homogeneity on the category × period table (categories with expected
-  count < 5 merged, as methods.md §5.3 asks), per-category change in share with a Newcombe (1998) interval and,
+  count < 5 merged, as Methods §5.3 asks), per-category change in share with a Newcombe (1998) interval and,
   when exposure is given, the rate ratio with the exact conditional interval (as R ``poisson.test``); per-category
   p-values Holm-adjusted within the family "categories".
 * :func:`check_sheet` — tally table category × week / month / branch / channel / severity with totals.
@@ -325,7 +325,7 @@ def complaint_pareto(complaints, *, by: str = "category", basis: str = "count", 
                      severity_weights: dict | None = None, vital_share: float = 0.8,
                      other_below: float | None = None, branches=None, confidence: float = DEFAULT_CONFIDENCE,
                      on_invalid: str = "exclude") -> ComplaintPareto:
-    """Pareto analysis of complaints (methods.md §5.3).
+    """Pareto analysis of complaints (Methods §5.3).
 
     Parameters
     ----------
@@ -474,7 +474,7 @@ def _span(x) -> tuple[str, str]:
 def compare_periods(complaints, first, second, *, by: str = "category", volumes: pd.DataFrame | None = None,
                     as_of=None, branches=None, min_expected: float = 5.0, confidence: float = DEFAULT_CONFIDENCE,
                     adjust: str = "holm", on_invalid: str = "exclude") -> PeriodComparison:
-    """Compare the complaint mix (and rates) of two windows (methods.md §5.3).
+    """Compare the complaint mix (and rates) of two windows (Methods §5.3).
 
     Parameters
     ----------
@@ -689,7 +689,7 @@ def _km(days: np.ndarray, closed: np.ndarray, confidence: float, sla_days, quant
 def time_to_resolve(complaints, *, as_of=None, by: str | None = None, start=None, end=None,
                     sla_days: float | None = None, branches=None, confidence: float = DEFAULT_CONFIDENCE,
                     min_n: int = MIN_N, on_invalid: str = "exclude") -> TimeToResolve:
-    """Kaplan–Meier time to resolve with open complaints right-censored at ``as_of`` (methods.md §6.1).
+    """Kaplan–Meier time to resolve with open complaints right-censored at ``as_of`` (Methods §6.1).
 
     Parameters
     ----------
@@ -785,7 +785,7 @@ RECOVERY_METRICS = {
 def recovery_metrics(complaints, *, as_of=None, sla_days: float = 5.0, by: str | None = None, start=None,
                      end=None, branches=None, confidence: float = DEFAULT_CONFIDENCE, min_n: int = MIN_N,
                      on_invalid: str = "exclude") -> RecoveryMetrics:
-    """Recovery rate, resolution-within-SLA and reopen rate with Wilson intervals (methods.md §6.1).
+    """Recovery rate, resolution-within-SLA and reopen rate with Wilson intervals (Methods §6.1).
 
     Denominator for all three: complaints opened in the window and closed by the cut-off (``recovered`` is null
     for open cases). A closed complaint with a missing ``recovered``/``reopened`` flag is left out of that

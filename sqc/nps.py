@@ -1,4 +1,4 @@
-"""Net Promoter Score and CSAT with proper intervals (methods.md §6.2–§6.4).
+"""Net Promoter Score and CSAT with proper intervals (Methods §6.2–§6.4).
 
 NPS conventions
 ---------------
@@ -179,7 +179,7 @@ def nps_from_counts(promoters: int, passives: int, detractors: int, *, confidenc
     Notes
     -----
     ``Var(NPS/100) = [p_P + p_D − (p_P − p_D)²] / n``; adjusted Wald adds 0.75/1.5/0.75 pseudo-counts
-    (Rocks 2016). Golden (methods.md §6.2): 90/60/50 → NPS 20.000, SE 5.745, Wald [8.741, 31.259],
+    (Rocks 2016). Golden (Methods §6.2): 90/60/50 → NPS 20.000, SE 5.745, Wald [8.741, 31.259],
     adjusted 19.704 [8.544, 30.865].
     """
     method = _check_method(method)
@@ -331,7 +331,7 @@ def nps_compare(first, second, *, breaks=DEFAULT_BREAKS, confidence: float = DEF
     ----------
     first, second : array-like of 0–10 ratings, or NPSResult
     method : {"wald", "adjusted_wald"}
-        ``"wald"`` matches R ``NPS::nps.test`` (which reports |Δ|; here Δ is signed). ``"adjusted_wald"`` adds the
+        ``"wald"`` matches R ``NPS::nps.test`` (which reports ``|Δ|``; here Δ is signed). ``"adjusted_wald"`` adds the
         Rocks (2016) pseudo-counts to each sample before computing Δ and its SE.
 
     Returns
@@ -369,7 +369,7 @@ def nps_table(frame: pd.DataFrame, by, *, score: str = "recommend", breaks=DEFAU
               min_n: int = MIN_N) -> pd.DataFrame:
     """NPS per group (e.g. per wave, or per branch × wave), one row each with n, shares, SE and CI.
 
-    Groups with fewer than ``min_n`` ratings keep their numbers but get ``reportable = False`` (methods.md §0.3
+    Groups with fewer than ``min_n`` ratings keep their numbers but get ``reportable = False`` (Methods §0.3
     small-cell rule: show "insufficient data"). One pass: counts per group and class, then the formulas.
     """
     if score not in frame.columns:
@@ -400,7 +400,7 @@ def nps_table(frame: pd.DataFrame, by, *, score: str = "recommend", breaks=DEFAU
 
 @dataclass
 class NPSChart(Result):
-    """Standardised NPS chart over periods (methods.md §6.3): one row per period in ``table`` with ``n, nps, se,
+    """Standardised NPS chart over periods (Methods §6.3): one row per period in ``table`` with ``n, nps, se,
     z, center, lcl, ucl, signal``; ``sigma_z`` is the Laney (2002) between-period factor (1 = none applied)."""
 
     _frame_attr = "table"
@@ -423,7 +423,7 @@ class NPSChart(Result):
 
 def nps_chart(frame: pd.DataFrame, period: str = "wave", *, score: str = "recommend", breaks=DEFAULT_BREAKS,
               baseline: int | None = None, laney: str = "auto", L: float = 3.0) -> NPSChart:
-    """Standardised chart of NPS by period with the multinomial SE (methods.md §6.3).
+    """Standardised chart of NPS by period with the multinomial SE (Methods §6.3).
 
     ``NPS̄ = 100·Σ(n_P − n_D)/Σn`` over the baseline periods (default all); with the pooled shares p̄_P, p̄_D,
     ``SE_m = 100·√([p̄_P + p̄_D − (p̄_P − p̄_D)²]/n_m)``; ``z_m = (NPS_m − NPS̄)/SE_m``. Limits
@@ -473,7 +473,7 @@ def nps_chart(frame: pd.DataFrame, period: str = "wave", *, score: str = "recomm
 def nps_sample_size(margin: float, promoter_share: float, detractor_share: float, *,
                     confidence: float = DEFAULT_CONFIDENCE) -> int:
     """Ratings needed for an NPS interval of ± ``margin`` points (Wald): ``n = (z / (margin/100))² · Var₁`` with
-    ``Var₁ = p_P + p_D − (p_P − p_D)²`` (methods.md §6.2; golden: ±10 points, p_P = p_D = 0.3 → 231, i.e. n ≈ 230).
+    ``Var₁ = p_P + p_D − (p_P − p_D)²`` (Methods §6.2; golden: ±10 points, p_P = p_D = 0.3 → 231, i.e. n ≈ 230).
     """
     if not (0 < margin <= 200):
         raise ParameterError(f"margin must be in NPS points (0, 200], got {margin!r}")
@@ -528,7 +528,7 @@ def csat(ratings, *, scale: tuple[int, int] = (1, 5), top_boxes: int = 2,
 
     Notes
     -----
-    Golden (methods.md §6.4): 160 of 200 in the top two boxes → Wilson [0.7391, 0.8495].
+    Golden (Methods §6.4): 160 of 200 in the top two boxes → Wilson [0.7391, 0.8495].
     """
     lo, hi = (int(scale[0]), int(scale[1]))
     if hi <= lo:

@@ -1,4 +1,4 @@
-"""QFD House of Quality (methods.md §3; Akao 1990; Hauser & Clausing 1988; Cohen 1995).
+"""QFD House of Quality (Methods §3; Akao 1990; Hauser & Clausing 1988; Cohen 1995).
 
 Formulas
 --------
@@ -30,13 +30,13 @@ Warnings
 * ``W-QFD-01`` (warning): top-3 HOWs change under the 1-3-5 scale or Lyman normalisation.
 * ``W-QFD-02`` (warning): negative roof correlation between two HOWs that are both in the top third by RTI.
 * ``W-QFD-03`` (warning): technical benchmarking contradicts the customer assessment — customers rate competitor k
-  above us on WHAT i, yet on a HOW strongly related to i (R = 9) our measured value beats k's (methods.md §3.6):
+  above us on WHAT i, yet on a HOW strongly related to i (R = 9) our measured value beats k's (Methods §3.6):
   a relationship may be mis-specified. Needs ``current``, ``competitors``, ``technical_benchmark`` and
   ``improvement_direction``.
 * ``W-QFD-04`` (info): a WHAT has no relationship with any HOW (its importance is lost), or a HOW relates to no
   WHAT.
 
-Golden values (methods.md §3, toy service HoQ)::
+Golden values (Methods §3, toy service HoQ)::
 
     I = (5,4,3,2); C = (3,2,4,3); T = 4; SP = (1.5,1.2,1,1)
     R = [[9,1,3],[0,9,9],[1,9,0],[0,3,3]]   (staffing, training, knowledge base)
@@ -380,7 +380,7 @@ CONSISTENCY_COLUMNS = ["requirement", "characteristic", "competitor", "customer_
 
 
 def _consistency(R_df, cur, competitors, bench, direction, warns) -> pd.DataFrame:
-    """Customer assessment vs technical benchmark (methods.md §3.6) → rows of conflicts and W-QFD-03."""
+    """Customer assessment vs technical benchmark (Methods §3.6) → rows of conflicts and W-QFD-03."""
     given = [x is not None for x in (competitors, bench, direction)]
     if not any(given):
         return pd.DataFrame(columns=CONSISTENCY_COLUMNS)

@@ -1,4 +1,4 @@
-"""KPI scorecard per branch and period, in the manner of NHS "Making Data Count" (methods.md §5.1, §5.2, §7).
+"""KPI scorecard per branch and period, in the manner of NHS "Making Data Count" (Methods §5.1, §5.2, §7).
 
 For each branch (and the network, ``branch == "ALL"``) and each KPI the scorecard shows the report month's value
 with its n and CI, the target, and two verdicts computed from the KPI's control chart over the months up to the
@@ -12,11 +12,11 @@ report month:
 No colour is derived from comparing two months ("this month vs last month"): the only judgements are the two
 verdicts and whether the value meets the target.
 
-KPIs and charts (methods.md §5.2)
+KPIs and charts (Methods §5.2)
 ---------------------------------
-=========================  =====================================================  =========================
+=========================  =====================================================  ==============================
 KPI                        definition (printed from ``sqc.kpi.definitions``)        chart of monthly values
-=========================  =====================================================  =========================
+=========================  =====================================================  ==============================
 service_level              SL(T) with its variant (``sl_variant``)                p chart (Laney p′ if over-
                                                                                    dispersed)
 asa_s                      Σ wait answered / answered; median and P90 shown       I-MR (XmR)
@@ -26,7 +26,7 @@ fcr_rate                   resolved first contact / answered with flag          
 complaint_rate_per_1000    complaints / active customers × 1 000                  u chart (Laney u′ if over-
                                                                                    dispersed)
 csat_mean                  mean 1-5 rating                                        I-MR
-=========================  =====================================================  =========================
+=========================  =====================================================  ==============================
 
 KPI values come from :mod:`sqc.kpi` (never re-defined here). Targets and directions come from the ``targets``
 table.
@@ -46,6 +46,7 @@ Warnings
 * ``W-SC-02`` (warning): fewer than ``min_points`` months up to the report month: no verdicts for that KPI.
 * ``W-SC-03`` (info): special-cause concern for a KPI of a branch (the verdict in words, for the warnings panel).
 * ``W-SC-04`` (warning): the target is consistently missed (assurance) for a KPI of a branch.
+
 Chart warnings (``W-SPC-*``) of the underlying charts are passed through.
 
 Example

@@ -89,7 +89,7 @@ def scree(parallel, title: str | None = None, lang: str = "en"):
 
 
 def loadings_spec(result, lang: str = "en", *, title: str | None = None) -> Chart:
-    """Heat map of loadings (blue positive, red negative, printed where |loading| ≥ 0.3): an EFAResult's pattern
+    """Heat map of loadings (blue positive, red negative, printed where the absolute loading ≥ 0.3): an EFAResult's pattern
     loadings, an OmegaResult's Schmid–Leiman loadings or a CFAResult's standardized loadings."""
     if hasattr(result, "standardized_loadings"):
         sl = result.standardized_loadings

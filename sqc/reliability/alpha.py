@@ -16,7 +16,7 @@ Conventions (psych 2.2.9, where versions of psych differ):
   psych's asymptotic SE ``ase = sqrt(Q/N)`` (Duhachek & Iacobucci 2004). N = number of respondent rows (psych).
 * Reverse keys: ``keys`` lists items to reverse as ``min + max - x``; min/max are the scale bounds when given,
   otherwise the smallest and largest answer in the whole table (as psych). Detection never flips: items with a
-  negative corrected item–total correlation are reported in a QualityWarning ``W-REL-01`` (methods.md W-SQ-07).
+  negative corrected item–total correlation are reported in a QualityWarning ``W-REL-01`` (Methods §1.10, W-SQ-07).
 
 Speed: one chunked pass over the data accumulates the sufficient statistics (pairwise counts, sums,
 cross-products via matrix products on the NaN-masked data, plus total-score moments and answer counts).
@@ -277,7 +277,7 @@ def alpha(items, keys=None, missing: str = "pairwise", ci: float = 0.95, *, ci_m
     scale : (min, max), optional
         Response scale: answers outside it raise DataError; reverse-keying uses ``min + max``.
     r_drop_threshold : float
-        Corrected item–total correlation below which an item is flagged (methods.md §1.9: 0.3).
+        Corrected item–total correlation below which an item is flagged (Methods §1.9: 0.3).
 
     Returns
     -------
@@ -469,7 +469,7 @@ def _alpha_warnings(a, ci_f, item_stats, names, keys, n, n_complete, missing, th
         out.append(QualityWarning(
             "W-REL-01", "critical",
             f"Item(s) {', '.join(neg)} correlate negatively with the rest of the scale: probably negatively "
-            f"worded and not reverse-keyed. Re-run with keys={neg!r} if the wording is reversed (methods.md W-SQ-07).",
+            f"worded and not reverse-keyed. Re-run with keys={neg!r} if the wording is reversed (Methods §1.10, W-SQ-07).",
             evidence={"r_drop": {i: round(float(item_stats.loc[i, 'r_drop']), 4) for i in neg}, "spec_code": "W-SQ-07"},
             subject=",".join(neg),
             message_zh=f"题项 {', '.join(neg)} 与量表其余题项负相关：可能是反向措辞而未反向计分，请确认后用 keys 参数反向计分。"))

@@ -16,7 +16,7 @@ loadings λ* (Fornell & Larcker 1981); Fornell–Larcker criterion √AVE > |φ_
 2015) from the item correlations (absolute values by default).
 
 Warning codes: W-REL-12 model fit below Hu & Bentler (1999) cut-offs (CFI < 0.90 or RMSEA > 0.08 or SRMR > 0.08;
-this is methods.md W-SQ-06 when applied to the SERVQUAL dimensions); W-REL-13 discriminant validity not supported
+this is Methods §1.10, W-SQ-06 when applied to the SERVQUAL dimensions); W-REL-13 discriminant validity not supported
 (HTMT > 0.90 or Fornell–Larcker violated); W-REL-14 improper solution (negative variance / |φ| ≥ 1) or not
 converged; W-REL-15 CR < 0.70 or AVE < 0.50 for a factor.
 """

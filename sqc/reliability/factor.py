@@ -193,7 +193,7 @@ def bartlett(items, missing: str = "pairwise") -> BartlettResult:
     .. math:: \chi^2 = -\ln|R| \,\Big(N - 1 - \frac{2k+5}{6}\Big), \quad df = k(k-1)/2
 
     N is the number of respondent rows (psych); with ``missing="listwise"`` the complete rows.
-    A singular R (|R| ≤ 0) makes the statistic infinite; this is reported (W-REL-06) and p = 0.
+    A singular R (det R ≤ 0) makes the statistic infinite; this is reported (W-REL-06) and p = 0.
     """
     ci = _prepare(items, missing, min_items=2)
     k = len(ci.names)

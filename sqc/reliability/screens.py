@@ -1,4 +1,4 @@
-"""Response-quality screens (methods.md §1.9): straight-lining, ceiling/floor shares, items with too little variance.
+"""Response-quality screens (Methods §1.9): straight-lining, ceiling/floor shares, items with too little variance.
 
 * Straight-lining: for each respondent, the longest run of identical consecutive answers ("longest string",
   Johnson 2005) and whether every answered item has the same value (with at least ``min_answered`` answers).
@@ -8,7 +8,7 @@
   of the answers — such items cannot discriminate between respondents and depress correlations.
 
 Warning codes: W-REL-16 straight-lining share above ``max_straightline_share``; W-REL-17 ceiling share above
-``max_ceiling_share`` (0.30, methods.md W-SQ-04) or floor share above it; W-REL-18 low-variance item.
+``max_ceiling_share`` (0.30, Methods §1.10, W-SQ-04) or floor share above it; W-REL-18 low-variance item.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The five-gap model as one drill-down (PZB 1985; Zeithaml, Berry & Parasuraman 1988; methods.md §2).
+"""The five-gap model as one drill-down (PZB 1985; Zeithaml, Berry & Parasuraman 1988; Methods §2).
 
 * **Gap 5** (customer gap) from the survey: :func:`sqc.servqual.score` dimension gaps.
 * **Gap 1** (knowledge gap) when managers answer the same expectation items "as customers would":
@@ -8,7 +8,7 @@
   scores the item's maximum) and KPIs (a period conforms when the KPI meets its target), as conformance rates
   with Wilson CIs, pooled per dimension.
 
-:func:`default_mapping` builds the single mapping table (methods.md §2.6) that links survey items, checklist items
+:func:`default_mapping` builds the single mapping table (Methods §2.6) that links survey items, checklist items
 and KPIs to a SERVQUAL dimension and a gap: ``standard_id, source, ref, dimension, gap_no, description_en,
 description_zh, target, direction``. The default checklist and KPI assignments are our judgement for the demo
 telecom network (documented below); pass your own ``checklist_dimensions`` / ``kpi_dimensions`` to change them.

@@ -1,4 +1,4 @@
-"""Importance–performance analysis (Martilla & James 1977; methods.md §1.8) with uncertainty.
+"""Importance–performance analysis (Martilla & James 1977; Methods §1.8) with uncertainty.
 
 Importance is *stated* (mean 100-point allocation per dimension, t CI) or *derived* (Pearson correlation of the
 attribute's perception with an overall rating, Fisher-z CI; Oh 2001, Matzler et al. 2004). Performance is the

@@ -1,4 +1,4 @@
-"""SERVQUAL gap scores, importance weighting, SERVPERF and the data-quality warnings (methods.md §1.2-1.6, §1.10).
+"""SERVQUAL gap scores, importance weighting, SERVPERF and the data-quality warnings (Methods §1.2-1.6, §1.10).
 
 Warning codes raised here (all :class:`sqc.diagnostics.QualityWarning`; thresholds configurable via
 ``score(..., thresholds={...})``):
@@ -245,7 +245,7 @@ def score(responses: pd.DataFrame | PreparedResponses, instrument: Instrument | 
     """Score a SERVQUAL survey: item and dimension gaps with paired inference, overall and importance-weighted
     scores, SERVPERF, zone of tolerance and the data-quality warnings.
 
-    Formulas (methods.md §1.2-1.3, §1.5): for respondent r and item i, ``G_ri = P_ri − E_ri`` (only when both
+    Formulas (Methods §1.2-1.3, §1.5): for respondent r and item i, ``G_ri = P_ri − E_ri`` (only when both
     are answered; negative = shortfall). Item gap ``Ḡ_i = mean_r G_ri``. Respondent dimension gap
     ``G_rd = mean_{i∈d} G_ri``, computed only if at least ``min_item_share`` of the dimension's items have a
     paired answer (default 50 %), else missing (counted, W-SQ-11). Dimension gap ``Ḡ_d = mean_r G_rd``.

@@ -1,5 +1,5 @@
 """Segment comparisons, shrunken branch means, branch × dimension heat map and wave-over-wave trends
-(methods.md §1.7, §0.3).
+(Methods §1.7, §0.3).
 
 The unit of analysis is the respondent-level dimension score from :func:`sqc.servqual.score` (gap ``G_rd``,
 perception ``SP_rd`` for SERVPERF, or expectation ``E_rd``). Segments (branches, customer types, waves) hold
@@ -252,7 +252,7 @@ def compare_segments(result, by: str, *, measure: str = "gap", dimensions=None, 
 
 def shrunken_means(result, by: str = "branch", *, measure: str = "gap", dimension: str = "overall",
                    confidence: float = 0.95) -> pd.DataFrame:
-    """Empirical-Bayes (shrunken) segment means from a one-way random-intercept model (methods.md §1.7).
+    """Empirical-Bayes (shrunken) segment means from a one-way random-intercept model (Methods §1.7).
 
     Model ``y_rb = μ + u_b + e_r``, ``u_b ~ N(0, τ²)``, ``e_r ~ N(0, σ²)``. Variance components by the ANOVA
     (method-of-moments) estimator for unbalanced groups (Searle, Casella & McCulloch 1992 §3.6):

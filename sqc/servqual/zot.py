@@ -1,4 +1,4 @@
-"""Zone of tolerance, three-column format (PZB 1994a; Zeithaml, Berry & Parasuraman 1993; methods.md §1.4).
+"""Zone of tolerance, three-column format (PZB 1994a; Zeithaml, Berry & Parasuraman 1993; Methods §1.4).
 
 Per respondent r and item i with adequate A, desired D and perceived P on the same scale::
 

@@ -27,7 +27,7 @@ Normality: Shapiro–Wilk for n ≤ 5000, D'Agostino–Pearson above. When p < 0
 returned and the percentile (ISO 22514-2 / Clements 1989) indices are reported in ``.nonnormal``:
 Cp* = (USL − LSL)/(P99.865 − P0.135); Cpk* = min((USL − M)/(P99.865 − M), (M − LSL)/(M − P0.135)), M = median.
 
-Pareto (methods.md §5.3)
+Pareto (Methods §5.3)
 ------------------------
 Categories sorted by count, descending; ties are ordered by category name (ascending) so the order is
 reproducible; a category named "other"/"Other"/"其他" is placed last whatever its count (it is a catch-all,

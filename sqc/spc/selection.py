@@ -1,6 +1,6 @@
 """Chart selection help, run charts (Anhøj rules) and OC / ARL curves for Shewhart charts.
 
-``select_chart`` follows methods.md §5.2: measurement → X̄–S (n > 10) / X̄–R (2 ≤ n ≤ 10) / I–MR (one value per
+``select_chart`` follows Methods §5.2: measurement → X̄–S (n > 10) / X̄–R (2 ≤ n ≤ 10) / I–MR (one value per
 period); proportion → p chart (Laney p′ when overdispersed with large n); count with exposure → u (Laney u′);
 count with equal exposure → c; time between events → t chart; opportunities between events → g chart.
 With data it also checks W-SPC-01 (autocorrelation), W-SPC-03 (overdispersion: the p/u chart puts > 25 % of
@@ -240,7 +240,7 @@ KPI_KINDS = {"service_level": "proportion", "abandonment_rate": "proportion", "f
 
 def kpi_chart(series: pd.DataFrame, kind: str, *, baseline: int | None = 12, laney: str = "auto",
               rules="default", time: str = "period"):
-    """The control chart methods.md §5.2 recommends for one KPI series from :mod:`sqc.kpi` (tidy rows with
+    """The control chart Methods §5.2 recommends for one KPI series from :mod:`sqc.kpi` (tidy rows with
     ``period, numerator, denominator, value``), with limits frozen after ``baseline`` periods.
 
     * ``kind="proportion"`` (service level, abandonment, FCR, top-2-box): p chart on numerator/denominator;
