@@ -54,3 +54,25 @@ for nb in sorted((ROOT / "notebooks").glob("tutorial_*.ipynb")):
     target = TUTORIALS / nb.name
     if not target.exists() or target.read_bytes() != nb.read_bytes():
         shutil.copyfile(nb, target)
+
+
+def _module_headings_to_rubrics(app, what, name, obj, options, lines):
+    """Module docstrings use underlined headings ("Example" / "-------"); on one site many modules share such a
+    heading, which would give duplicate section labels, so they are drawn as rubrics instead."""
+    if what != "module":
+        return
+    out = []
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if line.strip() and nxt.strip() and set(nxt.strip()) <= set("-=~^") and len(nxt.strip()) >= len(line.strip()):
+            out += [f".. rubric:: {line.strip()}", ""]
+        elif line.strip() and set(line.strip()) <= set("-=~^") and out and out[-1] == "" and \
+                len(out) >= 2 and out[-2].startswith(".. rubric::"):
+            continue
+        else:
+            out.append(line)
+    lines[:] = out
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _module_headings_to_rubrics, priority=400)

@@ -22,7 +22,7 @@ service_level              SL(T) with its variant (``sl_variant``)              
 asa_s                      Σ wait answered / answered; median and P90 shown       I-MR (XmR)
 abandonment_rate           abandoned / offered                                    p / p′
 aht_s                      Σ handle / handled                                     I-MR
-fcr_rate                   resolved first contact / answered with flag           p / p′
+fcr_rate                   resolved first contact / answered with flag            p / p′
 complaint_rate_per_1000    complaints / active customers × 1 000                  u chart (Laney u′ if over-
                                                                                    dispersed)
 csat_mean                  mean 1-5 rating                                        I-MR

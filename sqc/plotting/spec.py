@@ -194,7 +194,8 @@ def to_matplotlib(chart: Chart, *, ax=None, figsize=None):
     :class:`SqcError` (matplotlib would only warn and print a box).
     """
     import matplotlib
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     if chart.lang == "en" and any(_is_cjk(t) for t in chart.texts()):
         chart.lang = "zh"  # translated labels passed in by older callers: draw them with the CJK font
@@ -202,7 +203,10 @@ def to_matplotlib(chart: Chart, *, ax=None, figsize=None):
     with matplotlib.rc_context(font_rc(chart.lang)):
         own = ax is None
         if own:
-            fig, ax = plt.subplots(figsize=figsize or chart.size, layout="constrained")
+            # a Figure outside pyplot: nothing to close, and a notebook shows it once (as the cell's value)
+            fig = Figure(figsize=figsize or chart.size, layout="constrained")
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
         else:
             fig = ax.figure
         for layer in chart.layers:
