@@ -11,7 +11,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {"spc", "servqual", "reliability", "audit", "qfd", "io", "tables", "demo", "schema", "errors",
-               "diagnostics", "inference", "kpi", "complaints", "nps", "agreement", "plotting", "pipeline", "scorecard", "cli"}
+               "diagnostics", "inference", "kpi", "complaints", "nps", "agreement", "plotting", "pipeline", "scorecard", "cli",
+               "results"}
 
 
 def __getattr__(name: str):

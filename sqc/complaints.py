@@ -286,7 +286,7 @@ class ComplaintPareto(Result):
         return lines
 
 
-def rate_ratio_exact(x2: float, e2: float, x1: float, e1: float, confidence: float = DEFAULT_CONFIDENCE):
+def rate_ratio_exact(x2: float, e2: float, x1: float, e1: float, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float, float, float]:
     """Ratio of two Poisson rates ``(x2/e2) / (x1/e1)`` with the exact conditional interval and test (as R
     ``poisson.test(c(x2, x1), c(e2, e1))``): given ``x1 + x2``, ``x2`` is binomial with
     ``p = e2·RR / (e1 + e2·RR)``; Clopper–Pearson limits for p are mapped back to RR. Returns

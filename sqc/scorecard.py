@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,9 @@ from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence
 from .results import Result
+
+if TYPE_CHECKING:  # sqc.spc is imported lazily at run time
+    from .spc import ChartResult
 
 SCORECARD_KPIS = ("service_level", "asa_s", "abandonment_rate", "aht_s", "fcr_rate", "complaint_rate_per_1000",
                   "csat_mean")
@@ -190,7 +194,7 @@ def _targets(targets: pd.DataFrame) -> pd.DataFrame:
 
 
 def attribute_chart(kind: str, frame: pd.DataFrame, count: str, size: str, *, time: str, baseline,
-                    laney: str = "auto"):
+                    laney: str = "auto") -> "ChartResult":
     """p or u chart from sqc.spc, switching to Laney p′/u′ when ``laney="always"`` or, with ``"auto"``, when the
     plain chart reports overdispersion (sqc.spc's own W-SPC-03 rule)."""
     from . import spc

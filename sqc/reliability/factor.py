@@ -268,7 +268,7 @@ def _fit_ml(r: np.ndarray, nf: int):
 # ---------------------------------------------------------------------------------------------------------------
 # rotations (exact ports of R stats::varimax, psych Promax/kaiser, GPArotation GPFoblq oblimin)
 # ---------------------------------------------------------------------------------------------------------------
-def varimax(x: np.ndarray, normalize: bool = True, eps: float = 1e-5):
+def varimax(x: np.ndarray, normalize: bool = True, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
     """R ``stats::varimax``; returns (rotated loadings, rotation matrix)."""
     nc = x.shape[1]
     if nc < 2:
@@ -319,7 +319,7 @@ def _vgq_oblimin(lam: np.ndarray, gam: float = 0.0):
     return lam * x, float(np.sum(lam ** 2 * x) / 4)
 
 
-def oblimin(a: np.ndarray, gam: float = 0.0, eps: float = 1e-5, maxit: int = 1000):
+def oblimin(a: np.ndarray, gam: float = 0.0, eps: float = 1e-5, maxit: int = 1000) -> tuple:
     """GPArotation ``oblimin`` via ``GPFoblq`` (Bernaards & Jennrich 2005); returns (loadings, Phi, Th, converged)."""
     tmat = np.eye(a.shape[1])
     al = 1.0

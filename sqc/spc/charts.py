@@ -83,7 +83,7 @@ def _stage_codes(stage_ids, n):
 
 
 # ----------------------------------------------------------------------------------------- subgroups
-def subgroup_stats(df: pd.DataFrame, value: str, subgroup: str):
+def subgroup_stats(df: pd.DataFrame, value: str, subgroup: str) -> pd.DataFrame:
     """Per-subgroup n, mean, range and SD in one vectorised pass (bincount; reduceat on sorted codes).
 
     Returns ``(labels, n, mean, rng, sd, n_missing)``; subgroups are in sorted label order. Missing values are

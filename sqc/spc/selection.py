@@ -239,7 +239,7 @@ KPI_KINDS = {"service_level": "proportion", "abandonment_rate": "proportion", "f
 
 
 def kpi_chart(series: pd.DataFrame, kind: str, *, baseline: int | None = 12, laney: str = "auto",
-              rules="default", time: str = "period"):
+              rules="default", time: str = "period") -> ChartResult:
     """The control chart Methods §5.2 recommends for one KPI series from :mod:`sqc.kpi` (tidy rows with
     ``period, numerator, denominator, value``), with limits frozen after ``baseline`` periods.
 
