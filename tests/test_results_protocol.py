@@ -167,3 +167,21 @@ def test_notebook_cell_ending_in_a_result_renders_html(tmp_path):
     assert out and "text/html" in out[0]["data"]
     html = out[0]["data"]["text/html"]
     assert "<th>n</th><td>7</td>" in html and "AlphaResult" in html
+
+
+def test_zone_rules_use_each_points_own_sigma():
+    """docs/conventions.md: with variable subgroup sizes the zones step with the limits. Two of three points are
+    beyond 2σ of their *own* σ (small subgroups), though within 2σ of the largest subgroup's σ."""
+    from sqc.spc.rules import evaluate_rules, resolve_rules
+
+    stat = np.array([0.0, 0.0, 0.0, 2.5, 0.1, 2.5])
+    sigma = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    specs = resolve_rules(["nelson_5"])
+    flagged = evaluate_rules(stat, 0.0, sigma, -3 * sigma, 3 * sigma, specs)["nelson_5"]
+    assert flagged[5] and flagged.sum() == 1
+    wide = sigma * 1.5          # a large-σ point pair: 2.5 < 2 × 1.5, so no signal
+    assert not evaluate_rules(stat, 0.0, wide, -3 * wide, 3 * wide, specs)["nelson_5"].any()
+    mixed = np.array([1.0, 1.0, 1.0, 1.0, 1.5, 1.0])   # only the middle (non-signalling) point has a wide σ
+    assert evaluate_rules(stat, 0.0, mixed, -3 * mixed, 3 * mixed, specs)["nelson_5"][5]
+    mixed[3] = 1.5                                     # now the first extreme point is within its own 2σ
+    assert not evaluate_rules(stat, 0.0, mixed, -3 * mixed, 3 * mixed, specs)["nelson_5"][5]
