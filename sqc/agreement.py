@@ -38,7 +38,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence, mean_ci
-from .results import Result, ResultFrame
+from .results import ResultData, ResultFrame
 
 __all__ = ["icc", "kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1", "bland_altman", "koo_li_band",
            "landis_koch_label", "KappaResult", "AgreementResult", "BlandAltmanResult"]
@@ -254,7 +254,7 @@ def _few_subjects_warning(n: int, subject: str | None) -> QualityWarning:
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class KappaResult(Result):
+class KappaResult(ResultData):
     """Cohen's kappa (or weighted kappa) with everything that was computed.
 
     Attributes
@@ -287,7 +287,6 @@ class KappaResult(Result):
     table: pd.DataFrame
     confidence: float = DEFAULT_CONFIDENCE
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -437,7 +436,7 @@ def kappa(a: Sequence, b: Sequence, weights: str | None = None, *, categories: S
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class AgreementResult(Result):
+class AgreementResult(ResultData):
     """A chance-corrected agreement coefficient with its interval (Fleiss' kappa, Gwet's AC1, Krippendorff's α).
 
     ``method`` names the coefficient and how the interval was obtained; ``n_subjects``/``n_raters`` describe the
@@ -458,7 +457,6 @@ class AgreementResult(Result):
     confidence: float = DEFAULT_CONFIDENCE
     pval: float = float("nan")
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -611,7 +609,7 @@ def fleiss_kappa(ratings, *, format: str = "raters", categories: Sequence | None
     return AgreementResult(
         "Fleiss' kappa", value, se, max(-1.0, value - tq * se), min(1.0, value + tq * se), p_bar, pe, N,
         n_raters, cats, method, confidence, pval,
-        {"subjects_excluded": excluded, "missing_ratings": n_missing}, warns)
+        {"subjects_excluded": excluded, "missing_ratings": n_missing}, warnings=warns)
 
 
 def gwet_ac1(ratings, *, format: str = "raters", categories: Sequence | None = None,
@@ -657,7 +655,7 @@ def gwet_ac1(ratings, *, format: str = "raters", categories: Sequence | None = N
     warns = [_few_subjects_warning(n, "Gwet AC1")] if n < 10 else []
     return AgreementResult("Gwet's AC1", ac1, se, max(-1.0, ac1 - tq * se), min(1.0, ac1 + tq * se), float(pa), pe,
                            n, n_raters, cats, "Gwet (2008), linearised variance, t interval", confidence, pval,
-                           {"missing_ratings": n_missing, "subjects_unrated": int((~rated).sum())}, warns)
+                           {"missing_ratings": n_missing, "subjects_unrated": int((~rated).sum())}, warnings=warns)
 
 
 def krippendorff_alpha(data, level: str = "nominal", *, n_boot: int = 1000, seed: int = 20261122,
@@ -740,7 +738,7 @@ def krippendorff_alpha(data, level: str = "nominal", *, n_boot: int = 1000, seed
                            confidence, float("nan"),
                            {"units_not_pairable": int((~pairable).sum()),
                             "missing_ratings": int(np.isnan(values).sum())},
-                           warns)
+                           warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -748,7 +746,7 @@ def krippendorff_alpha(data, level: str = "nominal", *, n_boot: int = 1000, seed
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class BlandAltmanResult(Result):
+class BlandAltmanResult(ResultData):
     """Bland–Altman agreement between two methods/assessors (difference = a − b).
 
     Attributes
@@ -779,7 +777,6 @@ class BlandAltmanResult(Result):
     label_b: str = "b"
     confidence: float = DEFAULT_CONFIDENCE
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def bias_significant(self) -> bool:

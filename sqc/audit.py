@@ -47,7 +47,7 @@ from .agreement import (bland_altman, fleiss_kappa, gwet_ac1, icc, kappa,  # noq
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import mean_ci
-from .results import Result
+from .results import ResultData
 
 __all__ = ["nps", "item_agreement", "ItemAgreementResult", "Checklist", "score_visits", "combine_assessors", "quarterly_scores", "rank_branches", "funnel_data",
            "g_study", "g_coefficient", "visits_needed", "assessor_bias", "assign_grades", "DEFAULT_GRADE_BANDS",
@@ -213,7 +213,7 @@ VISIT_KEYS = ("visit_id", "branch", "period", "assessor_body", "assessor_id", "v
 
 
 @dataclass
-class VisitScores(Result):
+class VisitScores(ResultData):
     """Scores of each audit visit.
 
     Attributes
@@ -241,7 +241,6 @@ class VisitScores(Result):
     items: pd.DataFrame
     checklist: Checklist
     exclusions: pd.DataFrame
-    warnings: list = field(default_factory=list)
 
     def section_profile(self, by: str | Sequence[str] = "branch") -> pd.DataFrame:
         """Mean section scores (rows: ``by``; columns: sections), N/A sections excluded per visit."""
@@ -426,7 +425,7 @@ def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, o
         warns.append(_warn("W-MS-08", "info", f"{n_crit} visits failed a critical (knock-out) item "
                            f"(consequence: {cl.critical_consequence}).", {"n_visits": n_crit}, "audit visits",
                            f"{n_crit} 次访问关键项不合格（处理方式：{cl.critical_consequence}）。"))
-    return VisitScores(out, sections, df.reset_index(drop=True), cl, excl, warns)
+    return VisitScores(out, sections, df.reset_index(drop=True), cl, excl, warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -434,7 +433,7 @@ def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, o
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class CombinedScores(Result):
+class CombinedScores(ResultData):
     """Branch-month scores combined over assessor bodies (Methods §4.4).
 
     Attributes
@@ -459,7 +458,6 @@ class CombinedScores(Result):
     margin_rule: str
     missing_body: str
     body_means: pd.DataFrame
-    warnings: list = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         t = self.table
@@ -588,7 +586,7 @@ def combine_assessors(scores: VisitScores | pd.DataFrame, *, weights: Mapping[st
                            f"{worst['difference']:+.1f}).",
                            {"n_branch_months": n_adj, "margin": margin}, "assessor bodies",
                            f"{n_adj} 个网点-月份两评审机构分差超过 {margin:.1f} 分，需要复核。"))
-    return CombinedScores(table, weights, margin, margin_rule, missing_body, bm, warns)
+    return CombinedScores(table, weights, margin, margin_rule, missing_body, bm, warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -612,7 +610,7 @@ def assign_grades(scores, bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BAN
 
 
 @dataclass
-class QuarterlyScores(Result):
+class QuarterlyScores(ResultData):
     """Quarterly branch scores after deductions and veto (Methods §4.3, §4.5).
 
     ``table`` has one row per branch × quarter: ``n_months``, ``n_visits``, ``score_before_deductions`` (weighted
@@ -632,7 +630,6 @@ class QuarterlyScores(Result):
     grade_bands: tuple
     order_text: str
     order_text_zh: str
-    warnings: list = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Order of operations: {self.order}. {self.order_text}",
@@ -819,7 +816,7 @@ def quarterly_scores(combined: CombinedScores | pd.DataFrame, incidents: pd.Data
                            {"vetoed": [f"{b} {q}" for b, q in qt.index[qt["veto"]]]}, "veto",
                            f"{n_veto} 个网点-季度被一票否决。"))
     return QuarterlyScores(qt.reset_index(), monthly, order, float(floor), deduction_cap, month_weights, bands,
-                           ORDER_TEXT[order].format(floor=floor), ORDER_TEXT_ZH[order].format(floor=floor), warns)
+                           ORDER_TEXT[order].format(floor=floor), ORDER_TEXT_ZH[order].format(floor=floor), warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -855,7 +852,7 @@ def visits_needed(var_branch: float, var_error: float, target: float = 0.7) -> f
 
 
 @dataclass
-class GStudyResult(Result):
+class GStudyResult(ResultData):
     """Variance components of visit totals and the dependability of branch means (Methods §4.7).
 
     ``table``: one row per group (quarter, or "all"): ``var_branch``, ``var_error``, ``n_branches``, ``n_visits``,
@@ -868,7 +865,6 @@ class GStudyResult(Result):
     table: pd.DataFrame
     target: float
     adjusted_for_body: bool
-    warnings: list = field(default_factory=list)
 
     def curve(self, n_max: int = 30, row: int = -1) -> pd.DataFrame:
         r = self.table.iloc[row]
@@ -952,7 +948,7 @@ def g_study(scores: VisitScores | pd.DataFrame, *, by: str | None = "quarter", t
              "visits_needed": float(need), "target": target}, "branch ranking",
             f"{last['group']} 网点检查得分不足以可靠排名：概化系数 {last['g_coefficient']:.2f}（每网点 "
             f"{last['visits_per_branch']:.1f} 次访问，目标 {target:g}）。"))
-    return GStudyResult(table, target, adjust_for_body, warns)
+    return GStudyResult(table, target, adjust_for_body, warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -960,7 +956,7 @@ def g_study(scores: VisitScores | pd.DataFrame, *, by: str | None = "quarter", t
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class RankResult(Result):
+class RankResult(ResultData):
     """Branch league for one quarter (Methods §4.8).
 
     ``table``: branch, ``final`` (score after deductions), ``grade``, ``rank`` (1 = best, ties share the minimum
@@ -978,7 +974,6 @@ class RankResult(Result):
     confidence: float
     quarterly: QuarterlyScores
     rank_draws: np.ndarray
-    warnings: list = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Branch league {self.quarter} ({self.n_boot} bootstrap resamples of visits within branch × body; "
@@ -1120,7 +1115,7 @@ def rank_branches(scores: VisitScores | pd.DataFrame, incidents: pd.DataFrame | 
                            "scores are uncertain (see the rank intervals).",
                            {"branches": small, "min_visits": min_visits}, "branch ranking",
                            f"{len(small)} 个网点在 {quarter} 的检查访问少于 {min_visits} 次，得分不确定。"))
-    return RankResult(table, quarter, n_boot, confidence, q, ranks, warns)
+    return RankResult(table, quarter, n_boot, confidence, q, ranks, warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1128,7 +1123,7 @@ def rank_branches(scores: VisitScores | pd.DataFrame, incidents: pd.DataFrame | 
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class FunnelResult(Result):
+class FunnelResult(ResultData):
     """Funnel plot of branch mean visit scores against their number of visits (Spiegelhalter 2005).
 
     ``points``: branch, n, mean, z, ``outside_95``, ``outside_998`` (direction "above"/"below"/"within").
@@ -1145,7 +1140,6 @@ class FunnelResult(Result):
     target: float
     sigma: float
     group: str
-    warnings: list = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         out = self.points[self.points["signal"] != "within"]
@@ -1202,7 +1196,7 @@ def funnel_data(scores: VisitScores | pd.DataFrame, *, quarter: str | None = Non
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class AssessorBiasResult(Result):
+class AssessorBiasResult(ResultData):
     """Agreement between two assessor bodies on the same branch-months.
 
     ``pairs``: branch, period, mean of each body, difference. ``bland_altman``: :class:`BlandAltmanResult` of
@@ -1219,7 +1213,6 @@ class AssessorBiasResult(Result):
     icc: pd.DataFrame
     sentence: str
     sentence_zh: str
-    warnings: list = field(default_factory=list)
 
     @property
     def bias(self) -> float:
@@ -1280,7 +1273,7 @@ def assessor_bias(scores: VisitScores | pd.DataFrame, *, body_a: str = "city", b
                            "one body is missing; consider calibrating the bodies.",
                            {"bias": ba.bias, "ci_low": lo, "ci_high": hi, "n": ba.n, "body_a": body_a,
                             "body_b": body_b}, "assessor bodies", sentence_zh))
-    return AssessorBiasResult(pairs, body_a, body_b, ba, icc_tab, sentence, sentence_zh, warns)
+    return AssessorBiasResult(pairs, body_a, body_b, ba, icc_tab, sentence, sentence_zh, warnings=warns)
 
 
 
@@ -1289,7 +1282,7 @@ def assessor_bias(scores: VisitScores | pd.DataFrame, *, body_a: str = "city", b
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class ItemAgreementResult(Result):
+class ItemAgreementResult(ResultData):
     """Per-item agreement between two assessor bodies on the same branch-months (Methods §4.4, §4.6).
 
     ``table``: one row per checklist item with ``n_pairs``, ``p_observed``, ``kappa`` (quadratic-weighted for graded
@@ -1305,7 +1298,6 @@ class ItemAgreementResult(Result):
     body_a: str
     body_b: str
     exclusions: dict
-    warnings: list = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         cols = ["item_id", "section", "n_pairs", "p_observed", "kappa", "ac1", "difference_pct"]
@@ -1382,7 +1374,7 @@ def item_agreement(scores: VisitScores, *, body_a: str = "city", body_b: str = "
     table["note"] = table["note"].fillna("")
     excl = {"branch_months_with_several_visits_of_a_body": int(len(multi)),
             "item_pairs_with_na_or_one_body": int(len(wide) - len(both))}
-    return ItemAgreementResult(table, body_a, body_b, excl, warns)
+    return ItemAgreementResult(table, body_a, body_b, excl, warnings=warns)
 
 
 # NPS lives in sqc.nps; issue 6 fixes the public name sqc.audit.nps (0–10 ratings → .nps, .ci, .n).

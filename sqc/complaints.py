@@ -54,7 +54,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence, adjust_pvalues, wilson_ci
-from .results import Result
+from .results import ResultData
 
 REQUIRED = ("complaint_id", "opened_at", "closed_at", "branch", "category")
 #: default severity weights of the weighted Pareto (a parameter; printed with the result)
@@ -243,7 +243,7 @@ def _exposure(volumes: pd.DataFrame, months: list[str], by: str | None, branches
 
 # ----------------------------------------------------------------------------------------------------- Pareto
 @dataclass
-class ComplaintPareto(Result):
+class ComplaintPareto(ResultData):
     """Pareto table of complaints.
 
     ``table`` is in Pareto order (by ``basis``) with columns ``count, percent, cum_percent`` (of the basis, from
@@ -263,7 +263,6 @@ class ComplaintPareto(Result):
     rate_per: int | None
     exposure: object
     vital_share: float
-    warnings: list = field(default_factory=list)
 
     @property
     def vital_few(self) -> list:
@@ -427,12 +426,12 @@ def complaint_pareto(complaints, *, by: str = "category", basis: str = "count", 
             "W-CMP-03", "warning", f"Only {n} complaints in the window; the Pareto order is unstable.",
             {"n": n, "min_n": MIN_N}, "complaints Pareto", f"窗口内仅有 {n} 条投诉，帕累托排序不稳定。"))
     return ComplaintPareto(table, basis, by, n, (lo_m, hi_m), weights if "weighted" in table else None,
-                           rate_per if volumes is not None else None, exposure, vital_share, warnings)
+                           rate_per if volumes is not None else None, exposure, vital_share, warnings=warnings)
 
 
 # --------------------------------------------------------------------------------------- period comparison
 @dataclass
-class PeriodComparison(Result):
+class PeriodComparison(ResultData):
     """Category mix (and rates) in two windows. ``table`` per category: counts, shares, share difference with
     Newcombe CI, and (with exposure) rates, rate ratio with CI and Holm-adjusted p-values."""
 
@@ -446,7 +445,6 @@ class PeriodComparison(Result):
     first: tuple[str, str]
     second: tuple[str, str]
     confidence: float
-    warnings: list = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         f, s = self.first, self.second
@@ -562,7 +560,7 @@ def compare_periods(complaints, first, second, *, by: str = "category", volumes:
         out.attrs["rate_unit"] = "complaints per 1,000 customer-months"
         out.attrs["family"] = f"{len(out)} categories ({adjust})"
     out = out.sort_values("n_2", ascending=False)
-    return PeriodComparison(out, float(chi2), int(dof), float(p), merged, a, b, confidence, warnings)
+    return PeriodComparison(out, float(chi2), int(dof), float(p), merged, a, b, confidence, warnings=warnings)
 
 
 # ------------------------------------------------------------------------------------------------ check sheet
@@ -595,7 +593,7 @@ def check_sheet(complaints, *, rows: str = "category", columns: str = "week", st
 
 # ------------------------------------------------------------------------------------------- time to resolve
 @dataclass
-class TimeToResolve(Result):
+class TimeToResolve(ResultData):
     """Kaplan–Meier time to resolve (days), open cases censored at the cut-off.
 
     ``table`` per group: ``n, closed, open, median, median_ci_low, median_ci_high, p90, p90_ci_low, p90_ci_high``
@@ -611,7 +609,6 @@ class TimeToResolve(Result):
     by: str | None
     sla_days: float | None
     confidence: float
-    warnings: list = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         pct = int(round(self.confidence * 100))
@@ -745,12 +742,12 @@ def time_to_resolve(complaints, *, as_of=None, by: str | None = None, start=None
                 {"group": str(g), "n": len(sub), "min_n": min_n}, f"time to resolve {g}",
                 f"{g}：处理时长估计仅基于 {len(sub)} 条投诉。"))
     table = pd.DataFrame(rows).set_index(by or "group")
-    return TimeToResolve(table, curves, prep.as_of, by, sla_days, confidence, warnings)
+    return TimeToResolve(table, curves, prep.as_of, by, sla_days, confidence, warnings=warnings)
 
 
 # ------------------------------------------------------------------------------------------- recovery metrics
 @dataclass
-class RecoveryMetrics(Result):
+class RecoveryMetrics(ResultData):
     """Recovery, resolution-within-SLA and reopen rates with Wilson CIs (tidy ``table``: group, metric,
     successes, n, value, ci_low, ci_high)."""
 
@@ -761,7 +758,6 @@ class RecoveryMetrics(Result):
     by: str | None
     window: tuple
     confidence: float
-    warnings: list = field(default_factory=list)
 
     def wide(self) -> pd.DataFrame:
         return self.table.pivot(index="group", columns="metric", values="value")
@@ -829,12 +825,12 @@ def recovery_metrics(complaints, *, as_of=None, sla_days: float = 5.0, by: str |
                 f"{g}：恢复率仅基于 {len(sub)} 条已结案投诉。"))
     table = pd.DataFrame(rows)
     table.attrs["definitions"] = {**RECOVERY_METRICS, "sla_days": sla_days}
-    return RecoveryMetrics(table, float(sla_days), by, (start, end), confidence, warnings)
+    return RecoveryMetrics(table, float(sla_days), by, (start, end), confidence, warnings=warnings)
 
 
 # ---------------------------------------------------------------------------------------------- surge detector
 @dataclass
-class SurgeResult(Result):
+class SurgeResult(ResultData):
     """Per-category u charts of network complaints per ``rate_per`` active customers by month.
 
     ``table`` per category: ``verdict`` (Making Data Count variation verdict), ``surge`` (special-cause concern,
@@ -854,7 +850,6 @@ class SurgeResult(Result):
     baseline: tuple[str, str]
     rate_per: int
     chart_kind: str
-    warnings: list = field(default_factory=list)
 
     @property
     def surging(self) -> list:
@@ -1004,7 +999,7 @@ def detect_surges(complaints, volumes: pd.DataFrame, *, as_of=None, baseline=Non
              "ci": [float(r["rate_ratio_ci_low"]), float(r["rate_ratio_ci_high"])]}, f"complaints {cat}",
             f"“{cat}”类投诉自 {r['first_signal']} 起激增：近期每{rate_per:,}名客户 {r['recent_rate']:.3f} 件，"
             f"基线 {r['baseline_rate']:.3f} 件（×{r['rate_ratio']:.2f}）。"))
-    return SurgeResult(table, charts, series, base, rate_per, kind, warnings)
+    return SurgeResult(table, charts, series, base, rate_per, kind, warnings=warnings)
 
 
 __all__ = ["prepare_complaints", "PreparedComplaints", "complaint_pareto", "ComplaintPareto", "compare_periods",

@@ -50,7 +50,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, Estimate, _check_confidence, bootstrap_ci, mean_ci, proportion
-from .results import Result
+from .results import Result, ResultData
 
 DEFAULT_BREAKS = (range(0, 7), range(7, 9), range(9, 11))
 #: pseudo-counts (detractors, passives, promoters) of the adjusted Wald interval (Rocks 2016)
@@ -80,7 +80,7 @@ def _check_method(method: str) -> str:
 
 
 @dataclass
-class NPSResult(Result):
+class NPSResult(ResultData):
     """A Net Promoter Score with its interval.
 
     Attributes
@@ -123,7 +123,6 @@ class NPSResult(Result):
     confidence: float
     distribution: pd.Series | None = None
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def promoter_share(self) -> float:
@@ -399,7 +398,7 @@ def nps_table(frame: pd.DataFrame, by, *, score: str = "recommend", breaks=DEFAU
 
 
 @dataclass
-class NPSChart(Result):
+class NPSChart(ResultData):
     """Standardised NPS chart over periods (Methods §6.3): one row per period in ``table`` with ``n, nps, se,
     z, center, lcl, ucl, signal``; ``sigma_z`` is the Laney (2002) between-period factor (1 = none applied)."""
 
@@ -410,7 +409,6 @@ class NPSChart(Result):
     sigma_z: float
     laney: bool
     baseline: int
-    warnings: list = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Standardised NPS chart: centre {self.center:.1f}, σ_z = {self.sigma_z:.2f}"
@@ -467,7 +465,7 @@ def nps_chart(frame: pd.DataFrame, period: str = "wave", *, score: str = "recomm
         warnings.append(QualityWarning(
             "W-NPS-04", "info", f"NPS chart limits rest on {k} periods (< 12): provisional.", {"baseline": k},
             "NPS chart", f"NPS 控制图的控制限仅基于 {k} 期（少于 12 期），为临时值。"))
-    return NPSChart(out, float(center), sigma_z, bool(use), k, warnings)
+    return NPSChart(out, float(center), sigma_z, bool(use), k, warnings=warnings)
 
 
 def nps_sample_size(margin: float, promoter_share: float, detractor_share: float, *,
@@ -486,7 +484,7 @@ def nps_sample_size(margin: float, promoter_share: float, detractor_share: float
 
 # ----------------------------------------------------------------------------------------------------- CSAT
 @dataclass
-class CSATResult(Result):
+class CSATResult(ResultData):
     """CSAT mean and top-2-box share, each with n and CI."""
 
     mean: Estimate
@@ -496,7 +494,6 @@ class CSATResult(Result):
     top_box_threshold: int
     distribution: pd.Series
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([
@@ -567,7 +564,7 @@ def csat(ratings, *, scale: tuple[int, int] = (1, 5), top_boxes: int = 2,
         warnings.append(QualityWarning(
             "W-NPS-02", "info", f"{excl['out_of_scale']} CSAT rating(s) outside {lo}–{hi} were excluded.",
             dict(excl), "CSAT", f"已排除 {excl['out_of_scale']} 个不在 {lo}–{hi} 范围内的 CSAT 评分。"))
-    return CSATResult(m, top, int(x.size), (lo, hi), threshold, dist, excl, warnings)
+    return CSATResult(m, top, int(x.size), (lo, hi), threshold, dist, excl, warnings=warnings)
 
 
 @dataclass

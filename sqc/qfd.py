@@ -63,7 +63,7 @@ import pandas as pd
 
 from .diagnostics import QualityWarning
 from .errors import DataError, ParameterError
-from .results import Result
+from .results import ResultData
 
 RELATIONSHIP_SCALES = {"1-3-9": {0: 0, 1: 1, 3: 3, 9: 9}, "1-3-5": {0: 0, 1: 1, 3: 3, 9: 5}}
 ROOF_SYMBOLS = {"++": 9, "+": 3, "-": -3, "−": -3, "--": -9, "−−": -9, "": 0, "0": 0}
@@ -72,7 +72,7 @@ SALES_POINTS = (1.0, 1.2, 1.5)
 
 
 @dataclass
-class HouseOfQuality(Result):
+class HouseOfQuality(ResultData):
     """Result of :func:`house_of_quality`.
 
     Attributes
@@ -110,7 +110,6 @@ class HouseOfQuality(Result):
     tradeoffs: pd.DataFrame
     normalization: str | None
     weights: str
-    warnings: list = field(default_factory=list)
     consistency: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
 
     @property
@@ -372,7 +371,7 @@ def house_of_quality(importance, relationships, *, current=None, target=None, sa
         for k in competitors.columns:
             planning[f"competitor_{k}"] = pd.to_numeric(competitors[k].reindex(whats), errors="coerce")
     return HouseOfQuality(imp, R_df.astype(int), planning, tech, sensitivity, roof_df, tradeoffs, normalization,
-                          weights, warns, consistency)
+                          weights, warnings=warns, consistency=consistency)
 
 
 CONSISTENCY_COLUMNS = ["requirement", "characteristic", "competitor", "customer_us", "customer_competitor",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import importlib
+from dataclasses import dataclass, field
 from string import Template
 from typing import Any, ClassVar
 
@@ -136,6 +137,14 @@ class Result:
         if lang not in LANGS:
             raise ParameterError(f"lang must be one of {LANGS}, got {lang!r}")
         return render(self.chart_spec(lang=lang, **options), backend=backend, ax=ax)
+
+
+@dataclass
+class ResultData(Result):
+    """Base of the result dataclasses: the protocol plus the ``warnings`` list every result carries
+    (keyword-only, so it follows a subclass's own fields in ``__init__``)."""
+
+    warnings: list = field(default_factory=list, kw_only=True)
 
 
 class ResultFrame(Result, pd.DataFrame):

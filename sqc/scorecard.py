@@ -68,7 +68,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence
-from .results import Result
+from .results import ResultData
 
 if TYPE_CHECKING:  # sqc.spc is imported lazily at run time
     from .spc import ChartResult
@@ -91,7 +91,7 @@ ASSURANCE_ICONS = {"consistently_pass": ("✔", "#1f77b4"), "consistently_fail":
 
 
 @dataclass
-class Scorecard(Result):
+class Scorecard(ResultData):
     """Result of :func:`kpi_scorecard`.
 
     Attributes
@@ -127,7 +127,6 @@ class Scorecard(Result):
     baseline: int
     definitions: pd.DataFrame
     conventions: dict
-    warnings: list = field(default_factory=list)
 
     def tiles(self, branch: str = "ALL") -> pd.DataFrame:
         """The tile row for one branch (default the network)."""
@@ -376,7 +375,7 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
                               kind="stable").reset_index(drop=True)
     comp = composite_scores(hist.loc[hist["kpi"].isin(include)], tg, weights=w, cap=cap, confidence=confidence)
     conv = dict(kpis.attrs.get("conventions", {}) or conventions)
-    return Scorecard(per, table, comp, hist, charts, w, float(cap), int(baseline), defs, conv, warnings)
+    return Scorecard(per, table, comp, hist, charts, w, float(cap), int(baseline), defs, conv, warnings=warnings)
 
 
 def _tag(wq: QualityWarning, subject: str) -> QualityWarning:

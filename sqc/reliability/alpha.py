@@ -44,7 +44,7 @@ from ..diagnostics import QualityWarning
 from ..errors import DataError, ParameterError
 from ..inference import BOOTSTRAP_SEED, _check_confidence
 from ._data import as_item_frame, check_missing, cov2cor, drop_degenerate_items, smc
-from ..results import Result
+from ..results import ResultData
 
 N_LEVELS = 11  # answer levels counted for the response frequencies (psych: at most 10 categories)
 CHUNK_ROWS = 8192  # ~3 MB chunks of the [X0, M, t, t², 1] matrix stay in cache
@@ -185,7 +185,7 @@ def feldt_ci(alpha_value: float, n: int, k: int, ci: float = 0.95) -> tuple[floa
 
 
 @dataclass
-class AlphaResult(Result):
+class AlphaResult(ResultData):
     """Cronbach's alpha and item analysis (see :func:`alpha`)."""
 
     _chart = "sqc.plotting.reliability:item_total_spec"
@@ -217,7 +217,6 @@ class AlphaResult(Result):
     cor: pd.DataFrame
     n_pairwise: pd.DataFrame
     exclusions: dict = field(default_factory=dict)
-    warnings: list[QualityWarning] = field(default_factory=list)
     convention: str = "psych 2.2.9"
 
     @property

@@ -31,11 +31,11 @@ from scipy import optimize, stats
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from ._data import as_item_frame
-from ..results import Result
+from ..results import ResultData
 
 
 @dataclass
-class CFAResult(Result):
+class CFAResult(ResultData):
     """A fitted CFA model (see :func:`cfa`)."""
 
     _frame_attr = "parameters"
@@ -55,7 +55,6 @@ class CFAResult(Result):
     converged: bool
     implied_cov: pd.DataFrame
     sample_cov: pd.DataFrame
-    warnings: list = field(default_factory=list)
 
     @property
     def chi2(self) -> float:
@@ -381,7 +380,7 @@ def cfa(data, model: dict, *, std_lv: bool = False, htmt_absolute: bool = True) 
     warns = _cfa_warnings(fit, reliability, fl, htmt, th, fcor, converged, mod)
     return CFAResult(spec, params, std_df, fcor_df, fit, reliability, fl, htmt, int(n), n_excl, converged,
                      pd.DataFrame(sig, index=mod.items, columns=mod.items),
-                     pd.DataFrame(s, index=mod.items, columns=mod.items), warns)
+                     pd.DataFrame(s, index=mod.items, columns=mod.items), warnings=warns)
 
 
 def _weight(inv: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ from scipy import optimize, stats
 from ..diagnostics import QualityWarning
 from ..errors import InsufficientDataError, ParameterError
 from ._data import as_item_frame, check_missing, cov2cor, drop_degenerate_items, pinv_psych, smc
-from ..results import Result
+from ..results import Result, ResultData
 
 ROTATIONS = ("none", "varimax", "promax", "oblimin")
 METHODS = ("minres", "ml")
@@ -100,7 +100,7 @@ def _prepare(items, missing: str = "pairwise", min_items: int = 3) -> _CorInput:
 # KMO and Bartlett
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class KMOResult(Result):
+class KMOResult(ResultData):
     """Kaiser–Meyer–Olkin measure of sampling adequacy (see :func:`kmo`)."""
 
     overall: float
@@ -108,7 +108,6 @@ class KMOResult(Result):
     n: int
     missing: str
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         return self.per_item.rename("MSA").to_frame()
@@ -164,11 +163,11 @@ def kmo(items, missing: str = "pairwise") -> KMOResult:
             "trustworthy factor analysis.", evidence={"kmo": float(overall), "threshold": 0.6},
             message_zh=f"KMO = {overall:.2f}（< 0.6）：题项共同方差太少，因子分析结果不可靠。"))
     return KMOResult(float(overall), pd.Series(per, index=pd.Index(ci.names, name="item"), name="MSA"), ci.n_obs,
-                     missing, ci.exclusions, warns)
+                     missing, ci.exclusions, warnings=warns)
 
 
 @dataclass
-class BartlettResult(Result):
+class BartlettResult(ResultData):
     """Bartlett's test of sphericity (see :func:`bartlett`)."""
 
     chi2: float
@@ -177,7 +176,6 @@ class BartlettResult(Result):
     n: int
     k: int
     missing: str
-    warnings: list = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"chi2": self.chi2, "df": self.df, "p_value": self.p_value, "n": self.n, "k": self.k}])
@@ -201,7 +199,7 @@ def bartlett(items, missing: str = "pairwise") -> BartlettResult:
     stat = np.inf if sign <= 0 else -logdet * (ci.n_obs - 1 - (2 * k + 5) / 6)
     df = k * (k - 1) // 2
     return BartlettResult(float(stat), int(df), float(stats.chi2.sf(stat, df)), ci.n_obs, k, missing,
-                          list(ci.warnings))
+                          warnings=list(ci.warnings))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -442,7 +440,7 @@ def fit_stats(r: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None, n_obs
 # EFA
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class EFAResult(Result):
+class EFAResult(ResultData):
     """Exploratory factor analysis (see :func:`efa`)."""
 
     _chart = "sqc.plotting.reliability:loadings_spec"
@@ -463,7 +461,6 @@ class EFAResult(Result):
     unrotated: pd.DataFrame
     converged: bool
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def tli(self) -> float:

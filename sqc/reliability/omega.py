@@ -27,13 +27,13 @@ from ..diagnostics import QualityWarning
 from ..errors import ParameterError
 from ._data import as_item_frame, check_missing, cov2cor, drop_degenerate_items, pairwise_cov, smc
 from .factor import METHODS, _extract_rotate, _prepare, oblimin, promax_kaiser
-from ..results import Result
+from ..results import ResultData
 
 OMEGA_ROTATIONS = ("oblimin", "promax")
 
 
 @dataclass
-class OmegaResult(Result):
+class OmegaResult(ResultData):
     """Omega hierarchical / total (see :func:`omega`)."""
 
     _chart = "sqc.plotting.reliability:loadings_spec"
@@ -53,7 +53,6 @@ class OmegaResult(Result):
     missing: str
     flipped: list
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def omega_h_asymptotic(self) -> float:
@@ -184,14 +183,14 @@ def omega(items, nfactors: int = 3, rotation: str = "oblimin", *, method: str = 
     return OmegaResult(float(om_h), float(om_t), float(alpha_std), float(lambda6), float(ecv), int(nfactors),
                        rotation if nfactors > 1 else "none", method, sl, group,
                        pd.DataFrame(phi, index=gcols, columns=gcols) if phi is not None else None,
-                       ci.n_obs, missing, flipped, ci.exclusions, warns)
+                       ci.n_obs, missing, flipped, ci.exclusions, warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # split-half
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class SplitHalfResult(Result):
+class SplitHalfResult(ResultData):
     """Split-half reliabilities (see :func:`split_half`)."""
 
     lambda4: float
@@ -215,7 +214,6 @@ class SplitHalfResult(Result):
     n: int
     missing: str
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"lambda4_max_split": self.lambda4, "beta_min_split": self.beta,

@@ -21,11 +21,11 @@ from ..diagnostics import QualityWarning
 from ..errors import ParameterError
 from ..inference import proportion, wilson_ci
 from ._data import as_item_frame
-from ..results import Result
+from ..results import ResultData
 
 
 @dataclass
-class ScreenResult(Result):
+class ScreenResult(ResultData):
     """Response-quality screens (see :func:`response_screens`)."""
 
     _frame_attr = "items"
@@ -35,7 +35,6 @@ class ScreenResult(Result):
     straightline_share: object  # sqc.inference.Estimate
     scale: tuple
     n: int
-    warnings: list = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         s = self.straightline_share
@@ -145,4 +144,4 @@ def response_screens(items, scale=None, *, min_answered: int = 5, max_straightli
             evidence={i: {"sd": float(item_df.loc[i, "sd"]), "modal_share": float(item_df.loc[i, "modal_share"])}
                       for i in lv}, subject=",".join(lv),
             message_zh=f"题项 {', '.join(lv)} 变异过小，无法区分受访者。"))
-    return ScreenResult(respondents, item_df, sl, (lo, hi), int(values.shape[0]), warns)
+    return ScreenResult(respondents, item_df, sl, (lo, hi), int(values.shape[0]), warnings=warns)

@@ -28,7 +28,7 @@ from ..diagnostics import QualityWarning
 from ..errors import DataError, ParameterError
 from ..inference import _check_confidence, adjust_pvalues, wilson_ci
 from .instrument import Instrument, default_instrument, prepare_responses
-from ..results import Result
+from ..results import ResultData
 
 #: Checklist section → dimension (our judgement; per-item overrides below).
 CHECKLIST_SECTION_DIMENSIONS = {
@@ -140,7 +140,7 @@ def kpi_conformance(kpi_values: pd.DataFrame, targets: pd.DataFrame, mapping: pd
 
 
 @dataclass
-class GapModelResult(Result):
+class GapModelResult(ResultData):
     """Gaps 1, 3 and 5 per dimension, plus the detail tables.
 
     Attributes
@@ -161,7 +161,6 @@ class GapModelResult(Result):
     gap1_profile_rho: float
     gap3: pd.DataFrame | None
     mapping: pd.DataFrame
-    warnings: list[QualityWarning] = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = ["Gap model by dimension (gap 5 = P − E from the survey; gap 1 = managers' − customers' "

@@ -19,7 +19,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, ParameterError
 from ..inference import _check_confidence
-from ..results import Result
+from ..results import ResultData
 
 QUADRANTS = {
     (True, False): "concentrate here",
@@ -32,7 +32,7 @@ QUADRANTS_ZH = {"concentrate here": "重点改进", "keep up the good work": "�
 
 
 @dataclass
-class IpaResult(Result):
+class IpaResult(ResultData):
     """IPA table and settings.
 
     Attributes
@@ -57,7 +57,6 @@ class IpaResult(Result):
     performance_kind: str
     level: str
     confidence: float
-    warnings: list[QualityWarning] = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"IPA ({self.level}s; {self.importance_kind} importance vs {self.performance_kind}); "

@@ -38,7 +38,7 @@ from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence
 from .instrument import DEFAULT_DONT_KNOW, Instrument, PreparedResponses, prepare_responses
 from .paired import difference_score_reliability, paired_gap_tests
-from ..results import Result
+from ..results import ResultData
 
 DEFAULT_THRESHOLDS = {
     "rho_dd": 0.70,            # W-SQ-03
@@ -53,7 +53,7 @@ DEFAULT_THRESHOLDS = {
 
 
 @dataclass
-class ServqualResult(Result):
+class ServqualResult(ResultData):
     """What :func:`score` computed. Plot and summarise from this object; nothing is recomputed.
 
     Attributes
@@ -109,7 +109,6 @@ class ServqualResult(Result):
     psychometrics: pd.DataFrame
     respondents: pd.DataFrame
     zot: Any = None
-    warnings: list[QualityWarning] = field(default_factory=list)
     exclusions: pd.DataFrame = field(default_factory=pd.DataFrame)
     settings: dict = field(default_factory=dict)
     predictive: pd.DataFrame | None = None

@@ -25,7 +25,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence, adjust_pvalues
-from ..results import Result
+from ..results import ResultData
 
 MEASURES = {"gap": "G_", "perception": "SP_", "expectation": "E_"}
 OVERALL = {"gap": "SQ", "perception": "SP", "expectation": None}
@@ -104,7 +104,7 @@ def _dunn(values: np.ndarray, groups: np.ndarray, adjust: str) -> pd.DataFrame:
 
 
 @dataclass
-class SegmentComparison(Result):
+class SegmentComparison(ResultData):
     """Result of :func:`compare_segments`.
 
     Attributes
@@ -125,7 +125,6 @@ class SegmentComparison(Result):
     tests: pd.DataFrame
     posthoc: pd.DataFrame
     min_n: int
-    warnings: list[QualityWarning] = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"{self.measure} by {self.by} (Welch ANOVA + Games–Howell; Kruskal–Wallis + Dunn; cells with "

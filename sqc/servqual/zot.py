@@ -25,11 +25,11 @@ from ..errors import DataError, ParameterError
 from ..inference import _check_confidence, wilson_ci
 from .instrument import DEFAULT_DONT_KNOW, Instrument, PreparedResponses, prepare_responses
 from .paired import paired_gap_tests
-from ..results import Result
+from ..results import ResultData
 
 
 @dataclass
-class ZotResult(Result):
+class ZotResult(ResultData):
     """Zone-of-tolerance results.
 
     Attributes
@@ -53,7 +53,6 @@ class ZotResult(Result):
     n_answers: int
     inconsistent: str
     confidence: float
-    warnings: list[QualityWarning] = field(default_factory=list)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Zone of tolerance ({self.confidence:.0%} CIs); inconsistent answers (desired < adequate): "

@@ -47,7 +47,7 @@ from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence
 from .constants import d2 as _d2
 from .core import numeric_column, require_columns
-from ..results import Result, ResultFrame
+from ..results import ResultData, ResultFrame
 
 __all__ = ["capability", "CapabilityResult", "pareto", "sigma_level"]
 
@@ -55,7 +55,7 @@ INDEX_ROWS = ["Cp", "Cpl", "Cpu", "Cpk", "Cpm", "Pp", "Ppk"]
 
 
 @dataclass
-class CapabilityResult(Result):
+class CapabilityResult(ResultData):
     """Capability analysis. ``table``: indices with CIs; ``fractions``: out-of-spec shares and ppm;
     ``normality``: test name, statistic, p-value; ``nonnormal``: percentile indices."""
 
@@ -74,7 +74,6 @@ class CapabilityResult(Result):
     nonnormal: pd.DataFrame
     confidence: float
     ci: str
-    warnings: list = field(default_factory=list)
     values: np.ndarray | None = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
@@ -246,7 +245,7 @@ def capability(df: pd.DataFrame, value: str, subgroup: str | None = None, *, lsl
         warnings.append(QualityWarning("W-SPC-04", "warning", f"only {n} observations: capability CIs are wide",
                                        {"n": n}, value, f"仅{n}个观测值：能力指数置信区间很宽"))
     return CapabilityResult(table, fractions, n, mu, s_w, s_o, lsl, usl, target, normality, nonnormal, confidence,
-                            ci, warnings, x)
+                            ci, warnings=warnings, values=x)
 
 
 def sigma_level(defects: float, opportunities: float, *, shift: float = 1.5) -> dict:

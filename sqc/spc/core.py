@@ -22,7 +22,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from .rules import RULES, explain
-from ..results import Result
+from ..results import Result, ResultData
 
 MIN_BASELINE = 12
 RECOMMENDED_BASELINE = 20
@@ -30,7 +30,7 @@ RECOMMENDED_BASELINE = 20
 
 # --------------------------------------------------------------------------------------------- results
 @dataclass
-class ChartResult(Result):
+class ChartResult(ResultData):
     """One control chart, computed once. Plots and summaries read it; nothing is recomputed.
 
     Attributes
@@ -71,7 +71,6 @@ class ChartResult(Result):
     flags: dict
     specs: list
     params: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
     exclusions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["reason", "count"]))
     annotations: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)

@@ -27,7 +27,7 @@ from ..diagnostics import QualityWarning
 from ..errors import ParameterError
 from .core import MIN_BASELINE, ChartResult, data_warnings, finish, numeric_column, order_by_time, require_columns
 from .rules import RuleSpec, anhoej
-from ..results import Result
+from ..results import ResultData
 
 __all__ = ["select_chart", "ChartRecommendation", "oc_curve", "arl", "run_chart", "DATA_TYPES", "kpi_chart", "KPI_KINDS"]
 
@@ -36,12 +36,11 @@ DATA_TYPES = ("measurement", "proportion", "count_with_exposure", "count", "time
 
 
 @dataclass
-class ChartRecommendation(Result):
+class ChartRecommendation(ResultData):
     chart: str
     function: str
     reason_en: str
     reason_zh: str
-    warnings: list = field(default_factory=list)
     evidence: dict = field(default_factory=dict)
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
@@ -134,7 +133,7 @@ def select_chart(data_type: str, *, subgroup_size: float | None = None, values=N
         warnings.append(QualityWarning("W-SPC-04", "warning", f"only {n_baseline} baseline points: limits "
                                        "provisional", {"baseline_points": n_baseline}, subject,
                                        f"基线仅{n_baseline}个点：控制限为临时值"))
-    return ChartRecommendation(rec[0], rec[1], rec[2], rec[3], warnings, ev)
+    return ChartRecommendation(rec[0], rec[1], rec[2], rec[3], warnings=warnings, evidence=ev)
 
 
 def run_chart(df: pd.DataFrame, value: str, *, time: str | None = None) -> ChartResult:
