@@ -97,8 +97,9 @@ class Result:
         esc = lambda v: html.escape(str(v))  # noqa: E731
         frame = self.to_frame()
         facts = [("n", self.sample_size())]
-        if {"ci_low", "ci_high"} <= set(frame.columns):
-            facts.append(("interval", "ci_low – ci_high columns"))
+        interval = self._interval_text(frame)
+        if interval:
+            facts.append(("interval", interval))
         facts.append(("warnings", len(self.warnings_list)))
         shown = frame.head(HTML_MAX_ROWS)
         table = shown.to_html(escape=True, float_format=lambda v: f"{v:.4g}", border=0, classes="sqc-result-frame")
@@ -109,6 +110,20 @@ class Result:
             caption=esc(f"{type(self).__name__}: {self.chart_title('en')}"),
             facts="".join(_FACT.substitute(name=esc(k), value=esc(v)) for k, v in facts),
             frame=table, warnings=_WARNINGS.substitute(items=items) if items else "")
+
+    def _interval_text(self, frame: pd.DataFrame) -> str:
+        """The headline interval: a ``ci`` pair on the result, else the one row's ``ci_low``/``ci_high``, else a
+        pointer to the interval columns of the table."""
+        level = getattr(self, "confidence", None) or getattr(self, "ci_level", None)
+        pct = f"{100 * float(level):.0f}% " if isinstance(level, (int, float)) and 0 < level < 1 else ""
+        ci = getattr(self, "ci", None)
+        if isinstance(ci, tuple) and len(ci) == 2:
+            return f"{pct}CI [{ci[0]:.4g}, {ci[1]:.4g}]"
+        if {"ci_low", "ci_high"} <= set(frame.columns):
+            if len(frame) == 1:
+                return f"{pct}CI [{frame['ci_low'].iloc[0]:.4g}, {frame['ci_high'].iloc[0]:.4g}]"
+            return f"{pct}CI per row (ci_low, ci_high)"
+        return ""
 
     # ----------------------------------------------------------------------------------------- plots
     def chart_spec(self, lang: str = "en", **options):
