@@ -34,6 +34,11 @@ from ._data import as_item_frame
 from ..results import ResultData
 
 
+def _fit_index(key: str, doc: str) -> property:
+    """A read-only attribute for one entry of ``CFAResult.fit``."""
+    return property(lambda self: float(self.fit[key]), doc=f"{doc} (``fit['{key}']``)")
+
+
 @dataclass
 class CFAResult(ResultData):
     """A fitted CFA model (see :func:`cfa`)."""
@@ -56,25 +61,11 @@ class CFAResult(ResultData):
     implied_cov: pd.DataFrame
     sample_cov: pd.DataFrame
 
-    @property
-    def chi2(self) -> float:
-        return float(self.fit["chisq"])
-
-    @property
-    def cfi(self) -> float:
-        return float(self.fit["cfi"])
-
-    @property
-    def tli(self) -> float:
-        return float(self.fit["tli"])
-
-    @property
-    def rmsea(self) -> float:
-        return float(self.fit["rmsea"])
-
-    @property
-    def srmr(self) -> float:
-        return float(self.fit["srmr"])
+    chi2 = _fit_index("chisq", "χ² of the model")
+    cfi = _fit_index("cfi", "comparative fit index")
+    tli = _fit_index("tli", "Tucker–Lewis index")
+    rmsea = _fit_index("rmsea", "root mean square error of approximation")
+    srmr = _fit_index("srmr", "standardized root mean square residual")
 
     @property
     def fit_ok(self) -> bool:
