@@ -51,6 +51,7 @@ def test_docs_build_without_warnings(tmp_path):
     assert "backfill" in cli and "validate" in cli
     # the tutorials ran: their checkable numbers are in the page
     nhs = (out / "tutorials" / "tutorial_nhs_control_charts.html").read_text(encoding="utf-8")
+    assert nhs.count("<img") >= 2          # matplotlib figures are shown as images
     assert "sigma_z 10.64" in nhs and "week 1 limits 0.9401 to 0.9657" in nhs and "0.0018135" in nhs
     kiosk = (out / "tutorials" / "tutorial_kiosk_servqual.html").read_text(encoding="utf-8")
     assert "0.879" in kiosk and "0.907" in kiosk and "0.843" in kiosk

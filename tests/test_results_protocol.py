@@ -155,7 +155,8 @@ def test_notebook_cell_ending_in_a_result_renders_html(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("from sqc import reliability\nimport pandas as pd\n"
                                           "items = pd.DataFrame({'a': [1, 2, 3, 4, 5, 2, 4], 'b': [2, 2, 3, 5, 5, 1, 4],"
-                                          " 'c': [1, 3, 3, 4, 4, 2, 5]})\nreliability.alpha(items)")]
+                                          " 'c': [1, 3, 3, 4, 4, 2, 5]})\nreliability.alpha(items)"),
+                nbformat.v4.new_code_cell("reliability.alpha(items).plot(lang='zh')")]
     env_path = os.environ.get("PYTHONPATH", "")
     root = str(Path(__file__).resolve().parents[1])
     os.environ["PYTHONPATH"] = root + (os.pathsep + env_path if env_path else "")
@@ -167,6 +168,9 @@ def test_notebook_cell_ending_in_a_result_renders_html(tmp_path):
     assert out and "text/html" in out[0]["data"]
     html = out[0]["data"]["text/html"]
     assert "<th>n</th><td>7</td>" in html and "AlphaResult" in html
+    # the figure is shown once, as the cell's value, drawn as an image
+    figs = [o for o in nb.cells[1].outputs if "image/png" in o.get("data", {})]
+    assert len(figs) == 1 and figs[0]["output_type"] == "execute_result"
 
 
 def test_zone_rules_use_each_points_own_sigma():

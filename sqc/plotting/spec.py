@@ -200,6 +200,7 @@ def to_matplotlib(chart: Chart, *, ax=None, figsize=None):
     if chart.lang == "en" and any(_is_cjk(t) for t in chart.texts()):
         chart.lang = "zh"  # translated labels passed in by older callers: draw them with the CJK font
     check_glyphs(chart)
+    _notebook_display()
     with matplotlib.rc_context(font_rc(chart.lang)):
         own = ax is None
         if own:
@@ -222,6 +223,26 @@ def to_matplotlib(chart: Chart, *, ax=None, figsize=None):
                 raise SqcError(f"chart {chart.title!r}: {exc} - install a font that has it (for Chinese: "
                                f"fonts-noto-cjk)") from None
     return fig
+
+
+def _notebook_display() -> None:
+    """In IPython/Jupyter, show a returned Figure as an image. Our Figures are made outside pyplot (nothing to
+    close, shown once), so the inline back-end, which pyplot loads, may not have registered its formatter yet."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    png = shell.display_formatter.formatters["image/png"]
+    if Figure not in png.type_printers:
+        from IPython.core.pylabtools import select_figure_formats
+
+        select_figure_formats(shell, {"png"})
 
 
 def _mpl_axes(chart: Chart, ax) -> None:
