@@ -109,6 +109,8 @@ class NPSResult(ResultData):
     warnings : list of QualityWarning
     """
 
+    _chart = "sqc.plotting.nps:nps_spec"
+
     nps: float
     ci: tuple[float, float]
     n: int
@@ -486,6 +488,8 @@ def nps_sample_size(margin: float, promoter_share: float, detractor_share: float
 @dataclass
 class CSATResult(ResultData):
     """CSAT mean and top-2-box share, each with n and CI."""
+
+    _chart = "sqc.plotting.nps:csat_spec"
 
     mean: Estimate
     top_box: Estimate

@@ -189,3 +189,17 @@ def test_zone_rules_use_each_points_own_sigma():
     assert evaluate_rules(stat, 0.0, mixed, -3 * mixed, 3 * mixed, specs)["nelson_5"][5]
     mixed[3] = 1.5                                     # now the first extreme point is within its own 2σ
     assert not evaluate_rules(stat, 0.0, mixed, -3 * mixed, 3 * mixed, specs)["nelson_5"][5]
+
+
+def test_nps_chart_shows_the_distribution_and_the_golden_interval():
+    """Methods §6.2 golden: 90 promoters, 60 passives, 50 detractors → adjusted Wald 19.704 [8.544, 30.865]."""
+    from sqc.nps import nps, nps_from_counts
+
+    res = nps(np.r_[[10] * 90, [7] * 60, [3] * 50])
+    spec = res.chart_spec("en")
+    assert spec.title.endswith("20.0 [8.5, 30.9], n = 200")
+    bars = [layer for layer in spec.layers if layer.kind == "bars"][0]
+    assert list(bars.data["height"]) == [res.distribution.get(i, 0) for i in range(11)]
+    assert sum(bars.data["height"]) == 200
+    counts = nps_from_counts(90, 60, 50).chart_spec("zh")
+    assert counts.x_categories == ["贬损者", "被动者", "推荐者"]

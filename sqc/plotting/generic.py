@@ -11,7 +11,7 @@ import pandas as pd
 
 from .spec import Chart
 
-VALUE_COLUMNS = ("value", "estimate", "mean", "nps", "score", "kappa", "alpha", "icc", "rate", "share")
+VALUE_COLUMNS = ("value", "estimate", "mean", "nps", "score", "kappa", "alpha", "ICC", "rate", "share")
 ESTIMATE_COLOUR = "#1f4e79"
 
 
@@ -23,7 +23,8 @@ def label(key: str, lang: str = "en", **fmt) -> str:
 
 
 def _categories(frame: pd.DataFrame) -> list[str]:
-    for col in ("statistic", "label", "name", "period", "item", "dimension", "branch", "category"):
+    for col in ("statistic", "form", "measure", "metric", "label", "name", "period", "item", "dimension", "branch",
+                "category"):
         if col in frame.columns:
             return [str(v) for v in frame[col]]
     return [str(v) for v in frame.index]
@@ -36,6 +37,8 @@ def estimate_chart(result, lang: str = "en") -> Chart:
                and not pd.api.types.is_bool_dtype(frame[c]) and c not in ("index", "n", "ci_low", "ci_high")]
     value = next((c for c in VALUE_COLUMNS if c in frame.columns), numeric[0] if numeric else None)
     cats = _categories(frame)
+    if cats == [str(i) for i in range(len(frame))] and len(frame) == 1 and value is not None:
+        cats = [str(value)]  # one unnamed row: name it by what it is
     chart = Chart(result.chart_title(lang), x_categories=cats, y_label=str(value or ""), lang=lang)
     if value is None:
         return chart
