@@ -22,7 +22,7 @@ converged; W-REL-15 CR < 0.70 or AVE < 0.50 for a factor.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

@@ -12,7 +12,7 @@ Warning codes: W-REL-16 straight-lining share above ``max_straightline_share``; 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

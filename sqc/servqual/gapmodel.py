@@ -19,7 +19,7 @@ on gaps 1-4 across few branches) belongs to a branch-level linking model that is
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

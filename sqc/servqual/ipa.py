@@ -11,7 +11,7 @@ The data-centred cross-hairs are themselves estimates; their uncertainty is not 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

@@ -17,7 +17,7 @@ customers expect less), W-SQ-09 (small cells suppressed; few segments for shrink
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

@@ -15,7 +15,7 @@ p-values within the family of items (and of dimensions); the shares below/inside
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
