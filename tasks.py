@@ -3,6 +3,8 @@
 
     python3 tasks.py demo     build .venv, then publish the report of the latest month of the bundled demo data
     python3 tasks.py test     build .venv (+ test tools, Chromium for the browser tests), then run the test suite
+    python3 tasks.py docs     build .venv (+ docs tools), then the documentation site into docs/_build/html
+                              (warnings are errors; the tutorials in notebooks/tutorial_*.ipynb are executed)
 
 Each step is idempotent: the virtualenv is rebuilt only when pyproject.toml changes.
 """
@@ -73,8 +75,18 @@ def test(args) -> int:
     return subprocess.call([str(py), "-m", "pytest", *args], cwd=ROOT)
 
 
+def docs(args) -> int:
+    py = ensure_env("report,docs")
+    out = ROOT / "docs" / "_build" / "html"
+    code = subprocess.call([str(py), "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", *args,
+                            str(ROOT / "docs"), str(out)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    if code == 0:
+        print(f"documentation: {out / 'index.html'}", flush=True)
+    return code
+
+
 def main(argv) -> int:
-    commands = {"demo": demo, "test": test}
+    commands = {"demo": demo, "test": test, "docs": docs}
     if not argv or argv[0] not in commands:
         print(__doc__)
         return 2

@@ -12,14 +12,21 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {"spc", "servqual", "reliability", "audit", "qfd", "io", "tables", "demo", "schema", "errors",
                "diagnostics", "inference", "kpi", "complaints", "nps", "agreement", "plotting", "pipeline", "scorecard", "cli",
-               "interventions", "blueprint"}
+               "interventions", "blueprint", "results"}
 
 
-def __getattr__(name: str):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module 'sqc' has no attribute {name!r}")
+def lazy_submodules(package: str, names: set[str]):
+    """``__getattr__`` and ``__dir__`` for a package whose submodules load on first attribute access."""
+
+    def getattr_(name: str):
+        if name in names:
+            return importlib.import_module(f"{package}.{name}")
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def dir_():
+        return sorted(set(vars(importlib.import_module(package))) | names)
+
+    return getattr_, dir_
 
 
-def __dir__():
-    return sorted(list(globals()) + list(_SUBMODULES))
+__getattr__, __dir__ = lazy_submodules(__name__, _SUBMODULES)

@@ -1,4 +1,4 @@
-"""Inter-rater agreement statistics (methods.md §4.6; re-exported by ``sqc.reliability``).
+"""Inter-rater agreement statistics (Methods §4.6; re-exported by ``sqc.reliability``).
 
 Functions
 ---------
@@ -18,11 +18,11 @@ bland_altman(a, b)
 
 Warnings (``result.warnings``, :class:`sqc.diagnostics.QualityWarning`)
 ------------------------------------------------------------------------
-W-AG-01  kappa paradox: observed agreement is high (p_o ≥ 0.85) but kappa is low (< 0.6) because one category
-         dominates; read Gwet's AC1 and p_o beside kappa.
-W-AG-02  poor reliability: an ICC below 0.5 (Koo & Li 2016 "poor").
-W-AG-03  few subjects: fewer than 10 rated subjects; intervals are wide.
-W-AG-04  proportional bias in a Bland–Altman analysis (the difference changes with the level, slope p < 0.05).
+* W-AG-01  kappa paradox: observed agreement is high (p_o ≥ 0.85) but kappa is low (< 0.6) because one category
+  dominates; read Gwet's AC1 and p_o beside kappa.
+* W-AG-02  poor reliability: an ICC below 0.5 (Koo & Li 2016 "poor").
+* W-AG-03  few subjects: fewer than 10 rated subjects; intervals are wide.
+* W-AG-04  proportional bias in a Bland–Altman analysis (the difference changes with the level, slope p < 0.05).
 
 Conventions: all interval levels default to 95 %; every result keeps ``n`` and its exclusions (rows dropped for
 missing values are counted, never silently lost).
@@ -38,6 +38,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence, mean_ci
+from .results import ResultData, ResultFrame
 
 __all__ = ["icc", "kappa", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1", "bland_altman", "koo_li_band",
            "landis_koch_label", "KappaResult", "AgreementResult", "BlandAltmanResult"]
@@ -89,8 +90,16 @@ def landis_koch_label(value: float) -> str:
 # ICC
 # ---------------------------------------------------------------------------------------------------------------
 
+class ICCTable(ResultFrame):
+    """The six ICC forms as a DataFrame (one row per form; ``ICC``, ``F``, ``df1``, ``df2``, ``pval``, ``ci_low``,
+    ``ci_high``, ``band``) that also follows the result protocol; ``attrs`` holds ``n_targets``, ``n_raters``,
+    ``exclusions`` and ``warnings``."""
+
+    _n_key = "n_targets"
+
+
 def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, *, confidence: float = DEFAULT_CONFIDENCE,
-        on_missing: str = "exclude") -> pd.DataFrame:
+        on_missing: str = "exclude") -> ICCTable:
     """Intraclass correlations, all six forms (Shrout & Fleiss 1979; McGraw & Wong 1996).
 
     From the two-way ANOVA of a complete targets × raters table (n targets, k raters) with mean squares
@@ -228,6 +237,7 @@ def icc(data: pd.DataFrame, targets: str, raters: str, ratings: str, *, confiden
             message_zh=f"评审一致性差：ICC(A,1) = {icc2:.2f}（< 0.5）。"))
     if n < 10:
         warns.append(_few_subjects_warning(n, ratings))
+    out = ICCTable(out)
     out.attrs.update({"n_targets": int(n), "n_raters": int(k), "exclusions": exclusions, "warnings": warns,
                       "confidence": 1 - alpha, "mean_squares": {"MSB": msb, "MSW": msw, "MSJ": msj, "MSE": mse}})
     return out
@@ -244,7 +254,7 @@ def _few_subjects_warning(n: int, subject: str | None) -> QualityWarning:
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class KappaResult:
+class KappaResult(ResultData):
     """Cohen's kappa (or weighted kappa) with everything that was computed.
 
     Attributes
@@ -277,7 +287,6 @@ class KappaResult:
     table: pd.DataFrame
     confidence: float = DEFAULT_CONFIDENCE
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -289,14 +298,13 @@ class KappaResult:
                               "p_observed": self.p_observed, "p_expected": self.p_expected, "n": self.n,
                               "pval": self.pval, "label": self.label}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         w = "" if self.weights == "none" else f" ({self.weights} weights)"
         lines = [f"Cohen's kappa{w}: {self.kappa:.3f}  {100 * self.confidence:.0f}% CI "
                  f"[{self.ci_low:.3f}, {self.ci_high:.3f}]  n = {self.n}",
                  f"observed agreement p_o = {self.p_observed:.3f}, chance agreement p_e = {self.p_expected:.3f}, "
                  f"z = {self.z:.2f}, p = {self.pval:.4g}; Landis–Koch: {self.label}"]
-        lines += [str(w_) for w_ in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _encode(frame: pd.DataFrame, categories):
@@ -327,8 +335,8 @@ def kappa(a: Sequence, b: Sequence, weights: str | None = None, *, categories: S
           confidence: float = DEFAULT_CONFIDENCE) -> KappaResult:
     """Cohen's kappa for two raters, unweighted (Cohen 1960) or weighted (Cohen 1968).
 
-    κ_w = (p_o − p_e) / (1 − p_e) with p_o = Σ v_ij p_ij and p_e = Σ v_ij p_i. p_.j, where the agreement weights
-    v_ij are 1 on the diagonal and 0 elsewhere (unweighted), 1 − |i−j|/(q−1) (linear) or 1 − (i−j)²/(q−1)²
+    ``κ_w = (p_o − p_e) / (1 − p_e)`` with ``p_o = Σ v_ij p_ij`` and ``p_e = Σ v_ij p_i. p_.j``, where the agreement
+    weights v_ij are 1 on the diagonal and 0 elsewhere (unweighted), ``1 − |i−j|/(q−1)`` (linear) or ``1 − (i−j)²/(q−1)²``
     (quadratic) for q ordered categories. The SE is the large-sample variance of Fleiss, Cohen & Everitt (1969),
     computed by ``statsmodels.stats.inter_rater.cohens_kappa``.
 
@@ -428,7 +436,7 @@ def kappa(a: Sequence, b: Sequence, weights: str | None = None, *, categories: S
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class AgreementResult:
+class AgreementResult(ResultData):
     """A chance-corrected agreement coefficient with its interval (Fleiss' kappa, Gwet's AC1, Krippendorff's α).
 
     ``method`` names the coefficient and how the interval was obtained; ``n_subjects``/``n_raters`` describe the
@@ -449,7 +457,6 @@ class AgreementResult:
     confidence: float = DEFAULT_CONFIDENCE
     pval: float = float("nan")
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -461,13 +468,12 @@ class AgreementResult:
                               "p_expected": self.p_expected, "n_subjects": self.n_subjects,
                               "n_raters": self.n_raters, "pval": self.pval, "method": self.method}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"{self.statistic}: {self.value:.3f}  {100 * self.confidence:.0f}% CI [{self.ci_low:.3f}, "
                  f"{self.ci_high:.3f}]  ({self.n_subjects} subjects, {self.n_raters} raters; {self.method})"]
         if np.isfinite(self.p_observed):
             lines.append(f"observed agreement {self.p_observed:.3f}, chance agreement {self.p_expected:.3f}")
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _as_frame(ratings) -> pd.DataFrame:
@@ -603,7 +609,7 @@ def fleiss_kappa(ratings, *, format: str = "raters", categories: Sequence | None
     return AgreementResult(
         "Fleiss' kappa", value, se, max(-1.0, value - tq * se), min(1.0, value + tq * se), p_bar, pe, N,
         n_raters, cats, method, confidence, pval,
-        {"subjects_excluded": excluded, "missing_ratings": n_missing}, warns)
+        {"subjects_excluded": excluded, "missing_ratings": n_missing}, warnings=warns)
 
 
 def gwet_ac1(ratings, *, format: str = "raters", categories: Sequence | None = None,
@@ -649,7 +655,7 @@ def gwet_ac1(ratings, *, format: str = "raters", categories: Sequence | None = N
     warns = [_few_subjects_warning(n, "Gwet AC1")] if n < 10 else []
     return AgreementResult("Gwet's AC1", ac1, se, max(-1.0, ac1 - tq * se), min(1.0, ac1 + tq * se), float(pa), pe,
                            n, n_raters, cats, "Gwet (2008), linearised variance, t interval", confidence, pval,
-                           {"missing_ratings": n_missing, "subjects_unrated": int((~rated).sum())}, warns)
+                           {"missing_ratings": n_missing, "subjects_unrated": int((~rated).sum())}, warnings=warns)
 
 
 def krippendorff_alpha(data, level: str = "nominal", *, n_boot: int = 1000, seed: int = 20261122,
@@ -732,7 +738,7 @@ def krippendorff_alpha(data, level: str = "nominal", *, n_boot: int = 1000, seed
                            confidence, float("nan"),
                            {"units_not_pairable": int((~pairable).sum()),
                             "missing_ratings": int(np.isnan(values).sum())},
-                           warns)
+                           warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -740,7 +746,7 @@ def krippendorff_alpha(data, level: str = "nominal", *, n_boot: int = 1000, seed
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class BlandAltmanResult:
+class BlandAltmanResult(ResultData):
     """Bland–Altman agreement between two methods/assessors (difference = a − b).
 
     Attributes
@@ -752,6 +758,8 @@ class BlandAltmanResult:
     slope, slope_pval : regression of the difference on the pair mean (proportional bias check)
     means, diffs : the plotted points
     """
+
+    _chart = "sqc.plotting.audit:bland_altman_spec"
 
     bias: float
     bias_ci: tuple
@@ -769,7 +777,6 @@ class BlandAltmanResult:
     label_b: str = "b"
     confidence: float = DEFAULT_CONFIDENCE
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def bias_significant(self) -> bool:
@@ -781,15 +788,14 @@ class BlandAltmanResult:
              ("upper limit of agreement", self.loa_high, *self.loa_high_ci)],
             columns=["quantity", "value", "ci_low", "ci_high"]).assign(n=self.n)
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         c = f"{100 * self.confidence:.0f}%"
         lines = [f"Bland–Altman: {self.label_a} − {self.label_b}, n = {self.n} pairs",
                  f"bias {self.bias:+.3f} ({c} CI {self.bias_ci[0]:+.3f} to {self.bias_ci[1]:+.3f}), SD {self.sd:.3f}",
                  f"limits of agreement {self.loa_low:+.3f} ({self.loa_low_ci[0]:+.3f} to {self.loa_low_ci[1]:+.3f}) "
                  f"and {self.loa_high:+.3f} ({self.loa_high_ci[0]:+.3f} to {self.loa_high_ci[1]:+.3f})",
                  f"proportional bias: slope {self.slope:+.3f}, p = {self.slope_pval:.3g}"]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def bland_altman(a: Sequence[float], b: Sequence[float], *, confidence: float = DEFAULT_CONFIDENCE,

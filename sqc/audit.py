@@ -1,4 +1,4 @@
-"""Walk-through audit and mystery-shopper scoring (methods.md §4).
+"""Walk-through audit and mystery-shopper scoring (Methods §4).
 
 Pipeline (each step a function returning a result object; plots and the dashboard read the objects):
 
@@ -24,19 +24,19 @@ Agreement statistics live in :mod:`sqc.agreement` (re-exported here for convenie
 
 Warnings (``result.warnings``)
 ------------------------------
-W-MS-01  generalizability coefficient of the branch score below the target (0.7): ranking not dependable.
-W-MS-02  systematic assessor-body bias: one body scores higher than the other (bias CI excludes 0).
-W-MS-03  branch-months where the assessor bodies disagree by more than the margin ("adjudicate").
-W-MS-04  branch-months (or quarters) scored by one body only (the other body's visit is missing).
-W-MS-05  rows or visits excluded from scoring (unknown items, scores out of range, all items N/A ...), with counts.
-W-MS-06  unstable ranks: the median width of the 95 % rank intervals is at least a third of the branches; publish
-         grade bands rather than fine ranks.
-W-MS-07  fewer visits than the small-cell minimum (default 10 per quarter, methods.md §0.3) behind a branch score.
-W-MS-08  critical (knock-out) item failed on a visit.
+* W-MS-01  generalizability coefficient of the branch score below the target (0.7): ranking not dependable.
+* W-MS-02  systematic assessor-body bias: one body scores higher than the other (bias CI excludes 0).
+* W-MS-03  branch-months where the assessor bodies disagree by more than the margin ("adjudicate").
+* W-MS-04  branch-months (or quarters) scored by one body only (the other body's visit is missing).
+* W-MS-05  rows or visits excluded from scoring (unknown items, scores out of range, all items N/A ...), with counts.
+* W-MS-06  unstable ranks: the median width of the 95 % rank intervals is at least a third of the branches; publish
+  grade bands rather than fine ranks.
+* W-MS-07  fewer visits than the small-cell minimum (default 10 per quarter, Methods §0.3) behind a branch score.
+* W-MS-08  critical (knock-out) item failed on a visit.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -47,6 +47,7 @@ from .agreement import (bland_altman, fleiss_kappa, gwet_ac1, icc, kappa,  # noq
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import mean_ci
+from .results import ResultData
 
 __all__ = ["nps", "item_agreement", "ItemAgreementResult", "Checklist", "score_visits", "combine_assessors", "quarterly_scores", "rank_branches", "funnel_data",
            "g_study", "g_coefficient", "visits_needed", "assessor_bias", "assign_grades", "DEFAULT_GRADE_BANDS",
@@ -106,7 +107,7 @@ def _quarter_of(period: pd.Series) -> pd.Series:
 
 @dataclass
 class Checklist:
-    """An audit checklist (methods.md §4.1).
+    """An audit checklist (Methods §4.1).
 
     Parameters
     ----------
@@ -212,7 +213,7 @@ VISIT_KEYS = ("visit_id", "branch", "period", "assessor_body", "assessor_id", "v
 
 
 @dataclass
-class VisitScores:
+class VisitScores(ResultData):
     """Scores of each audit visit.
 
     Attributes
@@ -231,15 +232,15 @@ class VisitScores:
         ``reason``, ``n_rows``, ``n_visits`` for everything left out (empty when nothing was).
     """
 
+    _frame_attr = "visits"
+
+    _chart = "sqc.plotting.audit:section_profile_spec"
+
     visits: pd.DataFrame
     sections: pd.DataFrame
     items: pd.DataFrame
     checklist: Checklist
     exclusions: pd.DataFrame
-    warnings: list = field(default_factory=list)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.visits
 
     def section_profile(self, by: str | Sequence[str] = "branch") -> pd.DataFrame:
         """Mean section scores (rows: ``by``; columns: sections), N/A sections excluded per visit."""
@@ -247,7 +248,7 @@ class VisitScores:
         df = self.sections.merge(self.visits[["visit_id", *by]], on="visit_id")
         return df.pivot_table(index=by, columns="section", values="score", aggfunc="mean")[self.checklist.sections]
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         v = self.visits
         lines = [f"{len(v)} visits scored; mean total {v['total'].mean():.1f} (SD {v['total'].std():.1f}); "
                  f"{int(v['critical_failed'].sum())} with a failed critical item; "
@@ -255,13 +256,12 @@ class VisitScores:
         if len(self.exclusions):
             for _, r in self.exclusions.iterrows():
                 lines.append(f"  excluded: {r['reason']} ({r['n_rows']} rows, {r['n_visits']} visits)")
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, on_error: str = "raise",
                  missing_items: str = "na", **checklist_kwargs) -> VisitScores:
-    """Section and total scores per visit (methods.md §4.2).
+    """Section and total scores per visit (Methods §4.2).
 
     section score  S_s = 100 · Σ_{i∈s, x_i≠NA} w_i x_i / Σ_{i∈s, x_i≠NA} w_i max_i
     total          T   = Σ_{s applicable} W_s S_s / Σ_{s applicable} W_s
@@ -290,7 +290,7 @@ def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, o
 
     Examples
     --------
-    methods.md §4.5 golden toy: sections Greeting (30; w 1,1,2; max 1), Needs (50; w 2,2,1; max 2,2,1), Facility
+    Methods §4.5 golden toy: sections Greeting (30; w 1,1,2; max 1), Needs (50; w 2,2,1; max 2,2,1), Facility
     (20; w 1,1; max 1); scores (1,0,1 | 2,1,NA | 1,1) → 75, 75, 100, total 80.
     """
     if on_error not in ("raise", "exclude"):
@@ -425,7 +425,7 @@ def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, o
         warns.append(_warn("W-MS-08", "info", f"{n_crit} visits failed a critical (knock-out) item "
                            f"(consequence: {cl.critical_consequence}).", {"n_visits": n_crit}, "audit visits",
                            f"{n_crit} 次访问关键项不合格（处理方式：{cl.critical_consequence}）。"))
-    return VisitScores(out, sections, df.reset_index(drop=True), cl, excl, warns)
+    return VisitScores(out, sections, df.reset_index(drop=True), cl, excl, warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -433,15 +433,15 @@ def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, o
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class CombinedScores:
-    """Branch-month scores combined over assessor bodies (methods.md §4.4).
+class CombinedScores(ResultData):
+    """Branch-month scores combined over assessor bodies (Methods §4.4).
 
     Attributes
     ----------
     table : DataFrame
         One row per branch × period: one ``score_<body>`` and ``n_<body>`` column per body, ``score`` (combined),
         ``n_visits``, ``bodies_present``, ``difference`` (first body − second body, in the order of ``weights``),
-        ``adjudicate`` (|difference| > margin), ``single_body`` (one body missing).
+        ``adjudicate`` (absolute difference > margin), ``single_body`` (one body missing).
     weights : dict
         The body weights used.
     margin : float
@@ -450,25 +450,22 @@ class CombinedScores:
         Long per branch × period × body: ``mean``, ``n`` (the visit means that were combined).
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     weights: dict
     margin: float
     margin_rule: str
     missing_body: str
     body_means: pd.DataFrame
-    warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         t = self.table
         w = ", ".join(f"{b} {v:.0%}" for b, v in self.weights.items())
         lines = [f"{len(t)} branch-months combined with weights {w}; margin {self.margin:.2f} points "
                  f"({self.margin_rule}); {int(t['adjudicate'].sum())} to adjudicate, "
                  f"{int(t['single_body'].sum())} with one body only (missing body: {self.missing_body})"]
-        lines += [str(x) for x in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _check_weights(weights: Mapping[str, float], what: str = "weights") -> dict:
@@ -494,12 +491,12 @@ def _visit_frame(scores) -> pd.DataFrame:
 
 def combine_assessors(scores: VisitScores | pd.DataFrame, *, weights: Mapping[str, float] | None = None,
                       disagreement_margin: float | str = 10.0, missing_body: str = "renormalise") -> CombinedScores:
-    """Combine assessor bodies per branch-month with fixed weights (methods.md §4.4).
+    """Combine assessor bodies per branch-month with fixed weights (Methods §4.4).
 
     T_bm = Σ_body w_body · T̄_bm,body / Σ_{bodies present} w_body, where T̄ is the mean visit total of the body in
     that branch-month. If a body is missing, the present bodies' weights re-normalise (``missing_body=
     "renormalise"``) and the row is flagged ``single_body``; with ``missing_body="exclude"`` the branch-month is
-    dropped and counted. The row is flagged ``adjudicate`` when |T̄_A − T̄_B| exceeds ``disagreement_margin``:
+    dropped and counted. The row is flagged ``adjudicate`` when ``|T̄_A − T̄_B|`` exceeds ``disagreement_margin``:
     a number of points, or ``"sem"`` for 1.96·√2·SEM with SEM = SD·√(1 − ICC(A,1)) from the paired body means.
 
     Parameters
@@ -589,7 +586,7 @@ def combine_assessors(scores: VisitScores | pd.DataFrame, *, weights: Mapping[st
                            f"{worst['difference']:+.1f}).",
                            {"n_branch_months": n_adj, "margin": margin}, "assessor bodies",
                            f"{n_adj} 个网点-月份两评审机构分差超过 {margin:.1f} 分，需要复核。"))
-    return CombinedScores(table, weights, margin, margin_rule, missing_body, bm, warns)
+    return CombinedScores(table, weights, margin, margin_rule, missing_body, bm, warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -613,14 +610,16 @@ def assign_grades(scores, bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BAN
 
 
 @dataclass
-class QuarterlyScores:
-    """Quarterly branch scores after deductions and veto (methods.md §4.3, §4.5).
+class QuarterlyScores(ResultData):
+    """Quarterly branch scores after deductions and veto (Methods §4.3, §4.5).
 
     ``table`` has one row per branch × quarter: ``n_months``, ``n_visits``, ``score_before_deductions`` (weighted
     mean of monthly combined scores), ``deductions`` (points charged, as entered; after any cap), ``n_incidents``,
     ``veto``, ``final`` and ``grade``. ``monthly`` holds the monthly rows (combined score, deductions, deducted
     score). ``order`` is the order of operations and ``order_text`` says it in words (printed on every report).
     """
+
+    _frame_attr = "table"
 
     table: pd.DataFrame
     monthly: pd.DataFrame
@@ -631,18 +630,13 @@ class QuarterlyScores:
     grade_bands: tuple
     order_text: str
     order_text_zh: str
-    warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Order of operations: {self.order}. {self.order_text}",
                  f"month weights: {self.month_weights}; deduction cap: {self.deduction_cap}; "
                  f"grades: " + ", ".join(f"{g} ≥ {lo:g}" for g, lo in self.grade_bands)]
         lines.append(self.table.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _incident_frame(incidents: pd.DataFrame | None, deduction_points: Mapping[str, float] | None) -> pd.DataFrame:
@@ -709,7 +703,7 @@ def quarterly_scores(combined: CombinedScores | pd.DataFrame, incidents: pd.Data
                      order: str = "monthly", floor: float = 0.0, deduction_cap: float | None = None,
                      deduction_points: Mapping[str, float] | None = None, month_weights: str = "equal",
                      grade_bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BANDS) -> QuarterlyScores:
-    """Monthly → quarterly roll-up with fixed deductions and veto incidents (methods.md §4.3, §4.5).
+    """Monthly → quarterly roll-up with fixed deductions and veto incidents (Methods §4.3, §4.5).
 
     D = Σ_k d_k n_k (points per incident × incidents; optionally capped at ``deduction_cap`` per month or per
     quarter, following ``order``). Q_b = Σ_m v_m X_bm / Σ_m v_m with v_m = 1 (``month_weights="equal"``) or the
@@ -737,7 +731,7 @@ def quarterly_scores(combined: CombinedScores | pd.DataFrame, incidents: pd.Data
 
     Examples
     --------
-    methods.md §4.5: combined 73.889 with two incidents of 3 points in the same (single) month and
+    Methods §4.5: combined 73.889 with two incidents of 3 points in the same (single) month and
     ``order="quarterly"`` gives 67.889.
     """
     if order not in ORDERS:
@@ -822,7 +816,7 @@ def quarterly_scores(combined: CombinedScores | pd.DataFrame, incidents: pd.Data
                            {"vetoed": [f"{b} {q}" for b, q in qt.index[qt["veto"]]]}, "veto",
                            f"{n_veto} 个网点-季度被一票否决。"))
     return QuarterlyScores(qt.reset_index(), monthly, order, float(floor), deduction_cap, month_weights, bands,
-                           ORDER_TEXT[order].format(floor=floor), ORDER_TEXT_ZH[order].format(floor=floor), warns)
+                           ORDER_TEXT[order].format(floor=floor), ORDER_TEXT_ZH[order].format(floor=floor), warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -832,7 +826,7 @@ def quarterly_scores(combined: CombinedScores | pd.DataFrame, incidents: pd.Data
 def g_coefficient(var_branch: float, var_error: float, n_visits) -> np.ndarray | float:
     """Generalizability coefficient of a branch mean over n visits: Eρ² = σ²_b / (σ²_b + σ²_e / n).
 
-    Finn & Kayandé (1999); Cronbach et al. (1972). Golden (methods.md §4.7): σ²_b = 25, σ²_e = 100 → .20 (1
+    Finn & Kayandé (1999); Cronbach et al. (1972). Golden (Methods §4.7): σ²_b = 25, σ²_e = 100 → .20 (1
     visit), .50 (4), .75 (12), .80 (16).
     """
     if var_branch < 0 or var_error < 0:
@@ -858,33 +852,30 @@ def visits_needed(var_branch: float, var_error: float, target: float = 0.7) -> f
 
 
 @dataclass
-class GStudyResult:
-    """Variance components of visit totals and the dependability of branch means (methods.md §4.7).
+class GStudyResult(ResultData):
+    """Variance components of visit totals and the dependability of branch means (Methods §4.7).
 
     ``table``: one row per group (quarter, or "all"): ``var_branch``, ``var_error``, ``n_branches``, ``n_visits``,
     ``visits_per_branch`` (harmonic mean), ``g_coefficient`` (Eρ² at the current visits per branch),
     ``visits_needed`` (for ``target``), ``icc1`` (one visit).
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     target: float
     adjusted_for_body: bool
-    warnings: list = field(default_factory=list)
 
     def curve(self, n_max: int = 30, row: int = -1) -> pd.DataFrame:
         r = self.table.iloc[row]
         n = np.arange(1, n_max + 1)
         return pd.DataFrame({"n_visits": n, "g_coefficient": g_coefficient(r["var_branch"], r["var_error"], n)})
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"G-study of branch means (target Eρ² {self.target:g}; "
                  f"{'assessor-body means removed' if self.adjusted_for_body else 'raw totals'})",
                  self.table.to_string(index=False, float_format=lambda x: f"{x:.3f}")]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _variance_components(y: np.ndarray, groups: np.ndarray) -> tuple[float, float, int, int, float]:
@@ -908,7 +899,7 @@ def _variance_components(y: np.ndarray, groups: np.ndarray) -> tuple[float, floa
 
 def g_study(scores: VisitScores | pd.DataFrame, *, by: str | None = "quarter", target: float = 0.7,
             adjust_for_body: bool = True) -> GStudyResult:
-    """How many visits make a dependable branch score (generalizability theory, methods.md §4.7).
+    """How many visits make a dependable branch score (generalizability theory, Methods §4.7).
 
     Per group (default: quarter), a one-way random-effects ANOVA of visit totals on branch gives σ²_b (between
     branches) and σ²_e (visits within branch, shopper and occasion included). With n̄ the harmonic mean of visits
@@ -957,7 +948,7 @@ def g_study(scores: VisitScores | pd.DataFrame, *, by: str | None = "quarter", t
              "visits_needed": float(need), "target": target}, "branch ranking",
             f"{last['group']} 网点检查得分不足以可靠排名：概化系数 {last['g_coefficient']:.2f}（每网点 "
             f"{last['visits_per_branch']:.1f} 次访问，目标 {target:g}）。"))
-    return GStudyResult(table, target, adjust_for_body, warns)
+    return GStudyResult(table, target, adjust_for_body, warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -965,13 +956,17 @@ def g_study(scores: VisitScores | pd.DataFrame, *, by: str | None = "quarter", t
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class RankResult:
-    """Branch league for one quarter (methods.md §4.8).
+class RankResult(ResultData):
+    """Branch league for one quarter (Methods §4.8).
 
     ``table``: branch, ``final`` (score after deductions), ``grade``, ``rank`` (1 = best, ties share the minimum
     rank), ``rank_low``/``rank_high`` (bootstrap interval), ``score_ci_low``/``score_ci_high`` (bootstrap
     percentile), ``shrunken`` (empirical-Bayes score, before deductions), ``n_visits``, ``deductions``, ``veto``.
     """
+
+    _frame_attr = "table"
+
+    _chart = "sqc.plotting.audit:league_spec"
 
     table: pd.DataFrame
     quarter: str
@@ -979,18 +974,13 @@ class RankResult:
     confidence: float
     quarterly: QuarterlyScores
     rank_draws: np.ndarray
-    warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Branch league {self.quarter} ({self.n_boot} bootstrap resamples of visits within branch × body; "
                  f"{100 * self.confidence:.0f}% rank intervals). Order of operations: "
                  f"{self.quarterly.order} — {self.quarterly.order_text}",
                  self.table.to_string(index=False, float_format=lambda x: f"{x:.1f}")]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _min_rank_desc(values: np.ndarray) -> np.ndarray:
@@ -1005,7 +995,7 @@ def rank_branches(scores: VisitScores | pd.DataFrame, incidents: pd.DataFrame | 
                   floor: float = 0.0, deduction_cap: float | None = None, month_weights: str = "equal",
                   grade_bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BANDS, n_boot: int = 2000,
                   seed: int = 20261122, confidence: float = 0.95, min_visits: int = 10) -> RankResult:
-    """Rank branches on the quarterly final score with bootstrap rank intervals (methods.md §4.8).
+    """Rank branches on the quarterly final score with bootstrap rank intervals (Methods §4.8).
 
     The point estimate runs the full pipeline (body means → :func:`combine_assessors` weights →
     :func:`quarterly_scores` with deductions, ``order`` and veto). The bootstrap resamples, within each branch ×
@@ -1021,7 +1011,7 @@ def rank_branches(scores: VisitScores | pd.DataFrame, incidents: pd.DataFrame | 
     quarter : "YYYYQn", optional
         Default: the latest quarter in the data.
     min_visits : int
-        Small-cell minimum (methods.md §0.3): W-MS-07 for branches with fewer visits in the quarter.
+        Small-cell minimum (Methods §0.3): W-MS-07 for branches with fewer visits in the quarter.
     """
     if n_boot < 0:
         raise ParameterError("n_boot must be ≥ 0")
@@ -1125,7 +1115,7 @@ def rank_branches(scores: VisitScores | pd.DataFrame, incidents: pd.DataFrame | 
                            "scores are uncertain (see the rank intervals).",
                            {"branches": small, "min_visits": min_visits}, "branch ranking",
                            f"{len(small)} 个网点在 {quarter} 的检查访问少于 {min_visits} 次，得分不确定。"))
-    return RankResult(table, quarter, n_boot, confidence, q, ranks, warns)
+    return RankResult(table, quarter, n_boot, confidence, q, ranks, warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1133,7 +1123,7 @@ def rank_branches(scores: VisitScores | pd.DataFrame, incidents: pd.DataFrame | 
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class FunnelResult:
+class FunnelResult(ResultData):
     """Funnel plot of branch mean visit scores against their number of visits (Spiegelhalter 2005).
 
     ``points``: branch, n, mean, z, ``outside_95``, ``outside_998`` (direction "above"/"below"/"within").
@@ -1141,22 +1131,22 @@ class FunnelResult:
     pooled within-branch SD of visit totals.
     """
 
+    _frame_attr = "points"
+
+    _chart = "sqc.plotting.audit:funnel_spec"
+
     points: pd.DataFrame
     limits: pd.DataFrame
     target: float
     sigma: float
     group: str
-    warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.points
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         out = self.points[self.points["signal"] != "within"]
         lines = [f"Funnel ({self.group}): company mean {self.target:.2f}, within-branch SD {self.sigma:.2f}; "
                  f"{len(out)} branch(es) outside the 95% limits"]
         lines.append(self.points.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
-        return "\n".join(lines)
+        return lines
 
 
 def funnel_data(scores: VisitScores | pd.DataFrame, *, quarter: str | None = None, adjust_for_body: bool = True,
@@ -1206,13 +1196,15 @@ def funnel_data(scores: VisitScores | pd.DataFrame, *, quarter: str | None = Non
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class AssessorBiasResult:
+class AssessorBiasResult(ResultData):
     """Agreement between two assessor bodies on the same branch-months.
 
     ``pairs``: branch, period, mean of each body, difference. ``bland_altman``: :class:`BlandAltmanResult` of
     ``body_a − body_b``. ``icc``: the six-form ICC table (targets = branch-months, raters = bodies).
     ``sentence`` / ``sentence_zh``: the plain statement for managers.
     """
+
+    _chart = "sqc.plotting.audit:bland_altman_spec"
 
     pairs: pd.DataFrame
     body_a: str
@@ -1221,7 +1213,6 @@ class AssessorBiasResult:
     icc: pd.DataFrame
     sentence: str
     sentence_zh: str
-    warnings: list = field(default_factory=list)
 
     @property
     def bias(self) -> float:
@@ -1230,11 +1221,10 @@ class AssessorBiasResult:
     def to_frame(self) -> pd.DataFrame:
         return self.bland_altman.to_frame()
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         ia = self.icc.set_index("form").loc[["ICC(A,1)", "ICC(A,k)"]]
-        return "\n".join([self.sentence, self.bland_altman.summary(),
-                          ia[["ICC", "ci_low", "ci_high", "band"]].to_string(float_format=lambda x: f"{x:.3f}"),
-                          *[str(w) for w in self.warnings]])
+        return ["\n".join([self.sentence, self.bland_altman.summary(),
+                          ia[["ICC", "ci_low", "ci_high", "band"]].to_string(float_format=lambda x: f"{x:.3f}")])]
 
 
 def assessor_bias(scores: VisitScores | pd.DataFrame, *, body_a: str = "city", body_b: str = "provincial",
@@ -1283,7 +1273,7 @@ def assessor_bias(scores: VisitScores | pd.DataFrame, *, body_a: str = "city", b
                            "one body is missing; consider calibrating the bodies.",
                            {"bias": ba.bias, "ci_low": lo, "ci_high": hi, "n": ba.n, "body_a": body_a,
                             "body_b": body_b}, "assessor bodies", sentence_zh))
-    return AssessorBiasResult(pairs, body_a, body_b, ba, icc_tab, sentence, sentence_zh, warns)
+    return AssessorBiasResult(pairs, body_a, body_b, ba, icc_tab, sentence, sentence_zh, warnings=warns)
 
 
 
@@ -1292,8 +1282,8 @@ def assessor_bias(scores: VisitScores | pd.DataFrame, *, body_a: str = "city", b
 # ---------------------------------------------------------------------------------------------------------------
 
 @dataclass
-class ItemAgreementResult:
-    """Per-item agreement between two assessor bodies on the same branch-months (methods.md §4.4, §4.6).
+class ItemAgreementResult(ResultData):
+    """Per-item agreement between two assessor bodies on the same branch-months (Methods §4.4, §4.6).
 
     ``table``: one row per checklist item with ``n_pairs``, ``p_observed``, ``kappa`` (quadratic-weighted for graded
     items, unweighted for yes/no items) with ``kappa_ci_low/high``, ``ac1`` (Gwet) with its CI, ``mean_a``,
@@ -1302,20 +1292,17 @@ class ItemAgreementResult:
     ``exclusions`` counts branch-months not paired (a body with several visits in the month, or the item N/A).
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     body_a: str
     body_b: str
     exclusions: dict
-    warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         cols = ["item_id", "section", "n_pairs", "p_observed", "kappa", "ac1", "difference_pct"]
-        return "\n".join([f"Item agreement {self.body_a} vs {self.body_b} (exclusions: {self.exclusions})",
-                          self.table[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"),
-                          *[str(w) for w in self.warnings]])
+        return ["\n".join([f"Item agreement {self.body_a} vs {self.body_b} (exclusions: {self.exclusions})",
+                          self.table[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}")])]
 
 
 def item_agreement(scores: VisitScores, *, body_a: str = "city", body_b: str = "provincial",
@@ -1387,7 +1374,7 @@ def item_agreement(scores: VisitScores, *, body_a: str = "city", body_b: str = "
     table["note"] = table["note"].fillna("")
     excl = {"branch_months_with_several_visits_of_a_body": int(len(multi)),
             "item_pairs_with_na_or_one_body": int(len(wide) - len(both))}
-    return ItemAgreementResult(table, body_a, body_b, excl, warns)
+    return ItemAgreementResult(table, body_a, body_b, excl, warnings=warns)
 
 
 # NPS lives in sqc.nps; issue 6 fixes the public name sqc.audit.nps (0–10 ratings → .nps, .ci, .n).

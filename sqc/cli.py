@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import __version__
 from .errors import DataError, ParameterError, PipelineError, SqcError
 
 
@@ -49,6 +50,7 @@ def _add_check_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sqc", description="Service-quality workbench: monthly reports and tools.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("report", help="build and publish the report of one month")
     g = p.add_mutually_exclusive_group()

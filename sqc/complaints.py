@@ -1,4 +1,4 @@
-"""Complaints and service recovery (methods.md §5.3, §5.4, §6.1).
+"""Complaints and service recovery (Methods §5.3, §5.4, §6.1).
 
 What is here
 ------------
@@ -10,7 +10,7 @@ What is here
   complaints per exposure (``sqc.spc.pareto`` does the ordering and cumulative shares; "vital few" = smallest set
   reaching ``vital_share``; small categories grouped into "other" only after sorting and never first).
 * :func:`compare_periods` — χ² test of homogeneity on the category × period table (categories with expected
-  count < 5 merged, as methods.md §5.3 asks), per-category change in share with a Newcombe (1998) interval and,
+  count < 5 merged, as Methods §5.3 asks), per-category change in share with a Newcombe (1998) interval and,
   when exposure is given, the rate ratio with the exact conditional interval (as R ``poisson.test``); per-category
   p-values Holm-adjusted within the family "categories".
 * :func:`check_sheet` — tally table category × week / month / branch / channel / severity with totals.
@@ -54,6 +54,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence, adjust_pvalues, wilson_ci
+from .results import ResultData
 
 REQUIRED = ("complaint_id", "opened_at", "closed_at", "branch", "category")
 #: default severity weights of the weighted Pareto (a parameter; printed with the result)
@@ -242,7 +243,7 @@ def _exposure(volumes: pd.DataFrame, months: list[str], by: str | None, branches
 
 # ----------------------------------------------------------------------------------------------------- Pareto
 @dataclass
-class ComplaintPareto:
+class ComplaintPareto(ResultData):
     """Pareto table of complaints.
 
     ``table`` is in Pareto order (by ``basis``) with columns ``count, percent, cum_percent`` (of the basis, from
@@ -250,6 +251,8 @@ class ComplaintPareto:
     ``rate_ci_low/high`` (per ``rate_per`` customer-months, exact Poisson; when exposure was given) and
     ``vital_few`` (bool).
     """
+
+    _frame_attr = "table"
 
     table: pd.DataFrame
     basis: str
@@ -260,16 +263,12 @@ class ComplaintPareto:
     rate_per: int | None
     exposure: object
     vital_share: float
-    warnings: list = field(default_factory=list)
 
     @property
     def vital_few(self) -> list:
         return list(self.table.index[self.table["vital_few"]])
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lo, hi = self.window
         head = (f"Pareto of complaints by {self.by} ({self.basis}), {lo or 'start'} to {hi or 'end'}, "
                 f"n = {self.n}")
@@ -283,11 +282,10 @@ class ComplaintPareto:
                          f"{r['percent']:.1f}% (cum {r['cum_percent']:.1f}%){rate}")
         what = {"count": "complaints", "weighted": "weighted complaints", "rate": "summed rates"}[self.basis]
         lines.append(f"  * vital few: smallest set reaching {self.vital_share:.0%} of the {what}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
-def rate_ratio_exact(x2: float, e2: float, x1: float, e1: float, confidence: float = DEFAULT_CONFIDENCE):
+def rate_ratio_exact(x2: float, e2: float, x1: float, e1: float, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float, float, float]:
     """Ratio of two Poisson rates ``(x2/e2) / (x1/e1)`` with the exact conditional interval and test (as R
     ``poisson.test(c(x2, x1), c(e2, e1))``): given ``x1 + x2``, ``x2`` is binomial with
     ``p = e2·RR / (e1 + e2·RR)``; Clopper–Pearson limits for p are mapped back to RR. Returns
@@ -326,7 +324,7 @@ def complaint_pareto(complaints, *, by: str = "category", basis: str = "count", 
                      severity_weights: dict | None = None, vital_share: float = 0.8,
                      other_below: float | None = None, branches=None, confidence: float = DEFAULT_CONFIDENCE,
                      on_invalid: str = "exclude") -> ComplaintPareto:
-    """Pareto analysis of complaints (methods.md §5.3).
+    """Pareto analysis of complaints (Methods §5.3).
 
     Parameters
     ----------
@@ -428,14 +426,16 @@ def complaint_pareto(complaints, *, by: str = "category", basis: str = "count", 
             "W-CMP-03", "warning", f"Only {n} complaints in the window; the Pareto order is unstable.",
             {"n": n, "min_n": MIN_N}, "complaints Pareto", f"窗口内仅有 {n} 条投诉，帕累托排序不稳定。"))
     return ComplaintPareto(table, basis, by, n, (lo_m, hi_m), weights if "weighted" in table else None,
-                           rate_per if volumes is not None else None, exposure, vital_share, warnings)
+                           rate_per if volumes is not None else None, exposure, vital_share, warnings=warnings)
 
 
 # --------------------------------------------------------------------------------------- period comparison
 @dataclass
-class PeriodComparison:
+class PeriodComparison(ResultData):
     """Category mix (and rates) in two windows. ``table`` per category: counts, shares, share difference with
     Newcombe CI, and (with exposure) rates, rate ratio with CI and Holm-adjusted p-values."""
+
+    _frame_attr = "table"
 
     table: pd.DataFrame
     chi2: float
@@ -445,12 +445,8 @@ class PeriodComparison:
     first: tuple[str, str]
     second: tuple[str, str]
     confidence: float
-    warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         f, s = self.first, self.second
         lines = [f"Complaint mix {f[0]}..{f[1]} vs {s[0]}..{s[1]}: χ²({self.df}) = {self.chi2:.2f}, "
                  f"p = {self.p_value:.4g}" + (f" (merged: {self.merged})" if self.merged else "")]
@@ -461,8 +457,7 @@ class PeriodComparison:
                 line += (f"; rate ratio {r['rate_ratio']:.2f} [{r['rate_ratio_ci_low']:.2f}, "
                          f"{r['rate_ratio_ci_high']:.2f}], p(Holm) = {r['p_adjusted']:.3g}")
             lines.append(line)
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _span(x) -> tuple[str, str]:
@@ -477,7 +472,7 @@ def _span(x) -> tuple[str, str]:
 def compare_periods(complaints, first, second, *, by: str = "category", volumes: pd.DataFrame | None = None,
                     as_of=None, branches=None, min_expected: float = 5.0, confidence: float = DEFAULT_CONFIDENCE,
                     adjust: str = "holm", on_invalid: str = "exclude") -> PeriodComparison:
-    """Compare the complaint mix (and rates) of two windows (methods.md §5.3).
+    """Compare the complaint mix (and rates) of two windows (Methods §5.3).
 
     Parameters
     ----------
@@ -565,7 +560,7 @@ def compare_periods(complaints, first, second, *, by: str = "category", volumes:
         out.attrs["rate_unit"] = "complaints per 1,000 customer-months"
         out.attrs["family"] = f"{len(out)} categories ({adjust})"
     out = out.sort_values("n_2", ascending=False)
-    return PeriodComparison(out, float(chi2), int(dof), float(p), merged, a, b, confidence, warnings)
+    return PeriodComparison(out, float(chi2), int(dof), float(p), merged, a, b, confidence, warnings=warnings)
 
 
 # ------------------------------------------------------------------------------------------------ check sheet
@@ -598,7 +593,7 @@ def check_sheet(complaints, *, rows: str = "category", columns: str = "week", st
 
 # ------------------------------------------------------------------------------------------- time to resolve
 @dataclass
-class TimeToResolve:
+class TimeToResolve(ResultData):
     """Kaplan–Meier time to resolve (days), open cases censored at the cut-off.
 
     ``table`` per group: ``n, closed, open, median, median_ci_low, median_ci_high, p90, p90_ci_low, p90_ci_high``
@@ -606,18 +601,16 @@ class TimeToResolve:
     ``curves`` maps group → DataFrame ``days, survival, ci_low, ci_high`` (step function; pointwise log-log CI).
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     curves: dict
     as_of: pd.Timestamp | None
     by: str | None
     sla_days: float | None
     confidence: float
-    warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         pct = int(round(self.confidence * 100))
         lines = [f"Time to resolve (Kaplan–Meier, open cases censored at {self.as_of}; {pct}% log-log CIs)"]
 
@@ -628,8 +621,7 @@ class TimeToResolve:
             lines.append(f"  {g}: n = {int(r['n'])} ({int(r['open'])} open); median {f(r['median'])} d "
                          f"[{f(r['median_ci_low'])}, {f(r['median_ci_high'])}], P90 {f(r['p90'])} d "
                          f"[{f(r['p90_ci_low'])}, {f(r['p90_ci_high'])}]")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _km_quantile(times: np.ndarray, surv: np.ndarray, q: float) -> float:
@@ -694,7 +686,7 @@ def _km(days: np.ndarray, closed: np.ndarray, confidence: float, sla_days, quant
 def time_to_resolve(complaints, *, as_of=None, by: str | None = None, start=None, end=None,
                     sla_days: float | None = None, branches=None, confidence: float = DEFAULT_CONFIDENCE,
                     min_n: int = MIN_N, on_invalid: str = "exclude") -> TimeToResolve:
-    """Kaplan–Meier time to resolve with open complaints right-censored at ``as_of`` (methods.md §6.1).
+    """Kaplan–Meier time to resolve with open complaints right-censored at ``as_of`` (Methods §6.1).
 
     Parameters
     ----------
@@ -750,36 +742,33 @@ def time_to_resolve(complaints, *, as_of=None, by: str | None = None, start=None
                 {"group": str(g), "n": len(sub), "min_n": min_n}, f"time to resolve {g}",
                 f"{g}：处理时长估计仅基于 {len(sub)} 条投诉。"))
     table = pd.DataFrame(rows).set_index(by or "group")
-    return TimeToResolve(table, curves, prep.as_of, by, sla_days, confidence, warnings)
+    return TimeToResolve(table, curves, prep.as_of, by, sla_days, confidence, warnings=warnings)
 
 
 # ------------------------------------------------------------------------------------------- recovery metrics
 @dataclass
-class RecoveryMetrics:
+class RecoveryMetrics(ResultData):
     """Recovery, resolution-within-SLA and reopen rates with Wilson CIs (tidy ``table``: group, metric,
     successes, n, value, ci_low, ci_high)."""
+
+    _frame_attr = "table"
 
     table: pd.DataFrame
     sla_days: float
     by: str | None
     window: tuple
     confidence: float
-    warnings: list = field(default_factory=list)
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
 
     def wide(self) -> pd.DataFrame:
         return self.table.pivot(index="group", columns="metric", values="value")
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Service recovery ({self.window[0] or 'start'}..{self.window[1] or 'end'}; SLA {self.sla_days:g} "
                  f"days; Wilson {self.confidence:.0%} CIs; denominators = complaints closed by the cut-off)"]
         for _, r in self.table.iterrows():
             lines.append(f"  {r['group']} {r['metric']}: {r['value']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}] "
                          f"({int(r['successes'])}/{int(r['n'])})")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 RECOVERY_METRICS = {
@@ -792,7 +781,7 @@ RECOVERY_METRICS = {
 def recovery_metrics(complaints, *, as_of=None, sla_days: float = 5.0, by: str | None = None, start=None,
                      end=None, branches=None, confidence: float = DEFAULT_CONFIDENCE, min_n: int = MIN_N,
                      on_invalid: str = "exclude") -> RecoveryMetrics:
-    """Recovery rate, resolution-within-SLA and reopen rate with Wilson intervals (methods.md §6.1).
+    """Recovery rate, resolution-within-SLA and reopen rate with Wilson intervals (Methods §6.1).
 
     Denominator for all three: complaints opened in the window and closed by the cut-off (``recovered`` is null
     for open cases). A closed complaint with a missing ``recovered``/``reopened`` flag is left out of that
@@ -836,12 +825,12 @@ def recovery_metrics(complaints, *, as_of=None, sla_days: float = 5.0, by: str |
                 f"{g}：恢复率仅基于 {len(sub)} 条已结案投诉。"))
     table = pd.DataFrame(rows)
     table.attrs["definitions"] = {**RECOVERY_METRICS, "sla_days": sla_days}
-    return RecoveryMetrics(table, float(sla_days), by, (start, end), confidence, warnings)
+    return RecoveryMetrics(table, float(sla_days), by, (start, end), confidence, warnings=warnings)
 
 
 # ---------------------------------------------------------------------------------------------- surge detector
 @dataclass
-class SurgeResult:
+class SurgeResult(ResultData):
     """Per-category u charts of network complaints per ``rate_per`` active customers by month.
 
     ``table`` per category: ``verdict`` (Making Data Count variation verdict), ``surge`` (special-cause concern,
@@ -853,22 +842,20 @@ class SurgeResult:
     ``series`` the tidy monthly rates that fed them.
     """
 
+    _frame_attr = "table"
+
     table: pd.DataFrame
     charts: dict
     series: pd.DataFrame
     baseline: tuple[str, str]
     rate_per: int
     chart_kind: str
-    warnings: list = field(default_factory=list)
 
     @property
     def surging(self) -> list:
         return list(self.table.index[self.table["surge"]])
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Complaint surges (u charts per {self.rate_per:,} active customers, baseline "
                  f"{self.baseline[0]}..{self.baseline[1]})"]
         for cat, r in self.table.iterrows():
@@ -877,8 +864,7 @@ class SurgeResult:
                          f"{r['recent_rate']:.3f} (ratio {r['rate_ratio']:.2f} [{r['rate_ratio_ci_low']:.2f}, "
                          f"{r['rate_ratio_ci_high']:.2f}]); first signal "
                          f"{r['first_signal'] if isinstance(r['first_signal'], str) else '—'}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def monthly_category_rates(complaints, volumes: pd.DataFrame, *, as_of=None, branches=None, rate_per: int = 1000,
@@ -1013,7 +999,7 @@ def detect_surges(complaints, volumes: pd.DataFrame, *, as_of=None, baseline=Non
              "ci": [float(r["rate_ratio_ci_low"]), float(r["rate_ratio_ci_high"])]}, f"complaints {cat}",
             f"“{cat}”类投诉自 {r['first_signal']} 起激增：近期每{rate_per:,}名客户 {r['recent_rate']:.3f} 件，"
             f"基线 {r['baseline_rate']:.3f} 件（×{r['rate_ratio']:.2f}）。"))
-    return SurgeResult(table, charts, series, base, rate_per, kind, warnings)
+    return SurgeResult(table, charts, series, base, rate_per, kind, warnings=warnings)
 
 
 __all__ = ["prepare_complaints", "PreparedComplaints", "complaint_pareto", "ComplaintPareto", "compare_periods",

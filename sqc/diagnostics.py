@@ -1,4 +1,4 @@
-"""Structured warnings (methods.md §0.4).
+"""Structured warnings (Methods §0.4).
 
 Analyses never print or ``warnings.warn`` about the data; they return :class:`QualityWarning` objects in a
 list on the result so that notebooks, the dashboard and the summary JSON can show each warning next to the

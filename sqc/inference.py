@@ -1,4 +1,4 @@
-"""Shared inference helpers (methods.md §0.3): one place for the interval and multiplicity conventions.
+"""Shared inference helpers (Methods §0.3): one place for the interval and multiplicity conventions.
 
 Every module that reports a mean, a proportion or a family of p-values uses these functions, so the
 conventions (t-intervals, Wilson intervals, Holm within a declared family, BCa bootstrap with a fixed seed)

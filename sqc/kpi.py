@@ -1,4 +1,4 @@
-"""Hotline and branch KPIs (methods.md §5.1) computed from raw contact and complaint tables.
+"""Hotline and branch KPIs (Methods §5.1) computed from raw contact and complaint tables.
 
 Every convention is a parameter and is printed with the numbers (``definitions(...)`` and
 ``frame.attrs["definitions"]``), as ISO 18295-1 asks for defined measures.
@@ -370,7 +370,7 @@ def hotline_kpis(hotline: pd.DataFrame, *, freq: str = "month", sl_threshold: fl
 
     References
     ----------
-    methods.md §5.1; ISO 18295-1:2017 (defined customer-contact-centre measures); Gans, Koole & Mandelbaum (2003).
+    Methods §5.1; ISO 18295-1:2017 (defined customer-contact-centre measures); Gans, Koole & Mandelbaum (2003).
     """
     _check_variant(sl_variant)
     confidence = _check_confidence(confidence)

@@ -1,4 +1,4 @@
-"""Net Promoter Score and CSAT with proper intervals (methods.md §6.2–§6.4).
+"""Net Promoter Score and CSAT with proper intervals (Methods §6.2–§6.4).
 
 NPS conventions
 ---------------
@@ -50,6 +50,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, Estimate, _check_confidence, bootstrap_ci, mean_ci, proportion
+from .results import Result, ResultData
 
 DEFAULT_BREAKS = (range(0, 7), range(7, 9), range(9, 11))
 #: pseudo-counts (detractors, passives, promoters) of the adjusted Wald interval (Rocks 2016)
@@ -79,7 +80,7 @@ def _check_method(method: str) -> str:
 
 
 @dataclass
-class NPSResult:
+class NPSResult(ResultData):
     """A Net Promoter Score with its interval.
 
     Attributes
@@ -108,6 +109,8 @@ class NPSResult:
     warnings : list of QualityWarning
     """
 
+    _chart = "sqc.plotting.nps:nps_spec"
+
     nps: float
     ci: tuple[float, float]
     n: int
@@ -122,7 +125,6 @@ class NPSResult:
     confidence: float
     distribution: pd.Series | None = None
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def promoter_share(self) -> float:
@@ -147,16 +149,13 @@ class NPSResult:
             "promoter_share": self.promoter_share, "passive_share": self.passive_share,
             "detractor_share": self.detractor_share, "method": self.method}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         pct = int(round(self.confidence * 100))
         lines = [f"NPS = {self.nps:.1f}  ({pct}% CI {self.ci[0]:.1f} to {self.ci[1]:.1f}, "
                  f"{self.method.replace('_', ' ')}), n = {self.n}",
                  f"  promoters {self.promoter_share:.1%}, passives {self.passive_share:.1%}, "
                  f"detractors {self.detractor_share:.1%}; SE = {self.se:.2f}"]
-        if any(self.exclusions.values()):
-            lines.append(f"  excluded: {self.exclusions}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
     def __repr__(self) -> str:
         return f"NPSResult(nps={self.nps:.2f}, ci=({self.ci[0]:.2f}, {self.ci[1]:.2f}), n={self.n})"
@@ -181,7 +180,7 @@ def nps_from_counts(promoters: int, passives: int, detractors: int, *, confidenc
     Notes
     -----
     ``Var(NPS/100) = [p_P + p_D − (p_P − p_D)²] / n``; adjusted Wald adds 0.75/1.5/0.75 pseudo-counts
-    (Rocks 2016). Golden (methods.md §6.2): 90/60/50 → NPS 20.000, SE 5.745, Wald [8.741, 31.259],
+    (Rocks 2016). Golden (Methods §6.2): 90/60/50 → NPS 20.000, SE 5.745, Wald [8.741, 31.259],
     adjusted 19.704 [8.544, 30.865].
     """
     method = _check_method(method)
@@ -298,7 +297,7 @@ def nps(scores: Sequence[float] | pd.Series, *, breaks=DEFAULT_BREAKS, confidenc
 
 
 @dataclass
-class NPSComparison:
+class NPSComparison(Result):
     """Difference of two independent NPS values (first minus second) with a z test."""
 
     first: NPSResult
@@ -317,12 +316,12 @@ class NPSComparison:
                               "ci_low": self.ci[0], "ci_high": self.ci[1], "z": self.z, "p_value": self.p_value,
                               "method": self.method}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         pct = int(round(self.confidence * 100))
-        return (f"NPS difference = {self.difference:.1f} points ({pct}% CI {self.ci[0]:.1f} to {self.ci[1]:.1f}; "
+        return [(f"NPS difference = {self.difference:.1f} points ({pct}% CI {self.ci[0]:.1f} to {self.ci[1]:.1f}; "
                 f"z = {self.z:.2f}, p = {self.p_value:.4g}; {self.method.replace('_', ' ')})\n"
                 f"  first:  {self.first.nps:.1f} (n = {self.first.n})\n"
-                f"  second: {self.second.nps:.1f} (n = {self.second.n})")
+                f"  second: {self.second.nps:.1f} (n = {self.second.n})")]
 
 
 def nps_compare(first, second, *, breaks=DEFAULT_BREAKS, confidence: float = DEFAULT_CONFIDENCE,
@@ -333,7 +332,7 @@ def nps_compare(first, second, *, breaks=DEFAULT_BREAKS, confidence: float = DEF
     ----------
     first, second : array-like of 0–10 ratings, or NPSResult
     method : {"wald", "adjusted_wald"}
-        ``"wald"`` matches R ``NPS::nps.test`` (which reports |Δ|; here Δ is signed). ``"adjusted_wald"`` adds the
+        ``"wald"`` matches R ``NPS::nps.test`` (which reports ``|Δ|``; here Δ is signed). ``"adjusted_wald"`` adds the
         Rocks (2016) pseudo-counts to each sample before computing Δ and its SE.
 
     Returns
@@ -371,7 +370,7 @@ def nps_table(frame: pd.DataFrame, by, *, score: str = "recommend", breaks=DEFAU
               min_n: int = MIN_N) -> pd.DataFrame:
     """NPS per group (e.g. per wave, or per branch × wave), one row each with n, shares, SE and CI.
 
-    Groups with fewer than ``min_n`` ratings keep their numbers but get ``reportable = False`` (methods.md §0.3
+    Groups with fewer than ``min_n`` ratings keep their numbers but get ``reportable = False`` (Methods §0.3
     small-cell rule: show "insufficient data"). One pass: counts per group and class, then the formulas.
     """
     if score not in frame.columns:
@@ -401,33 +400,30 @@ def nps_table(frame: pd.DataFrame, by, *, score: str = "recommend", breaks=DEFAU
 
 
 @dataclass
-class NPSChart:
-    """Standardised NPS chart over periods (methods.md §6.3): one row per period in ``table`` with ``n, nps, se,
+class NPSChart(ResultData):
+    """Standardised NPS chart over periods (Methods §6.3): one row per period in ``table`` with ``n, nps, se,
     z, center, lcl, ucl, signal``; ``sigma_z`` is the Laney (2002) between-period factor (1 = none applied)."""
+
+    _frame_attr = "table"
 
     table: pd.DataFrame
     center: float
     sigma_z: float
     laney: bool
     baseline: int
-    warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Standardised NPS chart: centre {self.center:.1f}, σ_z = {self.sigma_z:.2f}"
                  f"{' (Laney limits)' if self.laney else ''}, baseline {self.baseline} periods"]
         for _, r in self.table.iterrows():
             lines.append(f"  {r['period']}: NPS {r['nps']:.1f} (n = {int(r['n'])}), limits {r['lcl']:.1f} to "
                          f"{r['ucl']:.1f}{'  SIGNAL' if r['signal'] else ''}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def nps_chart(frame: pd.DataFrame, period: str = "wave", *, score: str = "recommend", breaks=DEFAULT_BREAKS,
               baseline: int | None = None, laney: str = "auto", L: float = 3.0) -> NPSChart:
-    """Standardised chart of NPS by period with the multinomial SE (methods.md §6.3).
+    """Standardised chart of NPS by period with the multinomial SE (Methods §6.3).
 
     ``NPS̄ = 100·Σ(n_P − n_D)/Σn`` over the baseline periods (default all); with the pooled shares p̄_P, p̄_D,
     ``SE_m = 100·√([p̄_P + p̄_D − (p̄_P − p̄_D)²]/n_m)``; ``z_m = (NPS_m − NPS̄)/SE_m``. Limits
@@ -471,13 +467,13 @@ def nps_chart(frame: pd.DataFrame, period: str = "wave", *, score: str = "recomm
         warnings.append(QualityWarning(
             "W-NPS-04", "info", f"NPS chart limits rest on {k} periods (< 12): provisional.", {"baseline": k},
             "NPS chart", f"NPS 控制图的控制限仅基于 {k} 期（少于 12 期），为临时值。"))
-    return NPSChart(out, float(center), sigma_z, bool(use), k, warnings)
+    return NPSChart(out, float(center), sigma_z, bool(use), k, warnings=warnings)
 
 
 def nps_sample_size(margin: float, promoter_share: float, detractor_share: float, *,
                     confidence: float = DEFAULT_CONFIDENCE) -> int:
     """Ratings needed for an NPS interval of ± ``margin`` points (Wald): ``n = (z / (margin/100))² · Var₁`` with
-    ``Var₁ = p_P + p_D − (p_P − p_D)²`` (methods.md §6.2; golden: ±10 points, p_P = p_D = 0.3 → 231, i.e. n ≈ 230).
+    ``Var₁ = p_P + p_D − (p_P − p_D)²`` (Methods §6.2; golden: ±10 points, p_P = p_D = 0.3 → 231, i.e. n ≈ 230).
     """
     if not (0 < margin <= 200):
         raise ParameterError(f"margin must be in NPS points (0, 200], got {margin!r}")
@@ -490,8 +486,10 @@ def nps_sample_size(margin: float, promoter_share: float, detractor_share: float
 
 # ----------------------------------------------------------------------------------------------------- CSAT
 @dataclass
-class CSATResult:
+class CSATResult(ResultData):
     """CSAT mean and top-2-box share, each with n and CI."""
+
+    _chart = "sqc.plotting.nps:csat_spec"
 
     mean: Estimate
     top_box: Estimate
@@ -500,23 +498,19 @@ class CSATResult:
     top_box_threshold: int
     distribution: pd.Series
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([
             {"measure": "mean", **self.mean.as_dict()},
             {"measure": f"top-2-box (≥{self.top_box_threshold})", **self.top_box.as_dict()}]).set_index("measure")
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lo, hi = self.scale
         lines = [f"CSAT ({lo}–{hi}) mean = {self.mean.value:.2f} [{self.mean.ci_low:.2f}, {self.mean.ci_high:.2f}] "
                  f"({self.mean.method}), n = {self.n}",
                  f"  top-2-box (≥{self.top_box_threshold}) = {self.top_box.value:.1%} "
                  f"[{self.top_box.ci_low:.1%}, {self.top_box.ci_high:.1%}] (Wilson)"]
-        if any(self.exclusions.values()):
-            lines.append(f"  excluded: {self.exclusions}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def csat(ratings, *, scale: tuple[int, int] = (1, 5), top_boxes: int = 2,
@@ -535,7 +529,7 @@ def csat(ratings, *, scale: tuple[int, int] = (1, 5), top_boxes: int = 2,
 
     Notes
     -----
-    Golden (methods.md §6.4): 160 of 200 in the top two boxes → Wilson [0.7391, 0.8495].
+    Golden (Methods §6.4): 160 of 200 in the top two boxes → Wilson [0.7391, 0.8495].
     """
     lo, hi = (int(scale[0]), int(scale[1]))
     if hi <= lo:
@@ -574,11 +568,11 @@ def csat(ratings, *, scale: tuple[int, int] = (1, 5), top_boxes: int = 2,
         warnings.append(QualityWarning(
             "W-NPS-02", "info", f"{excl['out_of_scale']} CSAT rating(s) outside {lo}–{hi} were excluded.",
             dict(excl), "CSAT", f"已排除 {excl['out_of_scale']} 个不在 {lo}–{hi} 范围内的 CSAT 评分。"))
-    return CSATResult(m, top, int(x.size), (lo, hi), threshold, dist, excl, warnings)
+    return CSATResult(m, top, int(x.size), (lo, hi), threshold, dist, excl, warnings=warnings)
 
 
 @dataclass
-class CSATComparison:
+class CSATComparison(Result):
     """Two independent CSAT samples: difference of means (Welch) and of top-box shares (Newcombe)."""
 
     mean_difference: Estimate
@@ -594,12 +588,12 @@ class CSATComparison:
             {"measure": "top-box difference", **self.top_box_difference.as_dict(), "p_value": self.top_box_p_value},
         ]).set_index("measure")
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         md, td = self.mean_difference, self.top_box_difference
-        return (f"CSAT mean difference = {md.value:.3f} [{md.ci_low:.3f}, {md.ci_high:.3f}] (Welch), "
+        return [(f"CSAT mean difference = {md.value:.3f} [{md.ci_low:.3f}, {md.ci_high:.3f}] (Welch), "
                 f"p = {self.mean_p_value:.4g}\n"
                 f"top-box difference = {td.value:.1%} [{td.ci_low:.1%}, {td.ci_high:.1%}] (Newcombe), "
-                f"p = {self.top_box_p_value:.4g}")
+                f"p = {self.top_box_p_value:.4g}")]
 
 
 def csat_compare(first, second, *, scale: tuple[int, int] = (1, 5), top_boxes: int = 2,

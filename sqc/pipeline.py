@@ -244,7 +244,9 @@ def backfill(start: str, end: str, **kwargs) -> list[RunResult]:
     The index is regenerated once at the end."""
     reports_dir = Path(kwargs.get("reports_dir", "reports")).expanduser().resolve()
     results = []
-    for period in period_range(start, end):
+    from tqdm.auto import tqdm  # in the "report" extra, like papermill; a bar only on a terminal (disable=None)
+
+    for period in tqdm(period_range(start, end), desc="backfill", unit="month", disable=None):
         try:
             results.append(run_report(period, regenerate_index=False, **kwargs))
         except PipelineError as exc:

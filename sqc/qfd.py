@@ -1,4 +1,4 @@
-"""QFD House of Quality (methods.md §3; Akao 1990; Hauser & Clausing 1988; Cohen 1995).
+"""QFD House of Quality (Methods §3; Akao 1990; Hauser & Clausing 1988; Cohen 1995).
 
 Formulas
 --------
@@ -30,13 +30,13 @@ Warnings
 * ``W-QFD-01`` (warning): top-3 HOWs change under the 1-3-5 scale or Lyman normalisation.
 * ``W-QFD-02`` (warning): negative roof correlation between two HOWs that are both in the top third by RTI.
 * ``W-QFD-03`` (warning): technical benchmarking contradicts the customer assessment — customers rate competitor k
-  above us on WHAT i, yet on a HOW strongly related to i (R = 9) our measured value beats k's (methods.md §3.6):
+  above us on WHAT i, yet on a HOW strongly related to i (R = 9) our measured value beats k's (Methods §3.6):
   a relationship may be mis-specified. Needs ``current``, ``competitors``, ``technical_benchmark`` and
   ``improvement_direction``.
 * ``W-QFD-04`` (info): a WHAT has no relationship with any HOW (its importance is lost), or a HOW relates to no
   WHAT.
 
-Golden values (methods.md §3, toy service HoQ)::
+Golden values (Methods §3, toy service HoQ)::
 
     I = (5,4,3,2); C = (3,2,4,3); T = 4; SP = (1.5,1.2,1,1)
     R = [[9,1,3],[0,9,9],[1,9,0],[0,3,3]]   (staffing, training, knowledge base)
@@ -63,6 +63,7 @@ import pandas as pd
 
 from .diagnostics import QualityWarning
 from .errors import DataError, ParameterError
+from .results import ResultData
 
 RELATIONSHIP_SCALES = {"1-3-9": {0: 0, 1: 1, 3: 3, 9: 9}, "1-3-5": {0: 0, 1: 1, 3: 3, 9: 5}}
 ROOF_SYMBOLS = {"++": 9, "+": 3, "-": -3, "−": -3, "--": -9, "−−": -9, "": 0, "0": 0}
@@ -71,7 +72,7 @@ SALES_POINTS = (1.0, 1.2, 1.5)
 
 
 @dataclass
-class HouseOfQuality:
+class HouseOfQuality(ResultData):
     """Result of :func:`house_of_quality`.
 
     Attributes
@@ -98,6 +99,8 @@ class HouseOfQuality:
     warnings : list of QualityWarning
     """
 
+    _frame_attr = "technical_importance"
+
     importance: pd.Series
     relationships: pd.DataFrame
     planning: pd.DataFrame
@@ -107,7 +110,6 @@ class HouseOfQuality:
     tradeoffs: pd.DataFrame
     normalization: str | None
     weights: str
-    warnings: list = field(default_factory=list)
     consistency: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
 
     @property
@@ -115,10 +117,7 @@ class HouseOfQuality:
         """HOWs ordered by technical importance (highest first)."""
         return self.technical_importance.sort_values("rank")
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.technical_importance
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"House of Quality: {len(self.importance)} customer requirements × "
                  f"{self.relationships.shape[1]} technical characteristics",
                  f"  weights: {self.weights}; normalisation: {self.normalization or 'none'}; scale 1-3-9"]
@@ -131,8 +130,7 @@ class HouseOfQuality:
                              f"{'  ← both high priority' if t['both_high_priority'] else ''}")
         if len(self.consistency):
             lines.append(f"  benchmark conflicts: {len(self.consistency)} (see .consistency)")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _as_vector(x, index, name, *, positive=False) -> pd.Series:
@@ -373,7 +371,7 @@ def house_of_quality(importance, relationships, *, current=None, target=None, sa
         for k in competitors.columns:
             planning[f"competitor_{k}"] = pd.to_numeric(competitors[k].reindex(whats), errors="coerce")
     return HouseOfQuality(imp, R_df.astype(int), planning, tech, sensitivity, roof_df, tradeoffs, normalization,
-                          weights, warns, consistency)
+                          weights, warnings=warns, consistency=consistency)
 
 
 CONSISTENCY_COLUMNS = ["requirement", "characteristic", "competitor", "customer_us", "customer_competitor",
@@ -381,7 +379,7 @@ CONSISTENCY_COLUMNS = ["requirement", "characteristic", "competitor", "customer_
 
 
 def _consistency(R_df, cur, competitors, bench, direction, warns) -> pd.DataFrame:
-    """Customer assessment vs technical benchmark (methods.md §3.6) → rows of conflicts and W-QFD-03."""
+    """Customer assessment vs technical benchmark (Methods §3.6) → rows of conflicts and W-QFD-03."""
     given = [x is not None for x in (competitors, bench, direction)]
     if not any(given):
         return pd.DataFrame(columns=CONSISTENCY_COLUMNS)

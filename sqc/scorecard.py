@@ -1,4 +1,4 @@
-"""KPI scorecard per branch and period, in the manner of NHS "Making Data Count" (methods.md §5.1, §5.2, §7).
+"""KPI scorecard per branch and period, in the manner of NHS "Making Data Count" (Methods §5.1, §5.2, §7).
 
 For each branch (and the network, ``branch == "ALL"``) and each KPI the scorecard shows the report month's value
 with its n and CI, the target, and two verdicts computed from the KPI's control chart over the months up to the
@@ -12,21 +12,21 @@ report month:
 No colour is derived from comparing two months ("this month vs last month"): the only judgements are the two
 verdicts and whether the value meets the target.
 
-KPIs and charts (methods.md §5.2)
+KPIs and charts (Methods §5.2)
 ---------------------------------
-=========================  =====================================================  =========================
+=========================  =====================================================  ==============================
 KPI                        definition (printed from ``sqc.kpi.definitions``)        chart of monthly values
-=========================  =====================================================  =========================
+=========================  =====================================================  ==============================
 service_level              SL(T) with its variant (``sl_variant``)                p chart (Laney p′ if over-
                                                                                    dispersed)
 asa_s                      Σ wait answered / answered; median and P90 shown       I-MR (XmR)
 abandonment_rate           abandoned / offered                                    p / p′
 aht_s                      Σ handle / handled                                     I-MR
-fcr_rate                   resolved first contact / answered with flag           p / p′
+fcr_rate                   resolved first contact / answered with flag            p / p′
 complaint_rate_per_1000    complaints / active customers × 1 000                  u chart (Laney u′ if over-
                                                                                    dispersed)
 csat_mean                  mean 1-5 rating                                        I-MR
-=========================  =====================================================  =========================
+=========================  =====================================================  ==============================
 
 KPI values come from :mod:`sqc.kpi` (never re-defined here). Targets and directions come from the ``targets``
 table.
@@ -46,6 +46,7 @@ Warnings
 * ``W-SC-02`` (warning): fewer than ``min_points`` months up to the report month: no verdicts for that KPI.
 * ``W-SC-03`` (info): special-cause concern for a KPI of a branch (the verdict in words, for the warnings panel).
 * ``W-SC-04`` (warning): the target is consistently missed (assurance) for a KPI of a branch.
+
 Chart warnings (``W-SPC-*``) of the underlying charts are passed through.
 
 Example
@@ -58,7 +59,8 @@ Example
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -66,6 +68,10 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence
+from .results import ResultData
+
+if TYPE_CHECKING:  # sqc.spc is imported lazily at run time
+    from .spc import ChartResult
 
 SCORECARD_KPIS = ("service_level", "asa_s", "abandonment_rate", "aht_s", "fcr_rate", "complaint_rate_per_1000",
                   "csat_mean")
@@ -85,7 +91,7 @@ ASSURANCE_ICONS = {"consistently_pass": ("✔", "#1f77b4"), "consistently_fail":
 
 
 @dataclass
-class Scorecard:
+class Scorecard(ResultData):
     """Result of :func:`kpi_scorecard`.
 
     Attributes
@@ -109,6 +115,8 @@ class Scorecard:
         KPI definitions in force (English and Chinese), including the service-level variant.
     """
 
+    _frame_attr = "table"
+
     period: str
     table: pd.DataFrame
     composite: pd.DataFrame
@@ -119,7 +127,6 @@ class Scorecard:
     baseline: int
     definitions: pd.DataFrame
     conventions: dict
-    warnings: list = field(default_factory=list)
 
     def tiles(self, branch: str = "ALL") -> pd.DataFrame:
         """The tile row for one branch (default the network)."""
@@ -129,10 +136,7 @@ class Scorecard:
         """Branch × KPI table of one column (``value``, ``variation_code``, ``assurance_code``...)."""
         return self.table.pivot(index="branch", columns="kpi", values=values)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.table
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"KPI scorecard {self.period} (variation and assurance from control charts over the months up to "
                  f"{self.period}; baseline {self.baseline} months)"]
         sl = self.definitions.loc[self.definitions["kpi"] == "service_level", "definition_en"]
@@ -148,7 +152,7 @@ class Scorecard:
         for _, r in last.iterrows():
             lines.append(f"    {r['branch']}: {r['composite']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]"
                          + (f" rank {int(r['rank'])}" if pd.notna(r["rank"]) else ""))
-        return "\n".join(lines)
+        return lines
 
 
 def _fmt(v) -> str:
@@ -189,7 +193,7 @@ def _targets(targets: pd.DataFrame) -> pd.DataFrame:
 
 
 def attribute_chart(kind: str, frame: pd.DataFrame, count: str, size: str, *, time: str, baseline,
-                    laney: str = "auto"):
+                    laney: str = "auto") -> "ChartResult":
     """p or u chart from sqc.spc, switching to Laney p′/u′ when ``laney="always"`` or, with ``"auto"``, when the
     plain chart reports overdispersion (sqc.spc's own W-SPC-03 rule)."""
     from . import spc
@@ -371,7 +375,7 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
                               kind="stable").reset_index(drop=True)
     comp = composite_scores(hist.loc[hist["kpi"].isin(include)], tg, weights=w, cap=cap, confidence=confidence)
     conv = dict(kpis.attrs.get("conventions", {}) or conventions)
-    return Scorecard(per, table, comp, hist, charts, w, float(cap), int(baseline), defs, conv, warnings)
+    return Scorecard(per, table, comp, hist, charts, w, float(cap), int(baseline), defs, conv, warnings=warnings)
 
 
 def _tag(wq: QualityWarning, subject: str) -> QualityWarning:

@@ -1,11 +1,15 @@
 """Plots for :mod:`sqc.reliability` results (compute once, plot from the result object).
 
 Static (matplotlib Figure): :func:`item_total_bars`, :func:`alpha_if_deleted`, :func:`loadings_heatmap`,
-:func:`scree`, :func:`alpha_by_scale`. Interactive (Bokeh): :func:`item_total_bokeh`, :func:`scree_bokeh`.
+:func:`scree`, :func:`alpha_by_scale`. Interactive (Bokeh): :func:`item_total_bokeh`, :func:`scree_bokeh`. A chart
+drawn by both back-ends is described once (``*_spec`` → :class:`sqc.plotting.spec.Chart`).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from .generic import label
+from .spec import Chart, to_bokeh, to_matplotlib
 
 WEAK_COLOR = "#c0392b"
 OK_COLOR = "#2e86c1"
@@ -17,18 +21,29 @@ def _fig(width=6.0, height=4.0):
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def item_total_bars(result, threshold: float = 0.30, title: str | None = None, label: str = "Corrected item-total r"):
-    """Horizontal bars of the corrected item–total correlation (``r_drop``) of an AlphaResult; weak items in red."""
-    s = result.item_stats
-    fig = _fig(6, 0.35 * len(s) + 1.2)
-    ax = fig.add_subplot()
-    colors = [WEAK_COLOR if v < threshold else OK_COLOR for v in s["r_drop"]]
-    ax.barh(s.index[::-1], s["r_drop"][::-1], color=colors[::-1])
-    ax.axvline(threshold, color="grey", ls="--", lw=1)
-    ax.set_xlabel(label)
-    ax.set_xlim(min(0, s["r_drop"].min() - 0.05), 1)
-    ax.set_title(title or f"alpha = {result.alpha:.2f} [{result.ci[0]:.2f}, {result.ci[1]:.2f}], n = {result.n}")
-    return fig
+def item_total_spec(result, lang: str = "en", *, threshold: float = 0.30, title: str | None = None,
+                    label_text: str | None = None) -> Chart:
+    """Horizontal bars of the corrected item–total correlation (``r_drop``) of an AlphaResult; weak items (below
+    ``threshold``, dashed) in red; the title carries alpha with its interval and n."""
+    s = result.item_stats.iloc[::-1]
+    y = np.arange(len(s))
+    head = f"alpha = {result.alpha:.2f} [{result.ci[0]:.2f}, {result.ci[1]:.2f}], n = {result.n}"
+    chart = Chart(title or f"{result.chart_title(lang)} ({head})",
+                  x_label=label_text or label("item_total", lang), y_categories=[str(i) for i in s.index],
+                  size=(6, 0.35 * len(s) + 1.2), lang=lang)
+    r = s["r_drop"].to_numpy(dtype=float)
+    chart.bars(y, r, colour=[WEAK_COLOR if v < threshold else OK_COLOR for v in r], horizontal=True, alpha=1.0)
+    chart.points(r, y, colour=[WEAK_COLOR if v < threshold else OK_COLOR for v in r], size=0.1,
+                 tips={"": [str(i) for i in s.index], "r.drop": np.round(r, 3),
+                       "alpha if deleted": s["alpha_if_deleted"].round(3).to_numpy(), "n": s["n"].to_numpy()})
+    chart.rule(threshold, axis="x", colour="grey")
+    return chart
+
+
+def item_total_bars(result, threshold: float = 0.30, title: str | None = None, label: str = "Corrected item-total r",
+                    lang: str = "en"):
+    """Matplotlib drawing of :func:`item_total_spec`."""
+    return to_matplotlib(item_total_spec(result, lang, threshold=threshold, title=title, label_text=label))
 
 
 def alpha_if_deleted(result, title: str | None = None):
@@ -46,46 +61,52 @@ def alpha_if_deleted(result, title: str | None = None):
     return fig
 
 
-def loadings_heatmap(result, title: str | None = None):
-    """Heat map of loadings: an EFAResult (pattern loadings) or a CFAResult (standardized loadings)."""
-    if hasattr(result, "loadings"):
-        mat = result.loadings
-        name = f"EFA {result.method}, {result.rotation} (n = {result.n})"
-    else:
+def loadings_heatmap(result, title: str | None = None, lang: str = "en"):
+    """Matplotlib drawing of :func:`loadings_spec`."""
+    return to_matplotlib(loadings_spec(result, lang, title=title))
+
+
+def scree_spec(parallel, lang: str = "en", *, title: str | None = None) -> Chart:
+    """Scree plot of observed eigenvalues (components and factors) with the parallel-analysis references."""
+    e = parallel.eigen
+    x = np.asarray(e.index, dtype=float)
+    chart = Chart(title or f"{parallel.chart_title(lang)}: {parallel.n_factors} / {parallel.n_components} "
+                           f"(n = {parallel.n})", x_label="#", y_label=label("eigenvalue", lang), legend=True,
+                  lang=lang)
+    for col, colour, dash, name in (("observed_pc", OK_COLOR, "solid", "PC"),
+                                    ("simulated_pc", OK_COLOR, "dashed", f"PC {parallel.quantile:.0%}"),
+                                    ("observed_fa", WEAK_COLOR, "solid", "FA"),
+                                    ("simulated_fa", WEAK_COLOR, "dashed", f"FA {parallel.quantile:.0%}")):
+        chart.line(x, e[col].to_numpy(dtype=float), colour=colour, dash=dash, label=name,
+                   marker="o" if dash == "solid" else None)
+    chart.rule(1, colour="grey", dash="solid")
+    return chart
+
+
+def scree(parallel, title: str | None = None, lang: str = "en"):
+    """Matplotlib drawing of :func:`scree_spec`."""
+    return to_matplotlib(scree_spec(parallel, lang, title=title))
+
+
+def loadings_spec(result, lang: str = "en", *, title: str | None = None) -> Chart:
+    """Heat map of loadings (blue positive, red negative, printed where the absolute loading ≥ 0.3): an EFAResult's pattern
+    loadings, an OmegaResult's Schmid–Leiman loadings or a CFAResult's standardized loadings."""
+    if hasattr(result, "standardized_loadings"):
         sl = result.standardized_loadings
         mat = sl.pivot_table(index=sl.index, columns="factor", values="loading").reindex(sl.index)
         mat = mat[list(result.model)].fillna(0.0)
-        name = f"CFA standardized loadings (n = {result.n})"
-    fig = _fig(1.0 * mat.shape[1] + 2.5, 0.3 * mat.shape[0] + 1.5)
-    ax = fig.add_subplot()
-    im = ax.imshow(mat.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
-    ax.set_xticks(range(mat.shape[1]), mat.columns, rotation=45, ha="right")
-    ax.set_yticks(range(mat.shape[0]), mat.index)
-    for (i, j), v in np.ndenumerate(mat.to_numpy()):
-        if abs(v) >= 0.3:
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7)
-    fig.colorbar(im, ax=ax, shrink=0.8)
-    ax.set_title(title or name)
-    return fig
-
-
-def scree(parallel, title: str | None = None):
-    """Scree plot of observed eigenvalues with the parallel-analysis reference (a ParallelResult)."""
-    e = parallel.eigen
-    fig = _fig()
-    ax = fig.add_subplot()
-    ax.plot(e.index, e["observed_pc"], "o-", color=OK_COLOR, label="components (observed)")
-    ax.plot(e.index, e["simulated_pc"], "--", color=OK_COLOR, alpha=0.6,
-            label=f"components (simulated {parallel.quantile:.0%})")
-    ax.plot(e.index, e["observed_fa"], "s-", color=WEAK_COLOR, label="factors (observed)")
-    ax.plot(e.index, e["simulated_fa"], "--", color=WEAK_COLOR, alpha=0.6, label="factors (simulated)")
-    ax.axhline(1, color="grey", lw=0.8)
-    ax.set_xlabel("number")
-    ax.set_ylabel("eigenvalue")
-    ax.legend(fontsize=8)
-    ax.set_title(title or f"Parallel analysis: {parallel.n_factors} factors, {parallel.n_components} components "
-                          f"(n = {parallel.n})")
-    return fig
+    else:
+        mat = result.loadings if hasattr(result, "loadings") else result.schmid_leiman
+        mat = mat.select_dtypes("number").drop(columns=["h2", "u2", "p2", "com"], errors="ignore")
+    rows, cols = mat.shape
+    chart = Chart(title or f"{result.chart_title(lang)} (n = {result.n})", x_categories=[str(c) for c in mat.columns],
+                  y_categories=[str(i) for i in mat.index][::-1], size=(1.0 * cols + 2.5, 0.3 * rows + 1.5),
+                  lang=lang)
+    ii, jj = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    v = mat.to_numpy(float).ravel()
+    chart.cells(jj.ravel(), (rows - 1 - ii).ravel(), v, [f"{x:.2f}" if abs(x) >= 0.3 else "" for x in v], low=-1.0,
+                high=1.0)
+    return chart
 
 
 def alpha_by_scale(results: dict, title: str = "Cronbach's alpha by dimension", threshold: float = 0.70,
@@ -109,36 +130,11 @@ def alpha_by_scale(results: dict, title: str = "Cronbach's alpha by dimension", 
     return fig
 
 
-def item_total_bokeh(result, threshold: float = 0.30, title: str | None = None):
-    """Interactive item–total bars (Bokeh) with n, r_drop and alpha-if-deleted in the hover."""
-    from bokeh.models import ColumnDataSource, HoverTool, Span
-    from bokeh.plotting import figure
-
-    s = result.item_stats.reset_index()
-    s["color"] = [WEAK_COLOR if v < threshold else OK_COLOR for v in s["r_drop"]]
-    src = ColumnDataSource({c: s[c].to_numpy() for c in ["item", "r_drop", "alpha_if_deleted", "n", "color"]})
-    p = figure(y_range=list(s["item"][::-1]), height=30 * len(s) + 80, width=520,
-               title=title or f"alpha {result.alpha:.2f} [{result.ci[0]:.2f}, {result.ci[1]:.2f}], n = {result.n}",
-               x_axis_label="corrected item-total r", toolbar_location=None)
-    p.hbar(y="item", right="r_drop", height=0.7, color="color", source=src)
-    p.add_layout(Span(location=threshold, dimension="height", line_dash="dashed", line_color="grey"))
-    p.add_tools(HoverTool(tooltips=[("item", "@item"), ("r.drop", "@r_drop{0.000}"),
-                                    ("alpha if deleted", "@alpha_if_deleted{0.000}"), ("n", "@n")]))
-    return p
+def item_total_bokeh(result, threshold: float = 0.30, title: str | None = None, lang: str = "en"):
+    """Bokeh drawing of :func:`item_total_spec` (hover: r.drop, alpha if deleted, n)."""
+    return to_bokeh(item_total_spec(result, lang, threshold=threshold, title=title), width=520)
 
 
-def scree_bokeh(parallel, title: str | None = None):
-    """Interactive scree plot with the parallel-analysis reference lines (Bokeh)."""
-    from bokeh.models import ColumnDataSource
-    from bokeh.plotting import figure
-
-    e = parallel.eigen.reset_index()
-    src = ColumnDataSource({c: e[c].to_numpy() for c in e.columns})
-    p = figure(height=320, width=520, toolbar_location=None, x_axis_label="number", y_axis_label="eigenvalue",
-               title=title or f"Parallel analysis: {parallel.n_factors} factors (n = {parallel.n})")
-    p.line("number", "observed_pc", source=src, color=OK_COLOR, legend_label="components")
-    p.scatter("number", "observed_pc", source=src, color=OK_COLOR)
-    p.line("number", "simulated_pc", source=src, color=OK_COLOR, line_dash="dashed", legend_label="simulated")
-    p.line("number", "observed_fa", source=src, color=WEAK_COLOR, legend_label="factors")
-    p.line("number", "simulated_fa", source=src, color=WEAK_COLOR, line_dash="dashed")
-    return p
+def scree_bokeh(parallel, title: str | None = None, lang: str = "en"):
+    """Bokeh drawing of :func:`scree_spec`."""
+    return to_bokeh(scree_spec(parallel, lang, title=title), width=520, height=320)

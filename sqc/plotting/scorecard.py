@@ -15,24 +15,12 @@ import numpy as np
 from ..scorecard import ASSURANCE_ICONS, VARIATION_ICONS
 
 
-CJK_CANDIDATES = ("Droid Sans Fallback", "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "SimHei",
-                  "Microsoft YaHei", "PingFang SC")
-
-
 def cjk_rc() -> dict:
-    """matplotlib rc settings whose font family list falls back to an installed CJK font (for Chinese labels);
-    only fonts that exist are listed, so nothing is fetched and no "font not found" noise is printed."""
-    from matplotlib import font_manager as fm
+    """matplotlib rc settings whose font family list falls back to the installed CJK font (for Chinese labels);
+    see :func:`sqc.plotting.spec.font_rc` (an error names the font to install when there is none)."""
+    from .spec import font_rc
 
-    fams = ["DejaVu Sans"]
-    for name in CJK_CANDIDATES:
-        try:
-            fm.findfont(name, fallback_to_default=False)
-        except ValueError:
-            continue
-        fams.append(name)
-        break
-    return {"font.family": fams}
+    return font_rc("zh")
 
 
 def icon_html(kind: str, code: str, text: str = "", size: int = 18) -> str:

@@ -10,9 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .generic import label
+from .spec import Chart, to_bokeh, to_matplotlib
+
 SIGNAL_COLOUR = "#d62728"
 LINE_COLOUR = "#1f4e79"
 LIMIT_COLOUR = "#7f7f7f"
+CENTRE_COLOUR = "#2ca02c"
+NOTE_COLOUR = "#9467bd"
 
 
 def _x_values(labels):
@@ -37,87 +42,69 @@ def _arr(a, n):
 
 
 def _texts(lang):
-    zh = lang == "zh"
-    return {"center": "中心线" if zh else "centre", "limits": "控制限" if zh else "control limits",
-            "phase2": "第二阶段（冻结控制限）" if zh else "Phase II (frozen limits)",
-            "signal": "信号" if zh else "signal"}
+    return {k: label(k, lang) for k in ("center", "limits", "phase2", "signal", "value", "rules")}
+
+
+def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | None = None, annotate: int = 3,
+                 ylabel: str | None = None, markersize: float = 3.5, target: float | None = None) -> Chart:
+    """The control chart of a ``ChartResult`` (or the location chart of a ``PairedChart``) as one description:
+    centre line and limits (stepped, so variable subgroup sizes show), optional 1σ/2σ zones, the points with
+    signals in red and their rule names, stage breaks, the Phase I / Phase II split, notes and a target line."""
+    res = getattr(result, "location", result)
+    n = len(res)
+    x, is_date = _x_values(res.labels)
+    y = np.asarray(res.statistic, dtype=float)
+    c, lo, hi, s = _arr(res.center, n), _arr(res.lcl, n), _arr(res.ucl, n), _arr(res.sigma, n)
+    tx = _texts(lang)
+    chart = Chart(title if title is not None else res.chart_title(lang), y_label=ylabel or "", x_dates=is_date,
+                  x_categories=None if is_date or n > 30 else [str(v) for v in res.labels], size=(7.5, 3.2),
+                  lang=lang)
+    if zones and np.isfinite(s).any():
+        chart.band(x, c - 2 * s, c + 2 * s, colour="#fff2cc", alpha=0.7, step=True)
+        chart.band(x, c - s, c + s, colour="#e2f0d9", alpha=0.8, step=True)
+    chart.line(x, c, colour=CENTRE_COLOUR, step=True, width=1.1, label=tx["center"])
+    chart.line(x, hi, colour=LIMIT_COLOUR, step=True, dash="dashed", width=0.9, label=tx["limits"])
+    chart.line(x, lo, colour=LIMIT_COLOUR, step=True, dash="dashed", width=0.9)
+    if target is not None:
+        chart.rule(target, colour=NOTE_COLOUR, dash="dotted")
+    rules = res.rules_per_point()
+    chart.line(x, y, colour=LINE_COLOUR, width=0.9)
+    chart.points(x, y, colour=LINE_COLOUR, size=markersize,
+                 tips={"": [str(v) for v in res.labels], tx["value"]: np.round(y, 4),
+                       tx["limits"]: [f"{a:.4g} – {b:.4g}" for a, b in zip(lo, hi)], tx["rules"]: rules})
+    sig = np.asarray(res.signal)
+    if sig.any():
+        chart.points(np.asarray(x)[sig], y[sig], colour=SIGNAL_COLOUR, size=markersize + 1.5, label=tx["signal"])
+        shown = np.flatnonzero(sig)[-annotate:] if annotate else np.array([], dtype=int)
+        chart.text(np.asarray(x)[shown], y[shown],
+                   [rules[i].replace("nelson_", "N").replace(",", " ") for i in shown], colour=SIGNAL_COLOUR)
+    top = float(np.nanmax(np.r_[hi[np.isfinite(hi)], y[np.isfinite(y)]])) if np.isfinite(y).any() else 0.0
+    stage = np.asarray(res.stage)
+    breaks = np.flatnonzero(stage[1:] != stage[:-1]) + 1
+    for i in breaks:
+        chart.rule(x[i], axis="x", colour="black", dash="dashdot")
+    if breaks.size:
+        chart.text(np.asarray(x)[breaks], np.full(breaks.size, top), [str(stage[i]) for i in breaks], align="left")
+    phase = np.asarray(res.phase, dtype=object)
+    p2 = np.flatnonzero(phase == "II")
+    if p2.size and p2[0] > 0:
+        chart.rule(x[p2[0]], axis="x", colour="#555555", dash="dotted")
+        if annotate:
+            chart.text([x[p2[0]]], [top], [tx["phase2"]], colour="#555555", align="left")
+    for i, note in sorted(getattr(res, "annotations", {}).items()):
+        chart.rule(x[i], axis="x", colour=NOTE_COLOUR, dash="dashed")
+        chart.text([x[i]], [top], [note["zh" if lang == "zh" else "en"]], colour=NOTE_COLOUR, align="left")
+    return chart
 
 
 def control_chart(result, *, ax=None, zones: bool = False, title: str | None = None, lang: str = "en",
                   annotate: int = 3, ylabel: str | None = None, figsize=(7.5, 3.2), markersize: float = 3.5,
                   target: float | None = None):
-    """Draw one chart result (a ``ChartResult`` or the location part of a ``PairedChart``).
-
-    Parameters
-    ----------
-    zones : bool
-        Shade the 1σ and 2σ zones (where the result has a σ per point).
-    annotate : int
-        Annotate up to this many signalling points with the rule names (the most recent ones).
-    target : float, optional
-        Draw a target line (e.g. the KPI target) for the assurance reading.
-    """
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
-
+    """Draw one chart result with matplotlib (see :func:`control_spec`; the title defaults to the result's)."""
     res = getattr(result, "location", result)
-    n = len(res)
-    x, is_date = _x_values(res.labels)
-    y = np.asarray(res.statistic, dtype=float)
-    c, lo, hi = _arr(res.center, n), _arr(res.lcl, n), _arr(res.ucl, n)
-    s = _arr(res.sigma, n)
-    tx = _texts(lang)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    else:
-        fig = ax.figure
-    if zones and np.isfinite(s).any():
-        ax.fill_between(x, c - 2 * s, c + 2 * s, step="mid", color="#fff2cc", alpha=0.7, lw=0)
-        ax.fill_between(x, c - s, c + s, step="mid", color="#e2f0d9", alpha=0.8, lw=0)
-    ax.step(x, c, where="mid", color="#2ca02c", lw=1.1, label=tx["center"])
-    ax.step(x, hi, where="mid", color=LIMIT_COLOUR, lw=0.9, ls="--", label=tx["limits"])
-    ax.step(x, lo, where="mid", color=LIMIT_COLOUR, lw=0.9, ls="--")
-    if target is not None:
-        ax.axhline(target, color="#9467bd", lw=0.9, ls=":")
-    ax.plot(x, y, color=LINE_COLOUR, lw=0.9, marker="o", ms=markersize, zorder=3)
-    sig = np.asarray(res.signal)
-    if sig.any():
-        ax.plot(np.asarray(x)[sig], y[sig], ls="none", marker="o", ms=markersize + 1.5, color=SIGNAL_COLOUR,
-                zorder=4, label=tx["signal"])
-        rules = res.rules_per_point()
-        for i in np.flatnonzero(sig)[-annotate:] if annotate else []:
-            ax.annotate(rules[i].replace("nelson_", "N").replace(",", " "), (x[i], y[i]), textcoords="offset points",
-                        xytext=(0, 6), ha="center", fontsize=7, color=SIGNAL_COLOUR)
-    # stage breaks and the Phase I / Phase II split
-    stage = np.asarray(res.stage)
-    for i in np.flatnonzero(stage[1:] != stage[:-1]) + 1:
-        ax.axvline(x[i], color="black", lw=0.8, ls="-.")
-        ax.annotate(str(stage[i]), (x[i], 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10),
-                    textcoords="offset points", fontsize=7)
-    phase = np.asarray(res.phase, dtype=object)
-    p2 = np.flatnonzero(phase == "II")
-    if p2.size and p2[0] > 0:
-        ax.axvline(x[p2[0]], color="#555555", lw=0.8, ls=":")
-        if annotate:
-            ax.annotate(tx["phase2"], (x[p2[0]], 0.02), xycoords=("data", "axes fraction"), xytext=(3, 0),
-                        textcoords="offset points", fontsize=7, color="#555555")
-    for i, note in sorted(getattr(res, "annotations", {}).items()):
-        ax.axvline(x[i], color="#9467bd", lw=0.8, ls="--")
-        ax.annotate(note["zh" if lang == "zh" else "en"], (x[i], 0.92), xycoords=("data", "axes fraction"),
-                    xytext=(3, 0), textcoords="offset points", fontsize=7, color="#9467bd")
-    if is_date:
-        loc = mdates.AutoDateLocator(maxticks=8)
-        ax.xaxis.set_major_locator(loc)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
-    elif n <= 30:
-        ax.set_xticks(x)
-        ax.set_xticklabels([str(v) for v in res.labels], rotation=90, fontsize=7)
-    ax.set_title(title if title is not None else res.title, fontsize=9)
-    if ylabel:
-        ax.set_ylabel(ylabel, fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.grid(alpha=0.25)
-    return fig
+    spec = control_spec(res, lang, zones=zones, title=res.title if title is None else title, annotate=annotate,
+                        ylabel=ylabel, markersize=markersize, target=target)
+    return to_matplotlib(spec, ax=ax, figsize=figsize)
 
 
 def paired_chart(paired, *, zones: bool = False, lang: str = "en", figsize=(7.5, 5.0), title: str | None = None):
@@ -184,64 +171,56 @@ def oc_chart(oc_frame, *, title: str = "OC curve", figsize=(5, 3)):
     return fig
 
 
-def capability_histogram(cap, *, bins: int = 40, figsize=(6, 3), title: str | None = None):
-    """Histogram of a :class:`sqc.spc.CapabilityResult`'s data with the specification limits, the target and
-    the normal curves for σ within and σ overall."""
-    import matplotlib.pyplot as plt
-    from scipy import stats
-
-    fig, ax = plt.subplots(figsize=figsize)
-    x = np.asarray(cap.values, dtype=float)
-    ax.hist(x, bins=bins, density=True, color="#c6dbef", edgecolor="white")
-    grid = np.linspace(np.min(x), np.max(x), 200)
-    ax.plot(grid, stats.norm.pdf(grid, cap.mean, cap.sigma_within), color=LINE_COLOUR, lw=1, label="σ within")
-    ax.plot(grid, stats.norm.pdf(grid, cap.mean, cap.sigma_overall), color="#ff7f0e", lw=1, ls="--",
-            label="σ overall")
-    for v, lab in ((cap.lsl, "LSL"), (cap.usl, "USL"), (cap.target, "target")):
-        if v is not None:
-            ax.axvline(v, color=SIGNAL_COLOUR if lab != "target" else "#2ca02c", ls=":")
-            ax.annotate(lab, (v, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10),
-                        textcoords="offset points", fontsize=7)
-    cpk = cap.table.loc["Cpk"]
-    ax.set_title(title or f"Cpk = {cpk['value']:.2f} [{cpk['ci_low']:.2f}, {cpk['ci_high']:.2f}], n = {cap.n}",
-                 fontsize=9)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
 def control_chart_bokeh(result, *, zones: bool = False, title: str | None = None, width: int = 700,
                         height: int = 280, lang: str = "en"):
-    """Interactive Bokeh control chart (hover shows the label, value, limits and rules) for Panel."""
-    from bokeh.models import ColumnDataSource, HoverTool
-    from bokeh.plotting import figure
-
+    """The same chart as :func:`control_chart` drawn with Bokeh (hover shows label, value, limits, rules)."""
     res = getattr(result, "location", result)
-    n = len(res)
-    x, is_date = _x_values(res.labels)
-    c, lo, hi, s = _arr(res.center, n), _arr(res.lcl, n), _arr(res.ucl, n), _arr(res.sigma, n)
-    src = ColumnDataSource({"x": x, "y": np.asarray(res.statistic, dtype=float), "center": c, "lcl": lo, "ucl": hi,
-                            "label": [str(v) for v in res.labels], "rules": list(res.rules_per_point()),
-                            "signal": np.asarray(res.signal)})
-    p = figure(width=width, height=height, title=title if title is not None else res.title,
-               x_axis_type="datetime" if is_date else "linear", tools="pan,wheel_zoom,box_zoom,reset,save")
-    if zones and np.isfinite(s).any():
-        p.varea(x=x, y1=c - 2 * s, y2=c + 2 * s, fill_color="#fff2cc", fill_alpha=0.7)
-        p.varea(x=x, y1=c - s, y2=c + s, fill_color="#e2f0d9", fill_alpha=0.8)
-    p.step("x", "center", source=src, mode="center", color="#2ca02c")
-    p.step("x", "ucl", source=src, mode="center", color=LIMIT_COLOUR, line_dash="dashed")
-    p.step("x", "lcl", source=src, mode="center", color=LIMIT_COLOUR, line_dash="dashed")
-    p.line("x", "y", source=src, color=LINE_COLOUR)
-    pts = p.scatter("x", "y", source=src, size=5, color=LINE_COLOUR)
-    sig = np.asarray(res.signal)
-    if sig.any():
-        p.scatter(np.asarray(x)[sig], np.asarray(res.statistic, dtype=float)[sig], size=8, color=SIGNAL_COLOUR)
-    stage = np.asarray(res.stage)
-    from bokeh.models import Span
-    for i in np.flatnonzero(stage[1:] != stage[:-1]) + 1:
-        loc = pd.Timestamp(x[i]).value / 1e6 if is_date else float(x[i])
-        p.add_layout(Span(location=loc, dimension="height", line_dash="dashdot", line_color="black"))
-    p.add_tools(HoverTool(renderers=[pts], tooltips=[("", "@label"), ("value", "@y{0.000}"),
-                                                     ("limits", "@lcl{0.000} – @ucl{0.000}"), ("rules", "@rules")]))
-    p.toolbar.logo = None
-    return p
+    spec = control_spec(res, lang, zones=zones, title=res.title if title is None else title)
+    return to_bokeh(spec, width=width, height=height)
+
+
+def pareto_chart(table, lang: str = "en", *, title: str | None = None) -> Chart:
+    """Pareto chart of a :func:`sqc.spc.pareto` table: bars by count (vital few darker), cumulative percent
+    (on the count scale) and the vital-few threshold; "Other" stays last as in the table."""
+    cats = [str(c) for c in table.index]
+    x = np.arange(len(cats))
+    total = float(table["count"].sum())
+    colours = [LINE_COLOUR if v else "#9ecae1" for v in table["vital_few"]]
+    chart = Chart(title or table.chart_title(lang), x_categories=cats, y_label=label("count", lang), lang=lang)
+    chart.bars(x, table["count"].to_numpy(dtype=float), colour=colours)
+    cum = table["cum_percent"].to_numpy(dtype=float) * total / 100
+    chart.line(x, cum, colour=SIGNAL_COLOUR, marker="o", label=label("cumulative", lang))
+    chart.text(x, cum, [f"{v:.0f}%" for v in table["cum_percent"]], colour=SIGNAL_COLOUR)
+    chart.rule(total * table.attrs.get("threshold", 0.8), colour=LIMIT_COLOUR, dash="dotted")
+    return chart
+
+
+def capability_spec(cap, lang: str = "en", *, bins: int = 40, title: str | None = None) -> Chart:
+    """Histogram (density) of a :class:`sqc.spc.CapabilityResult`'s data with the normal curves for σ within and
+    σ overall, the specification limits and the target; the title carries Cpk with its interval and n."""
+    from scipy import stats
+
+    x = np.asarray(cap.values, dtype=float)
+    dens, edges = np.histogram(x, bins=bins, density=True)
+    mids = (edges[:-1] + edges[1:]) / 2
+    cpk = cap.table.loc["Cpk"] if "Cpk" in cap.table.index else None
+    head = cap.chart_title(lang)
+    if cpk is not None:
+        head += f": Cpk = {cpk['value']:.2f} [{cpk['ci_low']:.2f}, {cpk['ci_high']:.2f}], n = {cap.n}"
+    chart = Chart(title or head, y_label=label("density", lang), legend=True, size=(6, 3), lang=lang)
+    chart.bars(mids, dens, colour="#c6dbef", width=float(edges[1] - edges[0]), alpha=1.0)
+    grid = np.linspace(np.min(x), np.max(x), 200)
+    chart.line(grid, stats.norm.pdf(grid, cap.mean, cap.sigma_within), colour=LINE_COLOUR,
+               label=label("sigma_within", lang))
+    chart.line(grid, stats.norm.pdf(grid, cap.mean, cap.sigma_overall), colour="#ff7f0e", dash="dashed",
+               label=label("sigma_overall", lang))
+    for v, name in ((cap.lsl, "LSL"), (cap.usl, "USL"), (cap.target, "target")):
+        if v is not None:
+            chart.rule(v, axis="x", colour=SIGNAL_COLOUR if name != "target" else CENTRE_COLOUR, dash="dotted")
+            chart.text([v], [float(dens.max())], [label(name, lang)], align="left")
+    return chart
+
+
+def capability_histogram(cap, *, bins: int = 40, figsize=(6, 3), title: str | None = None, lang: str = "en"):
+    """Matplotlib drawing of :func:`capability_spec`."""
+    return to_matplotlib(capability_spec(cap, lang, bins=bins, title=title), figsize=figsize)

@@ -1,4 +1,4 @@
-"""Survey reliability and validity (methods.md §1.9-1.10), matching R psych 2.2.9 and lavaan 0.6.14.
+"""Survey reliability and validity (Methods §1.9-1.10), matching R psych 2.2.9 and lavaan 0.6.14.
 
 Public API (issue 5):
 

@@ -1,4 +1,4 @@
-"""Input checks shared by the reliability functions (methods.md §0.2, issue 5 "Bad input").
+"""Input checks shared by the reliability functions (Methods §0.2, issue 5 "Bad input").
 
 Every function in :mod:`sqc.reliability` takes ``items`` as a DataFrame (respondents × items) or a 2-D array.
 Checks done here, each raising a :class:`~sqc.errors.DataError` that names the column / row / value, or a

@@ -16,7 +16,7 @@ Conventions (psych 2.2.9, where versions of psych differ):
   psych's asymptotic SE ``ase = sqrt(Q/N)`` (Duhachek & Iacobucci 2004). N = number of respondent rows (psych).
 * Reverse keys: ``keys`` lists items to reverse as ``min + max - x``; min/max are the scale bounds when given,
   otherwise the smallest and largest answer in the whole table (as psych). Detection never flips: items with a
-  negative corrected item–total correlation are reported in a QualityWarning ``W-REL-01`` (methods.md W-SQ-07).
+  negative corrected item–total correlation are reported in a QualityWarning ``W-REL-01`` (Methods §1.10, W-SQ-07).
 
 Speed: one chunked pass over the data accumulates the sufficient statistics (pairwise counts, sums,
 cross-products via matrix products on the NaN-masked data, plus total-score moments and answer counts).
@@ -44,6 +44,7 @@ from ..diagnostics import QualityWarning
 from ..errors import DataError, ParameterError
 from ..inference import BOOTSTRAP_SEED, _check_confidence
 from ._data import as_item_frame, check_missing, cov2cor, drop_degenerate_items, smc
+from ..results import ResultData
 
 N_LEVELS = 11  # answer levels counted for the response frequencies (psych: at most 10 categories)
 CHUNK_ROWS = 8192  # ~3 MB chunks of the [X0, M, t, t², 1] matrix stay in cache
@@ -184,8 +185,10 @@ def feldt_ci(alpha_value: float, n: int, k: int, ci: float = 0.95) -> tuple[floa
 
 
 @dataclass
-class AlphaResult:
+class AlphaResult(ResultData):
     """Cronbach's alpha and item analysis (see :func:`alpha`)."""
+
+    _chart = "sqc.plotting.reliability:item_total_spec"
 
     alpha: float
     std_alpha: float
@@ -214,7 +217,6 @@ class AlphaResult:
     cor: pd.DataFrame
     n_pairwise: pd.DataFrame
     exclusions: dict = field(default_factory=dict)
-    warnings: list[QualityWarning] = field(default_factory=list)
     convention: str = "psych 2.2.9"
 
     @property
@@ -229,7 +231,7 @@ class AlphaResult:
             "S/N": self.signal_noise, "ase": self.ase, "n": self.n, "n_complete": self.n_complete, "k": self.k,
             "missing": self.missing, "mean": self.mean_total, "sd": self.sd_total}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Cronbach's alpha ({self.k} items, N = {self.n} rows, {self.n_complete} complete; "
                  f"missing={self.missing}; conventions of R {self.convention})",
                  f"  raw alpha   {self.alpha:.3f}  {int(self.ci_level * 100)}% CI [{self.ci[0]:.3f}, {self.ci[1]:.3f}]"
@@ -242,9 +244,7 @@ class AlphaResult:
             lines.append("  reverse-keyed: " + ", ".join(self.keys))
         cols = ["n", "mean", "sd", "r_raw", "r_cor", "r_drop", "alpha_if_deleted"]
         lines.append(self.item_stats[cols].round(3).to_string())
-        for w in self.warnings:
-            lines.append(str(w))
-        return "\n".join(lines)
+        return lines
 
 
 def alpha(items, keys=None, missing: str = "pairwise", ci: float = 0.95, *, ci_method: str = "feldt",
@@ -276,7 +276,7 @@ def alpha(items, keys=None, missing: str = "pairwise", ci: float = 0.95, *, ci_m
     scale : (min, max), optional
         Response scale: answers outside it raise DataError; reverse-keying uses ``min + max``.
     r_drop_threshold : float
-        Corrected item–total correlation below which an item is flagged (methods.md §1.9: 0.3).
+        Corrected item–total correlation below which an item is flagged (Methods §1.9: 0.3).
 
     Returns
     -------
@@ -468,7 +468,7 @@ def _alpha_warnings(a, ci_f, item_stats, names, keys, n, n_complete, missing, th
         out.append(QualityWarning(
             "W-REL-01", "critical",
             f"Item(s) {', '.join(neg)} correlate negatively with the rest of the scale: probably negatively "
-            f"worded and not reverse-keyed. Re-run with keys={neg!r} if the wording is reversed (methods.md W-SQ-07).",
+            f"worded and not reverse-keyed. Re-run with keys={neg!r} if the wording is reversed (Methods §1.10, W-SQ-07).",
             evidence={"r_drop": {i: round(float(item_stats.loc[i, 'r_drop']), 4) for i in neg}, "spec_code": "W-SQ-07"},
             subject=",".join(neg),
             message_zh=f"题项 {', '.join(neg)} 与量表其余题项负相关：可能是反向措辞而未反向计分，请确认后用 keys 参数反向计分。"))

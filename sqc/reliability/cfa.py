@@ -16,13 +16,13 @@ loadings λ* (Fornell & Larcker 1981); Fornell–Larcker criterion √AVE > |φ_
 2015) from the item correlations (absolute values by default).
 
 Warning codes: W-REL-12 model fit below Hu & Bentler (1999) cut-offs (CFI < 0.90 or RMSEA > 0.08 or SRMR > 0.08;
-this is methods.md W-SQ-06 when applied to the SERVQUAL dimensions); W-REL-13 discriminant validity not supported
+this is Methods §1.10, W-SQ-06 when applied to the SERVQUAL dimensions); W-REL-13 discriminant validity not supported
 (HTMT > 0.90 or Fornell–Larcker violated); W-REL-14 improper solution (negative variance / |φ| ≥ 1) or not
 converged; W-REL-15 CR < 0.70 or AVE < 0.50 for a factor.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,11 +31,21 @@ from scipy import optimize, stats
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from ._data import as_item_frame
+from ..results import ResultData
+
+
+def _fit_index(key: str, doc: str) -> property:
+    """A read-only attribute for one entry of ``CFAResult.fit``."""
+    return property(lambda self: float(self.fit[key]), doc=f"{doc} (``fit['{key}']``)")
 
 
 @dataclass
-class CFAResult:
+class CFAResult(ResultData):
     """A fitted CFA model (see :func:`cfa`)."""
+
+    _frame_attr = "parameters"
+
+    _chart = "sqc.plotting.reliability:loadings_spec"
 
     model: dict
     parameters: pd.DataFrame
@@ -50,37 +60,19 @@ class CFAResult:
     converged: bool
     implied_cov: pd.DataFrame
     sample_cov: pd.DataFrame
-    warnings: list = field(default_factory=list)
 
-    @property
-    def chi2(self) -> float:
-        return float(self.fit["chisq"])
-
-    @property
-    def cfi(self) -> float:
-        return float(self.fit["cfi"])
-
-    @property
-    def tli(self) -> float:
-        return float(self.fit["tli"])
-
-    @property
-    def rmsea(self) -> float:
-        return float(self.fit["rmsea"])
-
-    @property
-    def srmr(self) -> float:
-        return float(self.fit["srmr"])
+    chi2 = _fit_index("chisq", "χ² of the model")
+    cfi = _fit_index("cfi", "comparative fit index")
+    tli = _fit_index("tli", "Tucker–Lewis index")
+    rmsea = _fit_index("rmsea", "root mean square error of approximation")
+    srmr = _fit_index("srmr", "standardized root mean square residual")
 
     @property
     def fit_ok(self) -> bool:
         """Hu & Bentler (1999)-style verdict: CFI ≥ 0.90, RMSEA ≤ 0.08, SRMR ≤ 0.08."""
         return self.cfi >= 0.90 and self.rmsea <= 0.08 and self.srmr <= 0.08
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.parameters
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         f = self.fit
         lines = [f"CFA (ML, listwise; lavaan 0.6.14 conventions): N = {self.n} ({self.n_excluded} incomplete rows "
                  "excluded)",
@@ -90,8 +82,7 @@ class CFAResult:
                  "Standardized loadings:", self.standardized_loadings.round(3).to_string(),
                  "Composite reliability / AVE:", self.reliability.round(3).to_string(),
                  "HTMT:", self.htmt.round(3).to_string()]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _validate_model(data: pd.DataFrame, model) -> dict:
@@ -380,7 +371,7 @@ def cfa(data, model: dict, *, std_lv: bool = False, htmt_absolute: bool = True) 
     warns = _cfa_warnings(fit, reliability, fl, htmt, th, fcor, converged, mod)
     return CFAResult(spec, params, std_df, fcor_df, fit, reliability, fl, htmt, int(n), n_excl, converged,
                      pd.DataFrame(sig, index=mod.items, columns=mod.items),
-                     pd.DataFrame(s, index=mod.items, columns=mod.items), warns)
+                     pd.DataFrame(s, index=mod.items, columns=mod.items), warnings=warns)
 
 
 def _weight(inv: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ from scipy import optimize, stats
 from ..diagnostics import QualityWarning
 from ..errors import InsufficientDataError, ParameterError
 from ._data import as_item_frame, check_missing, cov2cor, drop_degenerate_items, pinv_psych, smc
+from ..results import Result, ResultData
 
 ROTATIONS = ("none", "varimax", "promax", "oblimin")
 METHODS = ("minres", "ml")
@@ -99,7 +100,7 @@ def _prepare(items, missing: str = "pairwise", min_items: int = 3) -> _CorInput:
 # KMO and Bartlett
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class KMOResult:
+class KMOResult(ResultData):
     """Kaiser–Meyer–Olkin measure of sampling adequacy (see :func:`kmo`)."""
 
     overall: float
@@ -107,15 +108,14 @@ class KMOResult:
     n: int
     missing: str
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         return self.per_item.rename("MSA").to_frame()
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         label = _kmo_label(self.overall)
-        return (f"KMO overall MSA = {self.overall:.3f} ({label}); N = {self.n} ({self.missing})\n"
-                + self.per_item.round(3).to_string())
+        return [(f"KMO overall MSA = {self.overall:.3f} ({label}); N = {self.n} ({self.missing})\n"
+                + self.per_item.round(3).to_string())]
 
 
 def _kmo_label(v: float) -> str:
@@ -163,11 +163,11 @@ def kmo(items, missing: str = "pairwise") -> KMOResult:
             "trustworthy factor analysis.", evidence={"kmo": float(overall), "threshold": 0.6},
             message_zh=f"KMO = {overall:.2f}（< 0.6）：题项共同方差太少，因子分析结果不可靠。"))
     return KMOResult(float(overall), pd.Series(per, index=pd.Index(ci.names, name="item"), name="MSA"), ci.n_obs,
-                     missing, ci.exclusions, warns)
+                     missing, ci.exclusions, warnings=warns)
 
 
 @dataclass
-class BartlettResult:
+class BartlettResult(ResultData):
     """Bartlett's test of sphericity (see :func:`bartlett`)."""
 
     chi2: float
@@ -176,14 +176,13 @@ class BartlettResult:
     n: int
     k: int
     missing: str
-    warnings: list = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"chi2": self.chi2, "df": self.df, "p_value": self.p_value, "n": self.n, "k": self.k}])
 
-    def summary(self) -> str:
-        return (f"Bartlett's test of sphericity: chi2({self.df}) = {self.chi2:.2f}, p = {self.p_value:.3g} "
-                f"(N = {self.n}, k = {self.k}, {self.missing})")
+    def _summary_lines(self, lang: str = "en") -> list[str]:
+        return [(f"Bartlett's test of sphericity: chi2({self.df}) = {self.chi2:.2f}, p = {self.p_value:.3g} "
+                f"(N = {self.n}, k = {self.k}, {self.missing})")]
 
 
 def bartlett(items, missing: str = "pairwise") -> BartlettResult:
@@ -192,7 +191,7 @@ def bartlett(items, missing: str = "pairwise") -> BartlettResult:
     .. math:: \chi^2 = -\ln|R| \,\Big(N - 1 - \frac{2k+5}{6}\Big), \quad df = k(k-1)/2
 
     N is the number of respondent rows (psych); with ``missing="listwise"`` the complete rows.
-    A singular R (|R| ≤ 0) makes the statistic infinite; this is reported (W-REL-06) and p = 0.
+    A singular R (det R ≤ 0) makes the statistic infinite; this is reported (W-REL-06) and p = 0.
     """
     ci = _prepare(items, missing, min_items=2)
     k = len(ci.names)
@@ -200,7 +199,7 @@ def bartlett(items, missing: str = "pairwise") -> BartlettResult:
     stat = np.inf if sign <= 0 else -logdet * (ci.n_obs - 1 - (2 * k + 5) / 6)
     df = k * (k - 1) // 2
     return BartlettResult(float(stat), int(df), float(stats.chi2.sf(stat, df)), ci.n_obs, k, missing,
-                          list(ci.warnings))
+                          warnings=list(ci.warnings))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -267,7 +266,7 @@ def _fit_ml(r: np.ndarray, nf: int):
 # ---------------------------------------------------------------------------------------------------------------
 # rotations (exact ports of R stats::varimax, psych Promax/kaiser, GPArotation GPFoblq oblimin)
 # ---------------------------------------------------------------------------------------------------------------
-def varimax(x: np.ndarray, normalize: bool = True, eps: float = 1e-5):
+def varimax(x: np.ndarray, normalize: bool = True, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray]:
     """R ``stats::varimax``; returns (rotated loadings, rotation matrix)."""
     nc = x.shape[1]
     if nc < 2:
@@ -318,7 +317,7 @@ def _vgq_oblimin(lam: np.ndarray, gam: float = 0.0):
     return lam * x, float(np.sum(lam ** 2 * x) / 4)
 
 
-def oblimin(a: np.ndarray, gam: float = 0.0, eps: float = 1e-5, maxit: int = 1000):
+def oblimin(a: np.ndarray, gam: float = 0.0, eps: float = 1e-5, maxit: int = 1000) -> tuple:
     """GPArotation ``oblimin`` via ``GPFoblq`` (Bernaards & Jennrich 2005); returns (loadings, Phi, Th, converged)."""
     tmat = np.eye(a.shape[1])
     al = 1.0
@@ -441,8 +440,10 @@ def fit_stats(r: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None, n_obs
 # EFA
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class EFAResult:
+class EFAResult(ResultData):
     """Exploratory factor analysis (see :func:`efa`)."""
+
+    _chart = "sqc.plotting.reliability:loadings_spec"
 
     loadings: pd.DataFrame
     communalities: pd.Series
@@ -460,7 +461,6 @@ class EFAResult:
     unrotated: pd.DataFrame
     converged: bool
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def tli(self) -> float:
@@ -480,7 +480,7 @@ class EFAResult:
         out["u2"] = self.uniquenesses
         return out
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         f = self.fit
         lines = [f"EFA: {self.nfactors} factor(s), {self.method}, rotation {self.rotation}; N = {self.n} "
                  f"({self.missing}); conventions of R psych 2.2.9",
@@ -489,8 +489,7 @@ class EFAResult:
             lines += ["Factor correlations (Phi):", self.phi.round(3).to_string()]
         lines.append(f"chi2({f['dof']:.0f}) = {f['chi2']:.2f}, p = {f['p_value']:.3g}; TLI = {f['TLI']:.3f}; RMSEA = "
                      f"{f['RMSEA']:.3f} [{f['RMSEA_ci'][0]:.3f}, {f['RMSEA_ci'][1]:.3f}] (90% CI); BIC = {f['BIC']:.2f}")
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _extract_rotate(r, nf, method, rotation):
@@ -608,8 +607,12 @@ def efa(items, nfactors: int = 1, method: str = "minres", rotation: str = "oblim
 # parallel analysis
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class ParallelResult:
+class ParallelResult(Result):
     """Horn's parallel analysis (see :func:`parallel_analysis`)."""
+
+    _frame_attr = "eigen"
+
+    _chart = "sqc.plotting.reliability:scree_spec"
 
     eigen: pd.DataFrame
     n_factors: int
@@ -618,13 +621,10 @@ class ParallelResult:
     n_iter: int
     quantile: float
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.eigen
-
-    def summary(self) -> str:
-        return (f"Parallel analysis (N = {self.n}, {self.n_iter} simulated data sets, {self.quantile:.0%} quantile): "
+    def _summary_lines(self, lang: str = "en") -> list[str]:
+        return [(f"Parallel analysis (N = {self.n}, {self.n_iter} simulated data sets, {self.quantile:.0%} quantile): "
                 f"suggests {self.n_factors} factor(s) and {self.n_components} component(s)\n"
-                + self.eigen.round(3).to_string())
+                + self.eigen.round(3).to_string())]
 
 
 def parallel_analysis(items, n_iter: int = 50, *, quantile: float = 0.95, seed: int = 20261122,

@@ -27,13 +27,16 @@ from ..diagnostics import QualityWarning
 from ..errors import ParameterError
 from ._data import as_item_frame, check_missing, cov2cor, drop_degenerate_items, pairwise_cov, smc
 from .factor import METHODS, _extract_rotate, _prepare, oblimin, promax_kaiser
+from ..results import ResultData
 
 OMEGA_ROTATIONS = ("oblimin", "promax")
 
 
 @dataclass
-class OmegaResult:
+class OmegaResult(ResultData):
     """Omega hierarchical / total (see :func:`omega`)."""
+
+    _chart = "sqc.plotting.reliability:loadings_spec"
 
     omega_h: float
     omega_total: float
@@ -50,7 +53,6 @@ class OmegaResult:
     missing: str
     flipped: list
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     @property
     def omega_h_asymptotic(self) -> float:
@@ -61,15 +63,14 @@ class OmegaResult:
         return pd.DataFrame([{"omega_h": self.omega_h, "omega_total": self.omega_total, "alpha": self.alpha,
                               "lambda6": self.lambda6, "ECV": self.ecv, "nfactors": self.nfactors, "n": self.n}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Omega ({self.nfactors} group factor(s), {self.method}, {self.rotation}; N = {self.n}, "
                  f"{self.missing}; conventions of R psych 2.2.9)",
                  f"  omega_h {self.omega_h:.3f}   omega_total {self.omega_total:.3f}   alpha {self.alpha:.3f}   "
                  f"G6 {self.lambda6:.3f}   ECV {self.ecv:.3f}",
                  "Schmid-Leiman loadings:", self.schmid_leiman.round(3).to_string(),
                  "Omega by group:", self.group.round(3).to_string()]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def omega(items, nfactors: int = 3, rotation: str = "oblimin", *, method: str = "minres",
@@ -182,14 +183,14 @@ def omega(items, nfactors: int = 3, rotation: str = "oblimin", *, method: str = 
     return OmegaResult(float(om_h), float(om_t), float(alpha_std), float(lambda6), float(ecv), int(nfactors),
                        rotation if nfactors > 1 else "none", method, sl, group,
                        pd.DataFrame(phi, index=gcols, columns=gcols) if phi is not None else None,
-                       ci.n_obs, missing, flipped, ci.exclusions, warns)
+                       ci.n_obs, missing, flipped, ci.exclusions, warnings=warns)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # split-half
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
-class SplitHalfResult:
+class SplitHalfResult(ResultData):
     """Split-half reliabilities (see :func:`split_half`)."""
 
     lambda4: float
@@ -213,7 +214,6 @@ class SplitHalfResult:
     n: int
     missing: str
     exclusions: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"lambda4_max_split": self.lambda4, "beta_min_split": self.beta,
@@ -221,15 +221,15 @@ class SplitHalfResult:
                               "lambda6": self.lambda6, "glb": self.glb, "spearman_brown": self.spearman_brown,
                               "n_splits": self.n_splits, "exhaustive": self.exhaustive, "n": self.n}])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         how = "all" if self.exhaustive else "sampled"
-        return "\n".join([
+        return ["\n".join([
             f"Split-half reliabilities (N = {self.n}, {self.missing}; {how} {self.n_splits} splits; psych 2.2.9)",
             f"  maximum split (lambda4) {self.lambda4:.3f}   minimum split (beta) {self.beta:.3f}   "
             f"average split {self.mean_split:.3f}",
             f"  alpha {self.alpha:.3f}   lambda2 {self.lambda2:.3f}   lambda6 {self.lambda6:.3f}   glb {self.glb:.3f}",
             f"  chosen split {self.chosen_split[0]} | {self.chosen_split[1]}: r = {self.chosen_r:.3f}, "
-            f"Spearman-Brown {self.spearman_brown:.3f}"] + [str(w) for w in self.warnings])
+            f"Spearman-Brown {self.spearman_brown:.3f}"])]
 
 
 def _glb(r: np.ndarray, n_iter: int = 5000) -> float:

@@ -1,4 +1,4 @@
-"""Response-quality screens (methods.md §1.9): straight-lining, ceiling/floor shares, items with too little variance.
+"""Response-quality screens (Methods §1.9): straight-lining, ceiling/floor shares, items with too little variance.
 
 * Straight-lining: for each respondent, the longest run of identical consecutive answers ("longest string",
   Johnson 2005) and whether every answered item has the same value (with at least ``min_answered`` answers).
@@ -8,11 +8,11 @@
   of the answers — such items cannot discriminate between respondents and depress correlations.
 
 Warning codes: W-REL-16 straight-lining share above ``max_straightline_share``; W-REL-17 ceiling share above
-``max_ceiling_share`` (0.30, methods.md W-SQ-04) or floor share above it; W-REL-18 low-variance item.
+``max_ceiling_share`` (0.30, Methods §1.10, W-SQ-04) or floor share above it; W-REL-18 low-variance item.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -21,29 +21,27 @@ from ..diagnostics import QualityWarning
 from ..errors import ParameterError
 from ..inference import proportion, wilson_ci
 from ._data import as_item_frame
+from ..results import ResultData
 
 
 @dataclass
-class ScreenResult:
+class ScreenResult(ResultData):
     """Response-quality screens (see :func:`response_screens`)."""
+
+    _frame_attr = "items"
 
     respondents: pd.DataFrame
     items: pd.DataFrame
     straightline_share: object  # sqc.inference.Estimate
     scale: tuple
     n: int
-    warnings: list = field(default_factory=list)
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.items
-
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         s = self.straightline_share
         lines = [f"Response-quality screens (N = {self.n}, scale {self.scale[0]}-{self.scale[1]})",
                  f"  straight-lining: {s.value:.1%} of respondents (95% CI {s.ci_low:.1%}-{s.ci_high:.1%}, n = {s.n})",
                  self.items.round(3).to_string()]
-        lines += [str(w) for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _longest_run(values: np.ndarray) -> np.ndarray:
@@ -146,4 +144,4 @@ def response_screens(items, scale=None, *, min_answered: int = 5, max_straightli
             evidence={i: {"sd": float(item_df.loc[i, "sd"]), "modal_share": float(item_df.loc[i, "modal_share"])}
                       for i in lv}, subject=",".join(lv),
             message_zh=f"题项 {', '.join(lv)} 变异过小，无法区分受访者。"))
-    return ScreenResult(respondents, item_df, sl, (lo, hi), int(values.shape[0]), warns)
+    return ScreenResult(respondents, item_df, sl, (lo, hi), int(values.shape[0]), warnings=warns)

@@ -1,4 +1,4 @@
-"""SERVQUAL, SERVPERF, zone of tolerance, IPA, segment comparisons and the five-gap model (methods.md §1-2).
+"""SERVQUAL, SERVPERF, zone of tolerance, IPA, segment comparisons and the five-gap model (Methods §1-2).
 
 Public API: :func:`default_instrument`, :class:`Instrument`, :func:`prepare_responses`, :func:`score`
 (→ :class:`ServqualResult`), :func:`zone_of_tolerance`, :func:`compare_segments`, :func:`shrunken_means`,

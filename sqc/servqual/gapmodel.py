@@ -1,4 +1,4 @@
-"""The five-gap model as one drill-down (PZB 1985; Zeithaml, Berry & Parasuraman 1988; methods.md §2).
+"""The five-gap model as one drill-down (PZB 1985; Zeithaml, Berry & Parasuraman 1988; Methods §2).
 
 * **Gap 5** (customer gap) from the survey: :func:`sqc.servqual.score` dimension gaps.
 * **Gap 1** (knowledge gap) when managers answer the same expectation items "as customers would":
@@ -8,7 +8,7 @@
   scores the item's maximum) and KPIs (a period conforms when the KPI meets its target), as conformance rates
   with Wilson CIs, pooled per dimension.
 
-:func:`default_mapping` builds the single mapping table (methods.md §2.6) that links survey items, checklist items
+:func:`default_mapping` builds the single mapping table (Methods §2.6) that links survey items, checklist items
 and KPIs to a SERVQUAL dimension and a gap: ``standard_id, source, ref, dimension, gap_no, description_en,
 description_zh, target, direction``. The default checklist and KPI assignments are our judgement for the demo
 telecom network (documented below); pass your own ``checklist_dimensions`` / ``kpi_dimensions`` to change them.
@@ -19,7 +19,7 @@ on gaps 1-4 across few branches) belongs to a branch-level linking model that is
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,7 @@ from ..diagnostics import QualityWarning
 from ..errors import DataError, ParameterError
 from ..inference import _check_confidence, adjust_pvalues, wilson_ci
 from .instrument import Instrument, default_instrument, prepare_responses
+from ..results import ResultData
 
 #: Checklist section → dimension (our judgement; per-item overrides below).
 CHECKLIST_SECTION_DIMENSIONS = {
@@ -139,7 +140,7 @@ def kpi_conformance(kpi_values: pd.DataFrame, targets: pd.DataFrame, mapping: pd
 
 
 @dataclass
-class GapModelResult:
+class GapModelResult(ResultData):
     """Gaps 1, 3 and 5 per dimension, plus the detail tables.
 
     Attributes
@@ -160,9 +161,8 @@ class GapModelResult:
     gap1_profile_rho: float
     gap3: pd.DataFrame | None
     mapping: pd.DataFrame
-    warnings: list[QualityWarning] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = ["Gap model by dimension (gap 5 = P − E from the survey; gap 1 = managers' − customers' "
                  "expectations; gap 3 = conformance of audit items / KPIs with their standards)"]
         for d, r in self.dimensions.iterrows():
@@ -175,7 +175,7 @@ class GapModelResult:
             lines.append(s)
         if np.isfinite(self.gap1_profile_rho):
             lines.append(f"  managers rank expectation items like customers: Spearman ρ = {self.gap1_profile_rho:.2f}")
-        return "\n".join(lines)
+        return lines
 
 
 def _welch(a: np.ndarray, b: np.ndarray, confidence: float):

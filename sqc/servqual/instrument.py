@@ -1,4 +1,4 @@
-"""The SERVQUAL instrument as data, and validation of survey answers against it (methods.md §0.2, §1.1).
+"""The SERVQUAL instrument as data, and validation of survey answers against it (Methods §0.2, §1.1).
 
 An :class:`Instrument` is an item dictionary: one row per item with its id, dimension, whether it is
 reverse-keyed (negatively worded), its scale (min/max, e.g. 1-7 or 1-9), its wording in English and Simplified
@@ -14,7 +14,7 @@ P perception, A adequate, D desired), applying, in this order:
 2. non-numeric codes and values outside the item's scale or between scale points → a :class:`~sqc.errors.DataError`
    naming column, row, value and what was expected (``on_invalid="raise"``, the default) or → missing and
    counted (``on_invalid="exclude"``);
-3. reverse-keyed items recoded ``x' = min + max − x`` (methods.md §0.2).
+3. reverse-keyed items recoded ``x' = min + max − x`` (Methods §0.2).
 
 Every exclusion is counted in ``PreparedResponses.exclusions`` (a DataFrame: component, item, column, reason,
 count, first rows, first values); nothing becomes NaN silently.
@@ -259,7 +259,7 @@ class Instrument:
     @property
     def common_scale(self) -> tuple[int, int] | None:
         """``(min, max)`` when every item uses the same scale, else ``None`` (then never average across items
-        of different scales; methods.md §0.2)."""
+        of different scales; Methods §0.2)."""
         lo, hi = set(self.items["scale_min"]), set(self.items["scale_max"])
         return (int(lo.pop()), int(hi.pop())) if len(lo) == 1 and len(hi) == 1 else None
 

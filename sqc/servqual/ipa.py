@@ -1,4 +1,4 @@
-"""Importance–performance analysis (Martilla & James 1977; methods.md §1.8) with uncertainty.
+"""Importance–performance analysis (Martilla & James 1977; Methods §1.8) with uncertainty.
 
 Importance is *stated* (mean 100-point allocation per dimension, t CI) or *derived* (Pearson correlation of the
 attribute's perception with an overall rating, Fisher-z CI; Oh 2001, Matzler et al. 2004). Performance is the
@@ -11,7 +11,7 @@ The data-centred cross-hairs are themselves estimates; their uncertainty is not 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, ParameterError
 from ..inference import _check_confidence
+from ..results import ResultData
 
 QUADRANTS = {
     (True, False): "concentrate here",
@@ -31,7 +32,7 @@ QUADRANTS_ZH = {"concentrate here": "重点改进", "keep up the good work": "�
 
 
 @dataclass
-class IpaResult:
+class IpaResult(ResultData):
     """IPA table and settings.
 
     Attributes
@@ -45,6 +46,10 @@ class IpaResult:
     performance_kind : {"perception", "gap"}
     """
 
+    _frame_attr = "table"
+
+    _chart = "sqc.plotting.servqual:ipa_spec"
+
     table: pd.DataFrame
     crosshair: dict
     centre: str
@@ -52,9 +57,8 @@ class IpaResult:
     performance_kind: str
     level: str
     confidence: float
-    warnings: list[QualityWarning] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"IPA ({self.level}s; {self.importance_kind} importance vs {self.performance_kind}); "
                  f"{self.centre}-centred cross-hairs: importance = {self.crosshair['importance']:.3f}, "
                  f"performance = {self.crosshair['performance']:.3f}; attributes whose {self.confidence:.0%} CI "
@@ -63,7 +67,7 @@ class IpaResult:
             lines.append(f"  {str(a):<16} I {r['importance']:.3f} [{r['imp_low']:.3f}, {r['imp_high']:.3f}]  "
                          f"P {r['performance']:+.2f} [{r['perf_low']:+.2f}, {r['perf_high']:+.2f}]  -> {r['quadrant']}"
                          f"  (priority {r['priority']:+.2f})")
-        return "\n".join(lines)
+        return lines
 
 
 def _fisher_ci(r, n, confidence):

@@ -1,10 +1,10 @@
-"""Paired inference on gap scores (methods.md §1.6): paired t with CI and d_z, Wilcoxon signed-rank (Pratt zeros)
+"""Paired inference on gap scores (Methods §1.6): paired t with CI and d_z, Wilcoxon signed-rank (Pratt zeros)
 with the Hodges–Lehmann pseudo-median and its CI, sign test, optional BCa bootstrap; and the Lord /
 Peter–Churchill–Brown reliability of a difference score (§1.10).
 
 A gap ``G = P − E`` is a *paired* difference: the same respondent answers E and P. sqc therefore never runs a
 two-sample (unpaired) test of P against E — that test ignores the (typically strong, r ≈ .5–.7) correlation
-between a respondent's E and P answers and gives wrong standard errors (methods.md §1.6, a common error).
+between a respondent's E and P answers and gives wrong standard errors (Methods §1.6, a common error).
 """
 from __future__ import annotations
 

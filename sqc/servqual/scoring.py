@@ -1,4 +1,4 @@
-"""SERVQUAL gap scores, importance weighting, SERVPERF and the data-quality warnings (methods.md §1.2-1.6, §1.10).
+"""SERVQUAL gap scores, importance weighting, SERVPERF and the data-quality warnings (Methods §1.2-1.6, §1.10).
 
 Warning codes raised here (all :class:`sqc.diagnostics.QualityWarning`; thresholds configurable via
 ``score(..., thresholds={...})``):
@@ -38,6 +38,7 @@ from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence
 from .instrument import DEFAULT_DONT_KNOW, Instrument, PreparedResponses, prepare_responses
 from .paired import difference_score_reliability, paired_gap_tests
+from ..results import ResultData
 
 DEFAULT_THRESHOLDS = {
     "rho_dd": 0.70,            # W-SQ-03
@@ -52,7 +53,7 @@ DEFAULT_THRESHOLDS = {
 
 
 @dataclass
-class ServqualResult:
+class ServqualResult(ResultData):
     """What :func:`score` computed. Plot and summarise from this object; nothing is recomputed.
 
     Attributes
@@ -93,6 +94,8 @@ class ServqualResult:
         Answers set to missing and respondents/allocations excluded, each with a count.
     """
 
+    _chart = "sqc.plotting.servqual:gap_spec"
+
     instrument: Instrument
     n: int
     item_gaps: pd.DataFrame
@@ -106,7 +109,6 @@ class ServqualResult:
     psychometrics: pd.DataFrame
     respondents: pd.DataFrame
     zot: Any = None
-    warnings: list[QualityWarning] = field(default_factory=list)
     exclusions: pd.DataFrame = field(default_factory=pd.DataFrame)
     settings: dict = field(default_factory=dict)
     predictive: pd.DataFrame | None = None
@@ -127,7 +129,7 @@ class ServqualResult:
         o.insert(0, "level", "overall")
         return pd.concat([d, o])
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         s = self.settings
         lines = [f"SERVQUAL gap scores (P − E; negative = shortfall), instrument {self.instrument.name!r}, "
                  f"n = {self.n} respondents, {int(s['confidence'] * 100)}% CIs, paired tests, "
@@ -143,10 +145,7 @@ class ServqualResult:
         lines.append("Largest item shortfalls: " + "; ".join(
             f"item {i} ({r['dimension']}) {r['mean']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}]"
             for i, r in worst.iterrows()))
-        if self.warnings:
-            lines.append("Warnings:")
-            lines.extend(f"  {w}" for w in self.warnings)
-        return "\n".join(lines)
+        return lines
 
     def __repr__(self) -> str:
         return (f"ServqualResult(n={self.n}, overall={self.overall:+.3f}, weighted={self.weighted:+.3f}, "
@@ -245,7 +244,7 @@ def score(responses: pd.DataFrame | PreparedResponses, instrument: Instrument | 
     """Score a SERVQUAL survey: item and dimension gaps with paired inference, overall and importance-weighted
     scores, SERVPERF, zone of tolerance and the data-quality warnings.
 
-    Formulas (methods.md §1.2-1.3, §1.5): for respondent r and item i, ``G_ri = P_ri − E_ri`` (only when both
+    Formulas (Methods §1.2-1.3, §1.5): for respondent r and item i, ``G_ri = P_ri − E_ri`` (only when both
     are answered; negative = shortfall). Item gap ``Ḡ_i = mean_r G_ri``. Respondent dimension gap
     ``G_rd = mean_{i∈d} G_ri``, computed only if at least ``min_item_share`` of the dimension's items have a
     paired answer (default 50 %), else missing (counted, W-SQ-11). Dimension gap ``Ḡ_d = mean_r G_rd``.

@@ -1,5 +1,5 @@
 """Segment comparisons, shrunken branch means, branch × dimension heat map and wave-over-wave trends
-(methods.md §1.7, §0.3).
+(Methods §1.7, §0.3).
 
 The unit of analysis is the respondent-level dimension score from :func:`sqc.servqual.score` (gap ``G_rd``,
 perception ``SP_rd`` for SERVPERF, or expectation ``E_rd``). Segments (branches, customer types, waves) hold
@@ -17,7 +17,7 @@ customers expect less), W-SQ-09 (small cells suppressed; few segments for shrink
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence, adjust_pvalues
+from ..results import ResultData
 
 MEASURES = {"gap": "G_", "perception": "SP_", "expectation": "E_"}
 OVERALL = {"gap": "SQ", "perception": "SP", "expectation": None}
@@ -103,7 +104,7 @@ def _dunn(values: np.ndarray, groups: np.ndarray, adjust: str) -> pd.DataFrame:
 
 
 @dataclass
-class SegmentComparison:
+class SegmentComparison(ResultData):
     """Result of :func:`compare_segments`.
 
     Attributes
@@ -124,17 +125,15 @@ class SegmentComparison:
     tests: pd.DataFrame
     posthoc: pd.DataFrame
     min_n: int
-    warnings: list[QualityWarning] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"{self.measure} by {self.by} (Welch ANOVA + Games–Howell; Kruskal–Wallis + Dunn; cells with "
                  f"n < {self.min_n} suppressed)"]
         for d, r in self.tests.iterrows():
             lines.append(f"  {d:<16} Welch F({r['df1']:.0f}, {r['df2']:.1f}) = {r['welch_F']:.2f}, p_adj = "
                          f"{r['welch_p_adj']:.3g}, ω² = {r['omega2']:.3f}; KW H = {r['kw_H']:.2f}, p_adj = "
                          f"{r['kw_p_adj']:.3g}; {int(r['n_segments'])} segments, n = {int(r['n'])}")
-        lines.extend(f"  {w}" for w in self.warnings)
-        return "\n".join(lines)
+        return lines
 
 
 def compare_segments(result, by: str, *, measure: str = "gap", dimensions=None, min_n: int = 30,
@@ -252,7 +251,7 @@ def compare_segments(result, by: str, *, measure: str = "gap", dimensions=None, 
 
 def shrunken_means(result, by: str = "branch", *, measure: str = "gap", dimension: str = "overall",
                    confidence: float = 0.95) -> pd.DataFrame:
-    """Empirical-Bayes (shrunken) segment means from a one-way random-intercept model (methods.md §1.7).
+    """Empirical-Bayes (shrunken) segment means from a one-way random-intercept model (Methods §1.7).
 
     Model ``y_rb = μ + u_b + e_r``, ``u_b ~ N(0, τ²)``, ``e_r ~ N(0, σ²)``. Variance components by the ANOVA
     (method-of-moments) estimator for unbalanced groups (Searle, Casella & McCulloch 1992 §3.6):

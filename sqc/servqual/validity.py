@@ -1,4 +1,4 @@
-"""Predictive validity of SERVQUAL vs SERVPERF (Cronin & Taylor 1992, 1994; methods.md §1.5).
+"""Predictive validity of SERVQUAL vs SERVPERF (Cronin & Taylor 1992, 1994; Methods §1.5).
 
 Model 1: ``O_r ~ G_r1..G_rd`` (dimension gaps); Model 2: ``O_r ~ P_r1..P_rd`` (dimension perceptions), both by
 OLS (statsmodels) on the respondents with the outcome and every dimension score. Reports R², adjusted R² and the

@@ -1,4 +1,4 @@
-"""Zone of tolerance, three-column format (PZB 1994a; Zeithaml, Berry & Parasuraman 1993; methods.md §1.4).
+"""Zone of tolerance, three-column format (PZB 1994a; Zeithaml, Berry & Parasuraman 1993; Methods §1.4).
 
 Per respondent r and item i with adequate A, desired D and perceived P on the same scale::
 
@@ -15,7 +15,7 @@ p-values within the family of items (and of dimensions); the shares below/inside
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -25,10 +25,11 @@ from ..errors import DataError, ParameterError
 from ..inference import _check_confidence, wilson_ci
 from .instrument import DEFAULT_DONT_KNOW, Instrument, PreparedResponses, prepare_responses
 from .paired import paired_gap_tests
+from ..results import ResultData
 
 
 @dataclass
-class ZotResult:
+class ZotResult(ResultData):
     """Zone-of-tolerance results.
 
     Attributes
@@ -42,15 +43,18 @@ class ZotResult:
     inconsistent : {"exclude", "keep"}
     """
 
+    _frame_attr = "items"
+
+    _chart = "sqc.plotting.servqual:zot_spec"
+
     items: pd.DataFrame
     dimensions: pd.DataFrame
     n_inconsistent: int
     n_answers: int
     inconsistent: str
     confidence: float
-    warnings: list[QualityWarning] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Zone of tolerance ({self.confidence:.0%} CIs); inconsistent answers (desired < adequate): "
                  f"{self.n_inconsistent} of {self.n_answers} ({self.inconsistent}d)"]
         for d, r in self.dimensions.iterrows():
@@ -59,7 +63,7 @@ class ZotResult:
                          f"MSS {r['mss']:+.2f} [{r['mss_low']:+.2f}, {r['mss_high']:+.2f}]  "
                          f"below {r['share_below']:.0%} inside {r['share_inside']:.0%} above {r['share_above']:.0%}"
                          f"  n={int(r['n'])}")
-        return "\n".join(lines)
+        return lines
 
 
 def _table(Pm, Am, Dm, valid, labels, confidence, adjust, family):

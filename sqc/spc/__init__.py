@@ -1,4 +1,4 @@
-"""Statistical process control for service data (methods.md §5.2; issue 3).
+"""Statistical process control for service data (Methods §5.2; issue 3).
 
 Charts (each returns a result computed once, with ``.to_frame()``, ``.summary()``, ``.signals`` and
 ``.warnings``):

@@ -27,7 +27,7 @@ Normality: Shapiro–Wilk for n ≤ 5000, D'Agostino–Pearson above. When p < 0
 returned and the percentile (ISO 22514-2 / Clements 1989) indices are reported in ``.nonnormal``:
 Cp* = (USL − LSL)/(P99.865 − P0.135); Cpk* = min((USL − M)/(P99.865 − M), (M − LSL)/(M − P0.135)), M = median.
 
-Pareto (methods.md §5.3)
+Pareto (Methods §5.3)
 ------------------------
 Categories sorted by count, descending; ties are ordered by category name (ascending) so the order is
 reproducible; a category named "other"/"Other"/"其他" is placed last whatever its count (it is a catch-all,
@@ -47,6 +47,7 @@ from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence
 from .constants import d2 as _d2
 from .core import numeric_column, require_columns
+from ..results import ResultData, ResultFrame
 
 __all__ = ["capability", "CapabilityResult", "pareto", "sigma_level"]
 
@@ -54,9 +55,11 @@ INDEX_ROWS = ["Cp", "Cpl", "Cpu", "Cpk", "Cpm", "Pp", "Ppk"]
 
 
 @dataclass
-class CapabilityResult:
+class CapabilityResult(ResultData):
     """Capability analysis. ``table``: indices with CIs; ``fractions``: out-of-spec shares and ppm;
     ``normality``: test name, statistic, p-value; ``nonnormal``: percentile indices."""
+
+    _chart = "sqc.plotting.spc:capability_spec"
 
     table: pd.DataFrame
     fractions: pd.DataFrame
@@ -71,21 +74,19 @@ class CapabilityResult:
     nonnormal: pd.DataFrame
     confidence: float
     ci: str
-    warnings: list = field(default_factory=list)
     values: np.ndarray | None = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
-    def summary(self, lang: str = "en") -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"Capability: n = {self.n}, mean = {self.mean:.6g}, σ within = {self.sigma_within:.6g}, "
                  f"σ overall = {self.sigma_overall:.6g}, LSL = {self.lsl}, USL = {self.usl}, target = {self.target}",
                  f"{self.confidence:.0%} CIs ({self.ci} convention)",
                  self.table.to_string(float_format=lambda v: f"{v:.4f}"),
                  self.fractions.to_string(float_format=lambda v: f"{v:.6g}"),
                  f"normality: {self.normality['test']} p = {self.normality['p_value']:.4g}"]
-        lines += [f"{w.code}: {w.text(lang)}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def _bissell(value, n, z):
@@ -244,7 +245,7 @@ def capability(df: pd.DataFrame, value: str, subgroup: str | None = None, *, lsl
         warnings.append(QualityWarning("W-SPC-04", "warning", f"only {n} observations: capability CIs are wide",
                                        {"n": n}, value, f"仅{n}个观测值：能力指数置信区间很宽"))
     return CapabilityResult(table, fractions, n, mu, s_w, s_o, lsl, usl, target, normality, nonnormal, confidence,
-                            ci, warnings, x)
+                            ci, warnings=warnings, values=x)
 
 
 def sigma_level(defects: float, opportunities: float, *, shift: float = 1.5) -> dict:
@@ -262,7 +263,14 @@ def sigma_level(defects: float, opportunities: float, *, shift: float = 1.5) -> 
 OTHER_NAMES = {"other", "others", "其他"}
 
 
-def pareto(counts, *, threshold: float = 0.8) -> pd.DataFrame:
+class ParetoTable(ResultFrame):
+    """A Pareto table (see :func:`pareto`): a DataFrame indexed by category that also follows the result protocol;
+    ``attrs["n"]`` is the total count."""
+
+    _chart = "sqc.plotting.spc:pareto_chart"
+
+
+def pareto(counts, *, threshold: float = 0.8) -> ParetoTable:
     """Pareto table: categories by count (descending), with percent, cumulative percent and ``vital_few``.
 
     Parameters
@@ -303,4 +311,6 @@ def pareto(counts, *, threshold: float = 0.8) -> pd.DataFrame:
     out["cum_percent"] = out["count"].cumsum() * 100 / total
     prev = out["cum_percent"].shift(fill_value=0.0)
     out["vital_few"] = (prev < 100 * threshold - 1e-12) & ~is_other[order]
+    out = ParetoTable(out)
+    out.attrs.update({"n": int(total) if float(total).is_integer() else total, "threshold": threshold})
     return out

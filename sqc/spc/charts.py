@@ -9,7 +9,7 @@ Conventions (and where references differ)
   ``"rbar_mvlue"`` (d2/d3)²-weighted (qcc "MVLUE-R"), ``"sbar"`` mean of Sᵢ/c4(nᵢ) (qcc "UWAVE-SD"),
   ``"sbar_mvlue"`` c4²/(1−c4²)-weighted (qcc "MVLUE-SD"), ``"pooled"`` √(Σ(nᵢ−1)sᵢ²/Σ(nᵢ−1)) / c4(Σ(nᵢ−1)+1)
   (qcc "RMSDF"), ``"pooled_biased"`` the same without c4, ``"pooled_a3"`` s_p with per-subgroup σ̂ᵢ = s_p/c4(nᵢ),
-  i.e. X̄ limits x̿ ± A3(nᵢ)·s_p and S limits B3(nᵢ)·s_p, B4(nᵢ)·s_p (Montgomery eq. 6.31; methods.md §5.2;
+  i.e. X̄ limits x̿ ± A3(nᵢ)·s_p and S limits B3(nᵢ)·s_p, B4(nᵢ)·s_p (Montgomery eq. 6.31; Methods §5.2;
   qicharts2's variable-n X̄ chart), or a number (known σ).
 * Centre of the R and S charts (``dispersion_center=``): ``"expected"`` (default) d2(nᵢ)σ̂ / c4(nᵢ)σ̂ per point
   (Montgomery; = R̄ / S̄ for equal n), or ``"weighted"`` the size-weighted mean Σnᵢ Rᵢ/Σnᵢ (qcc, constant centre
@@ -83,7 +83,7 @@ def _stage_codes(stage_ids, n):
 
 
 # ----------------------------------------------------------------------------------------- subgroups
-def subgroup_stats(df: pd.DataFrame, value: str, subgroup: str):
+def subgroup_stats(df: pd.DataFrame, value: str, subgroup: str) -> pd.DataFrame:
     """Per-subgroup n, mean, range and SD in one vectorised pass (bincount; reduceat on sorted codes).
 
     Returns ``(labels, n, mean, rng, sd, n_missing)``; subgroups are in sorted label order. Missing values are
@@ -350,7 +350,7 @@ def xbar_s(df: pd.DataFrame, value: str, subgroup: str, *, baseline=None, stages
 
     X̄: x̿ ± L·σ̂/√nᵢ = x̿ ± A3(nᵢ)·c4(nᵢ)σ̂; S: c4(nᵢ)σ̂ ± L·σ̂√(1 − c4(nᵢ)²) (B3, B4 for equal n).
     σ̂ = mean(Sᵢ/c4(nᵢ)) by default (= S̄/c4 for equal n; Montgomery 2019 §6.3); ``sigma="pooled"`` gives qcc's
-    RMSDF and ``"pooled_biased"`` methods.md's s_p. Parameters as :func:`xbar_r`. Returns ``.xbar`` and ``.s``.
+    RMSDF and ``"pooled_biased"`` the pooled s_p of Methods §5.2. Parameters as :func:`xbar_r`. Returns ``.xbar`` and ``.s``.
     """
     return _variables("xbar_s", df, value, subgroup, baseline=baseline, stages=stages, sigma=sigma, center=center,
                       constants=constants, L=L, rules=rules, rule_lengths=rule_lengths, iterate=iterate,
@@ -495,7 +495,7 @@ def imr(df: pd.DataFrame, value: str, *, time: str | None = None, baseline=None,
 
     References
     ----------
-    Wheeler & Chambers (1992); Montgomery (2019) §6.4; methods.md §5.2.
+    Wheeler & Chambers (1992); Montgomery (2019) §6.4; Methods §5.2.
 
     Examples
     --------

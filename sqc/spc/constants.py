@@ -101,17 +101,17 @@ def _tabled(table, name):
     return get
 
 
-def d2(n, constants: str = "exact"):
+def d2(n, constants: str = "exact") -> float | np.ndarray:
     """Mean of the relative range R/σ of n normal observations (scalar or array of sizes)."""
     return _lookup(n, _d2_exact if _check_mode(constants) == "exact" else _tabled(QCC_D2, "d2"))
 
 
-def d3(n, constants: str = "exact"):
+def d3(n, constants: str = "exact") -> float | np.ndarray:
     """Standard deviation of the relative range R/σ of n normal observations."""
     return _lookup(n, _d3_exact if _check_mode(constants) == "exact" else _tabled(QCC_D3, "d3"))
 
 
-def c4(n):
+def c4(n) -> float | np.ndarray:
     """E[s]/σ for n normal observations: √(2/(n−1)) Γ(n/2)/Γ((n−1)/2) (the same in exact and tabled modes)."""
     a = np.asarray(n, dtype=float)
     if np.any(a < 2):
@@ -120,7 +120,7 @@ def c4(n):
     return float(out) if out.ndim == 0 else out
 
 
-def chart_constants(n, constants: str = "exact", L: float = 3.0):
+def chart_constants(n, constants: str = "exact", L: float = 3.0) -> dict:
     """A dict of A2, A3, D3, D4, B3, B4, d2, d3, c4 for subgroup size(s) n and L-sigma limits."""
     dd2, dd3, cc4 = d2(n, constants), d3(n, constants), c4(n)
     nn = np.asarray(n, dtype=float)

@@ -22,6 +22,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from .rules import RULES, explain
+from ..results import Result, ResultData
 
 MIN_BASELINE = 12
 RECOMMENDED_BASELINE = 20
@@ -29,7 +30,7 @@ RECOMMENDED_BASELINE = 20
 
 # --------------------------------------------------------------------------------------------- results
 @dataclass
-class ChartResult:
+class ChartResult(ResultData):
     """One control chart, computed once. Plots and summaries read it; nothing is recomputed.
 
     Attributes
@@ -70,15 +71,19 @@ class ChartResult:
     flags: dict
     specs: list
     params: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)
     exclusions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["reason", "count"]))
     annotations: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     title: str = ""
     _signals: pd.DataFrame | None = field(default=None, repr=False)
 
+    _chart = "sqc.plotting.spc:control_spec"
+
     def __len__(self) -> int:
         return int(self.statistic.shape[0])
+
+    def _title_key(self) -> str:
+        return f"chart_{self.chart}"
 
     def annotate(self, label, text: str, text_zh: str | None = None) -> "ChartResult":
         """Attach a note to the point with this label (e.g. the process change that starts a stage); the plots
@@ -135,7 +140,7 @@ class ChartResult:
             self._signals = _signal_table(self)
         return self._signals
 
-    def summary(self, lang: str = "en") -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         p = self.params
         rows = [f"{self.title or self.chart} chart: {len(self)} points "
                 f"({int((self.phase == 'I').sum())} Phase I, {int((self.phase == 'II').sum())} Phase II)"]
@@ -150,12 +155,7 @@ class ChartResult:
             rows.append(f"    [{r['rule']}] point {r['label']}: {text}")
         if len(sig) > 10:
             rows.append(f"    ... {len(sig) - 10} more")
-        for w in self.warnings:
-            rows.append(f"  {w.code}: {w.text(lang)}")
-        if len(self.exclusions):
-            for _, r in self.exclusions.iterrows():
-                rows.append(f"  excluded: {r['count']} ({r['reason']})")
-        return "\n".join(rows)
+        return rows
 
     def __repr__(self) -> str:
         return f"<ChartResult {self.chart}: {len(self)} points, {self.n_signals} signalling>"
@@ -202,13 +202,18 @@ def _signal_table(res: ChartResult) -> pd.DataFrame:
 
 
 @dataclass
-class PairedChart:
+class PairedChart(Result):
     """A location chart and its dispersion chart (X̄–R, X̄–S, I–MR). Attribute access falls through to the
     location chart; ``.xbar``/``.r``, ``.xbar``/``.s`` or ``.i``/``.mr`` give the parts."""
 
     kind: str
     location: ChartResult
     dispersion: ChartResult
+
+    _chart = "sqc.plotting.spc:control_spec"
+
+    def _title_key(self) -> str:
+        return f"chart_{self.location.chart}"
 
     def __getattr__(self, name):
         names = {"xbar_r": ("xbar", "r"), "xbar_s": ("xbar", "s"), "imr": ("i", "mr")}[
@@ -223,8 +228,8 @@ class PairedChart:
         """The location chart's frame (use ``.r``/``.s``/``.mr`` for the dispersion chart)."""
         return self.location.to_frame()
 
-    def summary(self, lang: str = "en") -> str:
-        return self.location.summary(lang) + "\n" + self.dispersion.summary(lang)
+    def _summary_lines(self, lang: str = "en") -> list[str]:
+        return self.location._summary_lines(lang) + self.dispersion._summary_lines(lang)
 
     @property
     def warnings(self):

@@ -18,14 +18,14 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError, InsufficientDataError, ParameterError
-from .core import baseline_mask, finish, numeric_column, require_columns
+from .core import ChartResult, baseline_mask, finish, numeric_column, require_columns
 from .rules import resolve_rules
 
 __all__ = ["hotelling_t2"]
 
 
 def hotelling_t2(df: pd.DataFrame, columns, subgroup: str | None = None, *, baseline=None, alpha: float = 0.0027,
-                 rules="limits"):
+                 rules="limits") -> ChartResult:
     """Hotelling T² chart of ``columns`` (≥ 2 numeric columns), per subgroup or per row.
 
     Returns a ChartResult (statistic = T²; ``params`` holds the mean vector, covariance and limits).

@@ -1,6 +1,6 @@
 """Chart selection help, run charts (Anhøj rules) and OC / ARL curves for Shewhart charts.
 
-``select_chart`` follows methods.md §5.2: measurement → X̄–S (n > 10) / X̄–R (2 ≤ n ≤ 10) / I–MR (one value per
+``select_chart`` follows Methods §5.2: measurement → X̄–S (n > 10) / X̄–R (2 ≤ n ≤ 10) / I–MR (one value per
 period); proportion → p chart (Laney p′ when overdispersed with large n); count with exposure → u (Laney u′);
 count with equal exposure → c; time between events → t chart; opportunities between events → g chart.
 With data it also checks W-SPC-01 (autocorrelation), W-SPC-03 (overdispersion: the p/u chart puts > 25 % of
@@ -27,6 +27,7 @@ from ..diagnostics import QualityWarning
 from ..errors import ParameterError
 from .core import MIN_BASELINE, ChartResult, data_warnings, finish, numeric_column, order_by_time, require_columns
 from .rules import RuleSpec, anhoej
+from ..results import ResultData
 
 __all__ = ["select_chart", "ChartRecommendation", "oc_curve", "arl", "run_chart", "DATA_TYPES", "kpi_chart", "KPI_KINDS"]
 
@@ -35,18 +36,16 @@ DATA_TYPES = ("measurement", "proportion", "count_with_exposure", "count", "time
 
 
 @dataclass
-class ChartRecommendation:
+class ChartRecommendation(ResultData):
     chart: str
     function: str
     reason_en: str
     reason_zh: str
-    warnings: list = field(default_factory=list)
     evidence: dict = field(default_factory=dict)
 
-    def summary(self, lang: str = "en") -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         lines = [f"{self.chart} ({self.function}): {self.reason_zh if lang == 'zh' else self.reason_en}"]
-        lines += [f"  {w.code}: {w.text(lang)}" for w in self.warnings]
-        return "\n".join(lines)
+        return lines
 
 
 def select_chart(data_type: str, *, subgroup_size: float | None = None, values=None, counts=None, sizes=None,
@@ -134,7 +133,7 @@ def select_chart(data_type: str, *, subgroup_size: float | None = None, values=N
         warnings.append(QualityWarning("W-SPC-04", "warning", f"only {n_baseline} baseline points: limits "
                                        "provisional", {"baseline_points": n_baseline}, subject,
                                        f"基线仅{n_baseline}个点：控制限为临时值"))
-    return ChartRecommendation(rec[0], rec[1], rec[2], rec[3], warnings, ev)
+    return ChartRecommendation(rec[0], rec[1], rec[2], rec[3], warnings=warnings, evidence=ev)
 
 
 def run_chart(df: pd.DataFrame, value: str, *, time: str | None = None) -> ChartResult:
@@ -239,8 +238,8 @@ KPI_KINDS = {"service_level": "proportion", "abandonment_rate": "proportion", "f
 
 
 def kpi_chart(series: pd.DataFrame, kind: str, *, baseline: int | None = 12, laney: str = "auto",
-              rules="default", time: str = "period"):
-    """The control chart methods.md §5.2 recommends for one KPI series from :mod:`sqc.kpi` (tidy rows with
+              rules="default", time: str = "period") -> ChartResult:
+    """The control chart Methods §5.2 recommends for one KPI series from :mod:`sqc.kpi` (tidy rows with
     ``period, numerator, denominator, value``), with limits frozen after ``baseline`` periods.
 
     * ``kind="proportion"`` (service level, abandonment, FCR, top-2-box): p chart on numerator/denominator;

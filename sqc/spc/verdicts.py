@@ -1,4 +1,4 @@
-"""NHS "Making Data Count" variation and assurance icons (methods.md §7), NHSRplotthedots logic.
+"""NHS "Making Data Count" variation and assurance icons (Methods §7), NHSRplotthedots logic.
 
 Variation (``variation_verdict``) looks at the *latest* point of an I chart (or any chart result with centre,
 limits and σ): it is special cause if it is part of any of these patterns (NHSRplotthedots
@@ -21,7 +21,7 @@ target > UCL → ``consistently_fail``; target < LCL → ``consistently_pass``; 
 
 Differences from NHSRplotthedots: it uses 2.66·MR̄ (= 3/1.128, tabled d2); pass an I chart computed with
 ``constants="tabled"`` to reproduce it exactly. Its "close to limits" 2-of-3 test ignores the side in older
-versions; methods.md asks for the same side, which is used here.
+versions; Methods §5.2 asks for the same side, which is used here.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dashboard section "branch league" (methods.md §4, §7 item 4): grades, rank intervals, funnel plot, assessor
+"""Dashboard section "branch league" (Methods §4, §7 item 4): grades, rank intervals, funnel plot, assessor
 agreement note, deductions with the order of operations printed. English and Simplified Chinese labels come from
 ``sqc/report/locale/audit.json``.
 

@@ -1,4 +1,4 @@
-"""Dashboard section "can this score be trusted" (methods.md §1.9-1.10, issue 5).
+"""Dashboard section "can this score be trusted" (Methods §1.9-1.10, issue 5).
 
 For the latest survey wave up to ``ctx.period`` (and ``ctx.branches``): Cronbach's alpha with its Feldt 95 % CI and
 n for each SERVQUAL dimension, perceptions (P) and expectations (E); a CFA of the five-dimension structure on the

@@ -1,4 +1,4 @@
-"""Dashboard section "customer view: SERVQUAL gaps" (methods.md §1, §7 item 3; issue 4).
+"""Dashboard section "customer view: SERVQUAL gaps" (Methods §1, §7 item 3; issue 4).
 
 For the latest survey wave up to ``ctx.period`` (and ``ctx.branches``): headline numbers with n and 95 % CIs
 (dimension-average SERVQUAL, importance-weighted SERVQUAL, SERVPERF, the largest dimension gap), plain-language

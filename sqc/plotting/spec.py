@@ -1,0 +1,485 @@
+"""One declarative description per chart, drawn by two small renderers (matplotlib and Bokeh).
+
+A chart function in ``sqc.plotting.<area>`` builds a :class:`Chart` - a title, axis labels and a list of layers
+(lines, bands, points, bars, whiskers, reference rules, text, heat-map cells) - from a result object. Nothing else
+knows about a back-end: :func:`render` draws the same description with :func:`to_matplotlib` (a ``Figure``, for
+notebooks and static reports) or :func:`to_bokeh` (a Bokeh figure, for Panel). So the two back-ends cannot drift
+apart, and a new chart is written once.
+
+Categorical axes are drawn at positions 0..k-1 with the category names as tick labels in both back-ends; dates
+are datetime64 values. Chinese text needs a CJK font: :func:`cjk_font` finds one, and a glyph that the chosen
+fonts cannot draw raises :class:`sqc.errors.SqcError` instead of printing boxes.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ParameterError, SqcError
+
+BACKENDS = ("matplotlib", "bokeh")
+LANGS = ("en", "zh")
+CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Zen Hei",
+                "Droid Sans Fallback", "SimHei", "Microsoft YaHei")
+_MPL_DASH = {"solid": "-", "dashed": "--", "dotted": ":", "dashdot": "-."}
+PIXELS_PER_INCH = 90
+
+
+@dataclass
+class Layer:
+    """One drawing instruction: ``kind`` names it, ``data`` holds equal-length arrays, ``style`` the looks."""
+
+    kind: str
+    data: dict
+    style: dict = field(default_factory=dict)
+
+
+@dataclass
+class Chart:
+    """A back-end-free chart description (see the module docstring); build it with the layer methods."""
+
+    title: str
+    x_label: str = ""
+    y_label: str = ""
+    x_categories: Sequence[str] | None = None
+    y_categories: Sequence[str] | None = None
+    x_dates: bool = False
+    size: tuple[float, float] = (6.4, 3.4)
+    legend: bool = False
+    lang: str = "en"
+    layers: list[Layer] = field(default_factory=list)
+
+    def _add(self, kind: str, data: dict, **style) -> "Chart":
+        self.layers.append(Layer(kind, data, {k: v for k, v in style.items() if v is not None}))
+        return self
+
+    def line(self, x, y, *, colour="#1f4e79", dash="solid", step=False, width=1.0, marker=None, label=None):
+        return self._add("line", {"x": x, "y": y}, colour=colour, dash=dash, step=step, width=width,
+                         marker=marker, label=label)
+
+    def band(self, x, low, high, *, colour="#e2f0d9", alpha=0.8, step=False):
+        return self._add("band", {"x": x, "low": low, "high": high}, colour=colour, alpha=alpha, step=step)
+
+    def points(self, x, y, *, colour="#1f4e79", size=5.0, hollow=False, label=None, tips: dict | None = None):
+        """Markers; ``colour`` may be one colour or one per point; ``tips`` maps hover names to per-point values
+        (Bokeh shows them on hover; matplotlib has no hover)."""
+        return self._add("points", {"x": x, "y": y, "colour": colour, **{f"tip:{k}": v for k, v in
+                                                                          (tips or {}).items()}},
+                         size=size, hollow=hollow, label=label)
+
+    def bars(self, x, height, *, colour="#1f4e79", horizontal=False, width=0.7, base=0.0, label=None,
+             alpha=0.85):
+        """Bars at positions ``x`` (categories are 0..k-1); ``horizontal`` draws them along the x axis."""
+        return self._add("bars", {"x": x, "height": height, "colour": colour}, horizontal=horizontal,
+                         width=width, base=base, label=label, alpha=alpha)
+
+    def whiskers(self, x, low, high, *, horizontal=False, colour="black"):
+        """Interval bars (confidence intervals) at ``x`` from ``low`` to ``high``."""
+        return self._add("whiskers", {"x": x, "low": low, "high": high}, horizontal=horizontal, colour=colour)
+
+    def rule(self, value, *, axis="y", colour="#7f7f7f", dash="dashed", label=None):
+        """A reference line across the plot at ``value`` on ``axis`` (``"y"``: horizontal, ``"x"``: vertical)."""
+        return self._add("rule", {"value": value}, axis=axis, colour=colour, dash=dash, label=label)
+
+    def text(self, x, y, text, *, colour="black", size=7, align="center"):
+        return self._add("text", {"x": x, "y": y, "text": text}, colour=colour, size=size, align=align)
+
+    def cells(self, x, y, value, text, *, low: float, high: float, colourmap: str = "RdBu", alpha=None):
+        """Heat-map cells at category positions ``x``, ``y``, coloured by ``value`` on the matplotlib colour map
+        ``colourmap`` from ``low`` to ``high`` (both back-ends use the same 11 colours)."""
+        return self._add("cells", {"x": x, "y": y, "value": value, "text": text,
+                                   "alpha": np.full(len(x), 0.9) if alpha is None else alpha},
+                         low=low, high=high, colourmap=colourmap)
+
+    def texts(self) -> list[str]:
+        """Every string the chart shows (title, labels, categories, text layers) - what a font must cover."""
+        out = [self.title, self.x_label, self.y_label, *(self.x_categories or []), *(self.y_categories or [])]
+        for layer in self.layers:
+            out += [str(t) for t in layer.data.get("text", [])]
+            if layer.style.get("label"):
+                out.append(layer.style["label"])
+        return [str(t) for t in out if t]
+
+
+# ------------------------------------------------------------------------------------------------- fonts
+def cjk_font() -> str:
+    """The name of an installed font family with Chinese glyphs (Debian's ``fonts-noto-cjk`` provides one).
+
+    Raises
+    ------
+    SqcError
+        When none is installed: Chinese labels would be drawn as empty boxes.
+    """
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FAMILIES:
+        if name in installed:
+            return name
+    raise SqcError("no font with Chinese glyphs is installed, so lang='zh' charts cannot be drawn; install "
+                   "Debian's fonts-noto-cjk (or any of: " + ", ".join(CJK_FAMILIES) + ")")
+
+
+def font_rc(lang: str = "en") -> dict:
+    """matplotlib rcParams for ``lang``: for Chinese a family list of the default font then a CJK font, so Latin
+    text keeps its look and Chinese falls back per glyph (matplotlib >= 3.6)."""
+    import matplotlib
+
+    if lang != "zh":
+        return {}
+    first = matplotlib.rcParams["font.sans-serif"][0]
+    return {"font.family": [first, cjk_font()], "axes.unicode_minus": False}
+
+
+def _charmap(family: str) -> frozenset:
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    if family not in _CHARMAPS:
+        path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        _CHARMAPS[family] = frozenset(FT2Font(path).get_charmap())
+    return _CHARMAPS[family]
+
+
+_CHARMAPS: dict = {}
+
+
+def check_glyphs(chart: Chart) -> None:
+    """Raise :class:`SqcError` naming the first character of the chart's text that none of the fonts matplotlib
+    will use (for ``chart.lang``) can draw - instead of matplotlib's warning and an empty box in the figure."""
+    import matplotlib
+
+    fam = font_rc(chart.lang).get("font.family") or [matplotlib.rcParams["font.sans-serif"][0]]
+    covered = frozenset().union(*(_charmap(f) for f in fam))
+    for text in chart.texts():
+        for ch in text:
+            if not ch.isspace() and ord(ch) not in covered and ord(ch) > 0x7f:
+                raise SqcError(f"chart {chart.title!r}: glyph {ch!r} (U+{ord(ch):04X}) in {text!r} is missing from "
+                               f"the fonts {fam}; install a font that has it (for Chinese: fonts-noto-cjk)")
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in text)
+
+
+def _check(backend: str, lang: str) -> None:
+    if backend not in BACKENDS:
+        raise ParameterError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if lang not in LANGS:
+        raise ParameterError(f"lang must be one of {LANGS}, got {lang!r}")
+
+
+def render(chart: Chart, *, backend: str = "matplotlib", ax=None, **kw):
+    """Draw ``chart`` with ``backend`` (``"matplotlib"`` → Figure, ``"bokeh"`` → Bokeh figure)."""
+    _check(backend, chart.lang)
+    if backend == "bokeh":
+        if ax is not None:
+            raise ParameterError("ax= is a matplotlib Axes; leave it out with backend='bokeh'")
+        return to_bokeh(chart, **kw)
+    return to_matplotlib(chart, ax=ax, **kw)
+
+
+# ------------------------------------------------------------------------------------------------- matplotlib
+def _mpl_x(chart: Chart, x):
+    return np.asarray(x)
+
+
+def to_matplotlib(chart: Chart, *, ax=None, figsize=None):
+    """Draw the chart on ``ax`` (a new Figure when None) and return the Figure.
+
+    With ``lang="zh"`` the text is drawn with a CJK font, and a glyph missing from the fonts raises
+    :class:`SqcError` (matplotlib would only warn and print a box).
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if chart.lang == "en" and any(_is_cjk(t) for t in chart.texts()):
+        chart.lang = "zh"  # translated labels passed in by older callers: draw them with the CJK font
+    check_glyphs(chart)
+    _notebook_display()
+    with matplotlib.rc_context(font_rc(chart.lang)):
+        own = ax is None
+        if own:
+            # a Figure outside pyplot: nothing to close, and a notebook shows it once (as the cell's value)
+            fig = Figure(figsize=figsize or chart.size, layout="constrained")
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+        else:
+            fig = ax.figure
+        for layer in chart.layers:
+            _MPL_DRAW[layer.kind](ax, layer)
+        _mpl_axes(chart, ax)
+        if not own:  # the caller lays out and draws its figure once; check_glyphs has covered the text
+            return fig
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=r"Glyph .* missing from", category=UserWarning)
+            try:
+                fig.canvas.draw()
+            except UserWarning as exc:
+                raise SqcError(f"chart {chart.title!r}: {exc} - install a font that has it (for Chinese: "
+                               f"fonts-noto-cjk)") from None
+    return fig
+
+
+def _notebook_display() -> None:
+    """In IPython/Jupyter, show a returned Figure as an image. Our Figures are made outside pyplot (nothing to
+    close, shown once), so the inline back-end, which pyplot loads, may not have registered its formatter yet."""
+    import sys
+
+    if "IPython" not in sys.modules:
+        return
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    png = shell.display_formatter.formatters["image/png"]
+    if Figure not in png.type_printers:
+        from IPython.core.pylabtools import select_figure_formats
+
+        select_figure_formats(shell, {"png"})
+
+
+def _mpl_axes(chart: Chart, ax) -> None:
+    if chart.x_categories is not None:
+        ax.set_xticks(np.arange(len(chart.x_categories)), [str(c) for c in chart.x_categories], fontsize=7,
+                      rotation=90 if len(chart.x_categories) > 8 else 0)
+    if chart.y_categories is not None:
+        ax.set_yticks(np.arange(len(chart.y_categories)), [str(c) for c in chart.y_categories], fontsize=7)
+    if chart.x_dates:
+        import matplotlib.dates as mdates
+
+        loc = mdates.AutoDateLocator(maxticks=8)
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+    ax.set_title(chart.title, fontsize=9)
+    ax.set_xlabel(chart.x_label, fontsize=8)
+    ax.set_ylabel(chart.y_label, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.25)
+    if chart.legend and any(layer.style.get("label") for layer in chart.layers):
+        ax.legend(fontsize=7)
+
+
+def _mpl_line(ax, layer):
+    d, s = layer.data, layer.style
+    kw = dict(color=s["colour"], lw=s["width"], ls=_MPL_DASH[s["dash"]], label=s.get("label"))
+    if s["step"]:
+        ax.step(d["x"], d["y"], where="mid", **kw)
+    else:
+        ax.plot(d["x"], d["y"], marker=s.get("marker"), ms=3.5, **kw)
+
+
+def _mpl_band(ax, layer):
+    d, s = layer.data, layer.style
+    ax.fill_between(d["x"], d["low"], d["high"], step="mid" if s["step"] else None, color=s["colour"],
+                    alpha=s["alpha"], lw=0)
+
+
+def _mpl_points(ax, layer):
+    d, s = layer.data, layer.style
+    colour = d["colour"]
+    area = s["size"] ** 2
+    if isinstance(colour, str) and not s["hollow"]:  # one colour: a marker line, like ax.plot(..., "o")
+        ax.plot(d["x"], d["y"], ls="none", marker="o", ms=s["size"], color=colour, zorder=4, label=s.get("label"))
+    elif s["hollow"]:
+        ax.scatter(d["x"], d["y"], s=area, facecolors="none", edgecolors=colour, zorder=4, label=s.get("label"))
+    else:
+        ax.scatter(d["x"], d["y"], s=area, c=colour, zorder=4, label=s.get("label"))
+
+
+def _mpl_bars(ax, layer):
+    d, s = layer.data, layer.style
+    draw = ax.barh if s["horizontal"] else ax.bar
+    kw = {"height" if s["horizontal"] else "width": s["width"], "left" if s["horizontal"] else "bottom": s["base"]}
+    draw(d["x"], d["height"], color=d["colour"], alpha=s["alpha"], label=s.get("label"), **kw)
+
+
+def _mpl_whiskers(ax, layer):
+    d, s = layer.data, layer.style
+    x, lo, hi = (np.asarray(d[k], dtype=float) for k in ("x", "low", "high"))
+    if s["horizontal"]:
+        ax.hlines(x, lo, hi, color=s["colour"], lw=1)
+    else:
+        ax.vlines(x, lo, hi, color=s["colour"], lw=1)
+
+
+def _mpl_rule(ax, layer):
+    s = layer.style
+    draw = ax.axhline if s["axis"] == "y" else ax.axvline
+    draw(layer.data["value"], color=s["colour"], lw=0.9, ls=_MPL_DASH[s["dash"]], label=s.get("label"))
+
+
+def _mpl_text(ax, layer):
+    d, s = layer.data, layer.style
+    for x, y, t in zip(d["x"], d["y"], d["text"]):
+        ax.annotate(str(t), (x, y), xytext=(0, 5), textcoords="offset points", ha=s["align"], fontsize=s["size"],
+                    color=s["colour"])
+
+
+def palette(colourmap: str, k: int = 11) -> list[str]:
+    """``k`` hex colours sampled evenly from a matplotlib colour map (shared by both back-ends)."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    cmap = matplotlib.colormaps[colourmap]
+    return [to_hex(cmap(i / (k - 1))) for i in range(k)]
+
+
+def _cell_colours(layer) -> list[str]:
+    d, s = layer.data, layer.style
+    pal = palette(s["colourmap"])
+    span = (s["high"] - s["low"]) or 1.0
+    pos = np.clip((np.nan_to_num(np.asarray(d["value"], dtype=float), nan=(s["low"] + s["high"]) / 2) - s["low"])
+                  / span, 0, 1)
+    return [pal[int(round(v * (len(pal) - 1)))] for v in pos]
+
+
+def _mpl_cells(ax, layer):
+    import matplotlib.pyplot as plt
+
+    d = layer.data
+    for x, y, c, t, a in zip(d["x"], d["y"], _cell_colours(layer), d["text"], d["alpha"]):
+        ax.add_patch(plt.Rectangle((x - 0.5, y - 0.5), 1, 1, color=c, alpha=a, lw=0))
+        ax.text(x, y, str(t), ha="center", va="center", fontsize=7)
+    ax.set_xlim(-0.5, max(d["x"], default=0) + 0.5)
+    ax.set_ylim(-0.5, max(d["y"], default=0) + 0.5)
+
+
+_MPL_DRAW = {"line": _mpl_line, "band": _mpl_band, "points": _mpl_points, "bars": _mpl_bars,
+             "whiskers": _mpl_whiskers, "rule": _mpl_rule, "text": _mpl_text, "cells": _mpl_cells}
+
+
+# ------------------------------------------------------------------------------------------------- Bokeh
+def _column(values, n):
+    """A per-row column for a ColumnDataSource (scalars are repeated)."""
+    if isinstance(values, str) or np.ndim(values) == 0:
+        return [values] * n
+    return list(values) if not isinstance(values, np.ndarray) else values
+
+
+def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = None):
+    """Draw the chart as a Bokeh figure (hover tips on point layers that carry ``tips``)."""
+    from bokeh.plotting import figure
+
+    p = figure(width=width or int(chart.size[0] * PIXELS_PER_INCH),
+               height=height or int(chart.size[1] * PIXELS_PER_INCH), title=chart.title,
+               x_axis_type="datetime" if chart.x_dates else "linear", x_axis_label=chart.x_label or None,
+               y_axis_label=chart.y_label or None, tools="pan,wheel_zoom,box_zoom,reset,save")
+    for layer in chart.layers:
+        _BOKEH_DRAW[layer.kind](p, layer)
+    for axis, cats in ((p.xaxis, chart.x_categories), (p.yaxis, chart.y_categories)):
+        if cats is not None:
+            axis.ticker = list(range(len(cats)))
+            axis.major_label_overrides = {i: str(c) for i, c in enumerate(cats)}
+    if chart.x_categories is not None and len(chart.x_categories) > 8:
+        p.xaxis.major_label_orientation = 1.2
+    if p.legend:
+        p.legend.visible = bool(chart.legend)
+    p.toolbar.logo = None
+    return p
+
+
+def _bk_line(p, layer):
+    d, s = layer.data, layer.style
+    kw = dict(color=s["colour"], line_width=s["width"], line_dash=s["dash"])
+    if s.get("label"):
+        kw["legend_label"] = s["label"]
+    if s["step"]:
+        p.step(np.asarray(d["x"]), np.asarray(d["y"]), mode="center", **kw)
+    else:
+        p.line(np.asarray(d["x"]), np.asarray(d["y"]), **kw)
+
+
+def _bk_band(p, layer):
+    d, s = layer.data, layer.style
+    if s["step"]:
+        p.varea_step(x=np.asarray(d["x"]), y1=np.asarray(d["low"]), y2=np.asarray(d["high"]), step_mode="center",
+                     fill_color=s["colour"], fill_alpha=s["alpha"])
+    else:
+        p.varea(x=np.asarray(d["x"]), y1=np.asarray(d["low"]), y2=np.asarray(d["high"]), fill_color=s["colour"],
+                fill_alpha=s["alpha"])
+
+
+def _bk_points(p, layer):
+    from bokeh.models import ColumnDataSource, HoverTool
+
+    d, s = layer.data, layer.style
+    n = len(d["x"])
+    cols = {"x": d["x"], "y": d["y"], "colour": _column(d["colour"], n)}
+    tips = [(k[4:], f"@{{tip{i}}}") for i, k in enumerate(d) if k.startswith("tip:")]
+    for i, k in enumerate(d):
+        if k.startswith("tip:"):
+            cols[f"tip{i}"] = [str(v) for v in d[k]]
+    src = ColumnDataSource(cols)
+    kw = {"legend_label": s["label"]} if s.get("label") else {}
+    if s["hollow"]:
+        r = p.scatter("x", "y", source=src, size=s["size"] + 2, line_color="colour", fill_color=None, **kw)
+    else:
+        r = p.scatter("x", "y", source=src, size=s["size"] + 2, color="colour", **kw)
+    if tips:
+        p.add_tools(HoverTool(renderers=[r], tooltips=tips))
+
+
+def _bk_bars(p, layer):
+    d, s = layer.data, layer.style
+    n = len(d["x"])
+    kw = {"legend_label": s["label"]} if s.get("label") else {}
+    colour = _column(d["colour"], n)
+    if s["horizontal"]:
+        p.hbar(y=np.asarray(d["x"]), right=np.asarray(d["height"]), left=s["base"], height=s["width"], color=colour,
+               alpha=s["alpha"], **kw)
+    else:
+        p.vbar(x=np.asarray(d["x"]), top=np.asarray(d["height"]), bottom=s["base"], width=s["width"], color=colour,
+               alpha=s["alpha"], **kw)
+
+
+def _bk_whiskers(p, layer):
+    d, s = layer.data, layer.style
+    x, lo, hi = (list(np.asarray(d[k], dtype=float)) for k in ("x", "low", "high"))
+    if s["horizontal"]:
+        p.segment(x0=lo, x1=hi, y0=x, y1=x, color=s["colour"])
+    else:
+        p.segment(x0=x, x1=x, y0=lo, y1=hi, color=s["colour"])
+
+
+def _bk_rule(p, layer):
+    from bokeh.models import Span
+
+    s, value = layer.style, layer.data["value"]
+    if isinstance(value, np.datetime64):
+        value = value.astype("datetime64[ms]").astype(np.int64)
+    p.add_layout(Span(location=float(value), dimension="width" if s["axis"] == "y" else "height",
+                      line_color=s["colour"], line_dash=s["dash"]))
+
+
+def _bk_text(p, layer):
+    d, s = layer.data, layer.style
+    p.text(np.asarray(d["x"]), np.asarray(d["y"]), text=[str(t) for t in d["text"]], text_color=s["colour"],
+           text_font_size=f"{s['size'] + 2}px", text_align=s["align"], y_offset=-4)
+
+
+def _bk_cells(p, layer):
+    from bokeh.models import ColumnDataSource
+
+    d = layer.data
+    src = ColumnDataSource({"x": np.asarray(d["x"]), "y": np.asarray(d["y"]), "colour": _cell_colours(layer),
+                            "text": [str(t) for t in d["text"]], "alpha": np.asarray(d["alpha"])})
+    p.rect("x", "y", 1, 1, source=src, fill_color="colour", fill_alpha="alpha", line_color="white")
+    p.text("x", "y", text="text", source=src, text_align="center", text_baseline="middle", text_font_size="9px")
+
+
+_BOKEH_DRAW = {"line": _bk_line, "band": _bk_band, "points": _bk_points, "bars": _bk_bars,
+               "whiskers": _bk_whiskers, "rule": _bk_rule, "text": _bk_text, "cells": _bk_cells}
+
+
+def title_of(fig: Any) -> str:
+    """The title text of a figure from either back-end (used by tests and the report)."""
+    if hasattr(fig, "axes") and hasattr(fig, "savefig"):
+        return fig.axes[0].get_title() if fig.axes else ""
+    return fig.title.text if fig.title is not None else ""
