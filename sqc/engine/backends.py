@@ -29,10 +29,11 @@ def engine_options(engine: str | None = None, master: str | None = None) -> tupl
     engine = (engine or os.environ.get(ENV_ENGINE) or "duckdb").strip().lower()
     if engine not in ENGINES:
         raise ParameterError(f"engine must be one of {ENGINES}, got {engine!r}")
-    master = master or os.environ.get(ENV_SPARK_MASTER) or None
-    if master is not None and engine != "spark":
-        raise ParameterError("--spark-master is only used with --engine spark")
-    return engine, master
+    if engine != "spark":
+        if master:
+            raise ParameterError("--spark-master is only used with --engine spark")
+        return engine, None
+    return engine, master or os.environ.get(ENV_SPARK_MASTER) or None
 
 
 def java_available() -> bool:
