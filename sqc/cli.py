@@ -6,6 +6,7 @@ bad input data (the message names the file, column, row and value).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--timeout", type=int, default=1800, help="seconds a notebook cell may run (default 1800)")
     p.add_argument("--notebook", metavar="FILE", help="report notebook to execute (default: notebooks/monthly_report.ipynb)")
+    p.add_argument("--engine", choices=("duckdb", "spark"), help="where the raw rows are aggregated: the embedded "
+                   "DuckDB store (default) or Spark (local mode unless --spark-master is given)")
+    p.add_argument("--spark-master", metavar="URL", help="Spark master (spark://host:7077, yarn, k8s://...) or "
+                   "Spark Connect URL (sc://host:15002); with --engine spark")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +67,17 @@ def _latest(data_dir) -> str:
     return latest_period(data_dir)
 
 
+def _select_engine(engine: str | None, master: str | None) -> None:
+    """Pass --engine/--spark-master to the run through the environment (the report notebook's kernel inherits it;
+    ``sqc.engine.engine_options`` reads it)."""
+    if master and engine != "spark":
+        raise ParameterError("--spark-master needs --engine spark")
+    if engine:
+        os.environ["SQC_ENGINE"] = engine
+    if master:
+        os.environ["SQC_SPARK_MASTER"] = master
+
+
 def _print_result(r) -> None:
     if r.status == "published":
         print(f"{r.period}: published in {r.seconds:.1f} s -> {r.path}")
@@ -95,6 +111,7 @@ def _dispatch(args) -> int:
     from . import pipeline
 
     if args.command in ("report", "backfill"):
+        _select_engine(args.engine, args.spark_master)
         common = dict(data_dir=args.data, reports_dir=args.reports, branches=args.branches, languages=args.lang,
                       force=args.force, progress=not args.quiet, timeout=args.timeout, notebook=args.notebook)
         if args.command == "report":

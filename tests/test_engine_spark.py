@@ -81,3 +81,20 @@ def test_network_kpis_on_spark_equal_frames(demo_data, engines):
     b = kpi.network_kpis(on_spark, end="2026-10", quantiles=True)
     pd.testing.assert_frame_equal(a, b, rtol=RTOL, atol=0)
     assert engines["spark"][1].queries == 2  # the daily sums and the monthly quantiles, each once
+    # the scorecard's headline numbers (summary.json) on Spark equal the pandas ones
+    from sqc.scorecard import kpi_scorecard
+
+    sa, sb = kpi_scorecard(demo_data, period="2026-10"), kpi_scorecard(on_spark, period="2026-10")
+    pd.testing.assert_frame_equal(sa.table, sb.table, rtol=RTOL, atol=0)
+    pd.testing.assert_frame_equal(sa.composite, sb.composite, rtol=RTOL, atol=0)
+
+
+def test_attach_engine_points_a_network_at_spark(demo_data, spark_backend, monkeypatch):
+    import copy
+
+    from sqc.engine import Tables, attach_engine
+
+    monkeypatch.setenv("SQC_ENGINE", "spark")
+    data = attach_engine(copy.copy(demo_data))
+    assert isinstance(data.store, Tables) and sorted(data.store.tables) == ["complaints", "hotline"]
+    assert data.store.backend._session is spark_backend._session  # the one local session, reused

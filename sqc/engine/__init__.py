@@ -17,9 +17,9 @@ Examples
 """
 from .aggregates import (HotlineAggregates, aggregates_for, audit_visit_scores, complaint_counts, hotline_periods,
                          survey_item_sums)
-from .backends import (ENGINES, Tables, connect, engine_options, java_available, source_for, spark_session,
+from .backends import (ENGINES, Tables, attach_engine, connect, engine_options, java_available, source_for, spark_session,
                        tables_from_catalog, tables_from_folder)
 
 __all__ = ["HotlineAggregates", "aggregates_for", "complaint_counts", "hotline_periods", "survey_item_sums",
-           "audit_visit_scores", "ENGINES", "Tables", "connect", "engine_options", "java_available", "source_for",
+           "audit_visit_scores", "ENGINES", "attach_engine", "Tables", "connect", "engine_options", "java_available", "source_for",
            "spark_session", "tables_from_catalog", "tables_from_folder"]

@@ -195,3 +195,16 @@ def source_for(data_dir: str | os.PathLike, engine: str | None = None, master: s
     """The raw tables of an export folder, read by the chosen engine (default from the environment): what
     ``load_network`` attaches as ``data.store`` for ``--engine spark`` (the DuckDB default uses the store)."""
     return tables_from_folder(connect(engine, master), data_dir, names)
+
+
+def attach_engine(data, engine: str | None = None, master: str | None = None):
+    """Point a loaded network's aggregations at an engine (default from ``$SQC_ENGINE``/``$SQC_SPARK_MASTER``).
+
+    ``spark``: ``data.store`` becomes the export folder's hotline and complaints read by Spark (``data.data_dir``
+    must be a path the cluster can see), so :func:`sqc.kpi.network_kpis` and the scorecard aggregate there.
+    ``duckdb``: ``data`` is returned unchanged (the embedded store, when present, is already DuckDB).
+    """
+    engine, master = engine_options(engine, master)
+    if engine == "spark":
+        data.store = source_for(data.data_dir, "spark", master)
+    return data
