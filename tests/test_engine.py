@@ -192,8 +192,9 @@ def test_survey_and_audit_rollups(demo_data, duck):
 
 
 def test_options_and_sources(tmp_path, monkeypatch):
-    monkeypatch.delenv("SQC_ENGINE", raising=False)
-    monkeypatch.delenv("SQC_SPARK_MASTER", raising=False)
+    for var in ("SQC_ENGINE", "SQC_SPARK_MASTER"):  # setenv first so that teardown restores the original state
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
     assert engine_options() == ("duckdb", None)
     monkeypatch.setenv("SQC_ENGINE", "spark")
     monkeypatch.setenv("SQC_SPARK_MASTER", "sc://head:15002")
@@ -214,3 +215,19 @@ def test_import_sqc_does_not_load_the_engines():
             "and not m.startswith('sqc') or m.startswith('sqc.engine')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_cli_engine_options_reach_the_environment(monkeypatch):
+    from sqc import cli
+
+    for var in ("SQC_ENGINE", "SQC_SPARK_MASTER"):  # setenv first so that teardown restores the original state
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
+    args = cli.build_parser().parse_args(["report", "--period", "2026-10", "--engine", "spark",
+                                          "--spark-master", "sc://spark.example:15002"])
+    cli._select_engine(args.engine, args.spark_master)
+    assert engine_options() == ("spark", "sc://spark.example:15002")
+    # a master without --engine spark is refused before anything runs (exit status 2, no traceback)
+    assert cli.main(["report", "--period", "2026-10", "--spark-master", "spark://head:7077"]) == 2
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["report", "--engine", "polars"])
