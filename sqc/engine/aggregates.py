@@ -125,11 +125,17 @@ class HotlineAggregates:
     network's quantiles). ``queries`` counts the queries run.
     """
 
-    def __init__(self, hotline: ir.Table):
+    def __init__(self, hotline: ir.Table, *, month_by_month: bool | None = None):
         _check_columns(hotline, HOTLINE_TYPES, "hotline")
         self.table = hotline
         self.queries = 0
         self._cache: dict = {}
+        if month_by_month is None:  # quantiles month by month in-process; in one query on a cluster
+            try:
+                month_by_month = hotline._find_backend().name != "pyspark"
+            except Exception:  # noqa: BLE001 - an unbound expression: stay on the memory-safe side
+                month_by_month = True
+        self.month_by_month = bool(month_by_month)
 
     def _execute(self, expr: ir.Table) -> pd.DataFrame:
         self.queries += 1
@@ -228,6 +234,24 @@ class HotlineAggregates:
 
     # ---- quantiles ----------------------------------------------------------------------------------------
     def _quantiles_query(self, freq: str, window, branches, network: bool) -> pd.DataFrame:
+        """Exact quantiles need every value of a group at once. In-process (DuckDB) they are computed one month at
+        a time, so memory is bounded by the largest month, not the whole history; a cluster (Spark) spreads the
+        groups over its executors and gets them in one query (each query there costs seconds of scheduling)."""
+        if not self.month_by_month:
+            return self._quantiles_part(freq, window, branches, network)
+        lo, hi = window
+        parts = []
+        for month in self.periods():
+            m_lo, m_hi = pd.Period(month, "M").start_time, (pd.Period(month, "M") + 1).start_time
+            m_lo, m_hi = max(m_lo, lo) if lo is not None else m_lo, min(m_hi, hi) if hi is not None else m_hi
+            if m_lo < m_hi:
+                parts.append(self._quantiles_part(freq, (m_lo, m_hi), branches, network))
+        if not parts:
+            return self._quantiles_part(freq, window, branches, network)
+        out = pd.concat(parts, ignore_index=True)
+        return out.sort_values(["kpi", "branch", "period"], kind="stable").reset_index(drop=True)
+
+    def _quantiles_part(self, freq: str, window, branches, network: bool) -> pd.DataFrame:
         t = _filter_window(self.table, "ts", window)
         if branches is not None:
             t = t.filter(t.branch.isin(list(branches)))
