@@ -231,3 +231,18 @@ def test_cli_engine_options_reach_the_environment(monkeypatch):
     assert cli.main(["report", "--period", "2026-10", "--spark-master", "spark://head:7077"]) == 2
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["report", "--engine", "polars"])
+
+
+def test_quantiles_month_by_month_equal_one_query(demo_dir):
+    """DuckDB computes exact quantiles one month at a time (bounded memory) and caches each month; the result
+    equals the single query over all months, for whole periods and for windows cut inside a month."""
+    table = tables_from_folder(connect("duckdb"), demo_dir, ["hotline"]).table("hotline")
+    chunked, single = HotlineAggregates(table), HotlineAggregates(table, month_by_month=False)
+    assert chunked.month_by_month and not single.month_by_month
+    for kw in (dict(freq="month"), dict(freq="day", start="2026-09-20", end="2026-10"),
+               dict(freq="month", start="2026-08-15 06:00", end="2026-10-10", network=True, branches=["B02"])):
+        _frame_equal(chunked.quantiles(**kw), single.quantiles(**kw))
+    n = chunked.queries
+    chunked.quantiles("month", start="2026-10", end="2026-10")  # cached month: no new query
+    assert chunked.queries == n
+    assert chunked.periods() == single.periods() and chunked.periods()[0] == "2024-11"

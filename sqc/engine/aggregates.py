@@ -37,7 +37,7 @@ CHECKS = {"bad_key": ("ts", "a timestamp and a branch id on every row"),
 
 def _is_type(dtype, kind: str) -> bool:
     return {"timestamp": dtype.is_timestamp, "string": dtype.is_string, "numeric": dtype.is_numeric,
-            "boolean": dtype.is_boolean}[kind]() or (kind == "timestamp" and dtype.is_date())
+            "boolean": dtype.is_boolean}[kind]()
 
 
 def _check_columns(table: ir.Table, types: dict, what: str) -> None:
@@ -101,6 +101,10 @@ def _filter_window(table: ir.Table, column: str, window) -> ir.Table:
     if hi is not None:
         table = table.filter(table[column] < hi.to_pydatetime())
     return table
+
+
+def _month_window(month: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    return pd.Period(month, "M").start_time, (pd.Period(month, "M") + 1).start_time
 
 
 def _keep_periods(frame: pd.DataFrame, window, freq: str) -> pd.DataFrame:
@@ -233,19 +237,37 @@ class HotlineAggregates:
         return sums
 
     # ---- quantiles ----------------------------------------------------------------------------------------
-    def _quantiles_query(self, freq: str, window, branches, network: bool) -> pd.DataFrame:
-        """Exact quantiles need every value of a group at once. In-process (DuckDB) they are computed one month at
-        a time, so memory is bounded by the largest month, not the whole history; a cluster (Spark) spreads the
-        groups over its executors and gets them in one query (each query there costs seconds of scheduling)."""
-        if not self.month_by_month:
-            return self._quantiles_part(freq, window, branches, network)
+    def _month_windows(self, window) -> list[tuple[str, tuple]]:
+        """(month, [lo, hi) of that month inside ``window``) for every month of the data the window touches."""
         lo, hi = window
-        parts = []
+        out = []
         for month in self.periods():
-            m_lo, m_hi = pd.Period(month, "M").start_time, (pd.Period(month, "M") + 1).start_time
+            m_lo, m_hi = _month_window(month)
             m_lo, m_hi = max(m_lo, lo) if lo is not None else m_lo, min(m_hi, hi) if hi is not None else m_hi
             if m_lo < m_hi:
-                parts.append(self._quantiles_part(freq, (m_lo, m_hi), branches, network))
+                out.append((month, (m_lo, m_hi)))
+        return out
+
+    def _quantiles_query(self, freq: str, window, branches, network: bool, cache: bool) -> pd.DataFrame:
+        """Exact quantiles need every value of a group at once. In-process (DuckDB) they are computed one month at
+        a time - memory is bounded by the largest month, not the history - and cached per month; a cluster
+        (Spark) spreads the groups over its executors and gets them in one query (a query there costs seconds)."""
+        if not self.month_by_month:
+            key = ("quantiles", freq, branches, network, window)
+            if not cache:
+                return self._quantiles_part(freq, window, branches, network)
+            if key not in self._cache:
+                self._cache[key] = self._quantiles_part(freq, window, branches, network)
+            return self._cache[key]
+        parts = []
+        for month, part_window in self._month_windows(window):
+            key = ("quantiles", freq, branches, network, month)
+            if not cache:
+                parts.append(self._quantiles_part(freq, part_window, branches, network))
+                continue
+            if key not in self._cache:  # aligned windows: the whole month, filtered to the window afterwards
+                self._cache[key] = self._quantiles_part(freq, _month_window(month), branches, network)
+            parts.append(self._cache[key])
         if not parts:
             return self._quantiles_part(freq, window, branches, network)
         out = pd.concat(parts, ignore_index=True)
@@ -281,13 +303,11 @@ class HotlineAggregates:
         window = _window(start, end)
         branches = None if branches is None else tuple(sorted(branches))
         subset = branches if network else None
-        if _aligned(window, freq):
-            key = ("quantiles", freq, subset, network)
-            if key not in self._cache:
-                self._cache[key] = self._quantiles_query(freq, (None, None), subset, network)
-            out = _keep_periods(self._cache[key], window, freq)
-        else:
-            out = self._quantiles_query(freq, window, subset, network)
+        if _aligned(window, freq):  # cached whole periods, filtered to the window
+            whole = window if self.month_by_month else (None, None)
+            out = _keep_periods(self._quantiles_query(freq, whole, subset, network, cache=True), window, freq)
+        else:  # a bound inside a period: filter the rows in the query
+            out = self._quantiles_query(freq, window, subset, network, cache=False)
         if branches is not None and not network:
             out = out.loc[out["branch"].isin(branches)]
         return out.reset_index(drop=True)
@@ -297,13 +317,22 @@ class HotlineAggregates:
         cached = [v for k, v in self._cache.items() if k[0] == "sums" and k[-1] == (None, None)]
         if cached:
             return sorted(set(cached[0]["period"].str[:7]))
-        return hotline_periods(self.table)
+        if "periods" not in self._cache:
+            self._cache["periods"] = self._execute(_periods_expr(self.table))
+        return _periods_list(self._cache["periods"])
+
+
+def _periods_expr(hotline: ir.Table) -> ir.Table:
+    return hotline.select(period=hotline.ts.truncate("M")).distinct()
+
+
+def _periods_list(frame: pd.DataFrame) -> list[str]:
+    return sorted(_period_strings(frame["period"].dropna(), "month"))
 
 
 def hotline_periods(hotline: ir.Table) -> list[str]:
     """Months (``YYYY-MM``) with at least one contact, sorted: one distinct query over ``ts``."""
-    months = hotline.select(period=hotline.ts.truncate("M")).distinct().to_pandas()["period"].dropna()
-    return sorted(_period_strings(months, "month"))
+    return _periods_list(_periods_expr(hotline).to_pandas())
 
 
 _AGGREGATES: dict[int, HotlineAggregates] = {}
