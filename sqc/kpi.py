@@ -608,7 +608,7 @@ def network_kpis(data, *, freq: str = "month", start: str | None = None, end: st
 def _network_kpis_from_store(data, source, *, freq, start, end, branches, total, rate_per, quantiles=False,
                              sl_threshold=20.0, sl_variant="offered", short_abandon_s=5.0,
                              exclude_short_abandons=False, top_box_min=4, confidence=DEFAULT_CONFIDENCE):
-    from .engine import aggregates_for, complaint_counts
+    from .engine import aggregates_for, store_complaint_counts
 
     confidence = _check_conventions(freq, sl_variant, sl_threshold, short_abandon_s, top_box_min, confidence)
     conv = dict(freq=freq, sl_threshold=sl_threshold, sl_variant=sl_variant, short_abandon_s=short_abandon_s,
@@ -617,7 +617,7 @@ def _network_kpis_from_store(data, source, *, freq, start, end, branches, total,
     a = _hotline_from_aggregates(aggregates_for(source), conv, start=start, end=end, branches=branches,
                                  total=total, quantiles=quantiles)
     vol = data.volumes
-    counts = complaint_counts(source.table("complaints"), freq, start=start, end=end)
+    counts = store_complaint_counts(source, freq, start=start, end=end)
     if branches is not None:
         vol = vol.loc[vol["branch"].isin(branches)]
         counts = counts.loc[counts.index.get_level_values("branch").isin(branches)]

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import DataError, ParameterError
 from ..kpi import FREQS, HOTLINE_COLUMNS, QUANTILE_KPIS, SUM_COLUMNS
 
-__all__ = ["HotlineAggregates", "aggregates_for", "complaint_counts", "survey_item_sums", "audit_visit_scores",
+__all__ = ["HotlineAggregates", "aggregates_for", "complaint_counts", "store_complaint_counts", "survey_item_sums", "audit_visit_scores",
            "hotline_periods"]
 
 #: Columns of the hotline table and the kind of Ibis type each must have.
@@ -371,6 +371,27 @@ def complaint_counts(complaints: ir.Table, freq: str = "month", *, start=None, e
     idx = pd.MultiIndex.from_arrays([res["branch"].to_numpy(dtype=object), _period_strings(res["period"], freq)],
                                     names=["branch", "period"])
     return pd.Series(res["complaints"].to_numpy(dtype=np.int64), index=idx, name="complaints").sort_index()
+
+
+def store_complaint_counts(source, freq: str = "month", *, start=None, end=None) -> pd.Series:
+    """:func:`complaint_counts` of a store's ``complaints`` table, from per-(branch, day) counts queried once per
+    store and cached with its hotline aggregates (counts are additive: any day-aligned range and months are sums)."""
+    window = _window(start, end)
+    if not _aligned(window, "day"):
+        return complaint_counts(source.table("complaints"), freq, start=start, end=end)
+    agg = aggregates_for(source)
+    if "complaints" not in agg._cache:
+        agg.queries += 1
+        agg._cache["complaints"] = complaint_counts(source.table("complaints"), "day").reset_index()
+    daily = _keep_periods(agg._cache["complaints"], window, "day")
+    if freq not in FREQS:
+        raise ParameterError(f"freq must be one of {sorted(FREQS)}, got {freq!r}")
+    period = daily["period"] if freq == "day" else daily["period"].str[:7]
+    counts = daily["complaints"].groupby([daily["branch"], period.rename("period")], sort=True).sum()
+    counts.index = pd.MultiIndex.from_arrays([counts.index.get_level_values(0).to_numpy(dtype=object),
+                                              counts.index.get_level_values(1).to_numpy(dtype=object)],
+                                             names=["branch", "period"])
+    return counts.astype(np.int64)
 
 
 def survey_item_sums(survey: ir.Table, items: list[str]) -> pd.DataFrame:
