@@ -117,8 +117,8 @@ def main(argv=None) -> int:
     import tempfile
 
     tmp = Path(tempfile.mkdtemp(prefix="sqc-bench-engine-"))
-    print("| data | rows | method | start/load s | day sums s | day KPIs s | month KPIs+quantiles s | peak RSS MB (python) "
-          "| JVM peak MB | result |")
+    print("| data | rows | method | start/load s | day sums s | day KPIs s | month KPIs+quantiles s "
+          "| peak RSS MB (python) | JVM peak MB | result |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for d in args.dirs:
         recs = [_run(m, d, tmp) for m in args.methods.split(",")]
@@ -126,8 +126,8 @@ def main(argv=None) -> int:
         rows = next((f"{r['rows']:,}" for r in recs if "rows" in r), "")
         for r in recs:
             start = r.get("load_s", r.get("start_s", float("nan")))
-            print(f"| {Path(d).name} | {rows} | {r['method']} | {start:.2f} | {r['sums_s']:.2f} | {r['day_s']:.2f} | {r['month_s']:.2f} "
-                  f"| {r['peak_rss_mb']:.0f} | {r.get('jvm_peak_rss_mb', float('nan')):.0f} | {verdict} |", flush=True)
+            print(f"| {Path(d).name} | {rows} | {r['method']} | {start:.2f} | {r['sums_s']:.2f} | {r['day_s']:.2f} "
+                  f"| {r['month_s']:.2f} | {r['peak_rss_mb']:.0f} | {r.get('jvm_peak_rss_mb', float('nan')):.0f} | {verdict} |", flush=True)
     return 0
 
 

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ParameterError
-from ..kpi import FREQS, HOTLINE_COLUMNS, QUANTILE_KPIS, SUM_COLUMNS
+from ..kpi import FREQS, QUANTILE_KPIS, SUM_COLUMNS
 
-__all__ = ["HotlineAggregates", "aggregates_for", "complaint_counts", "store_complaint_counts", "survey_item_sums", "audit_visit_scores",
-           "hotline_periods"]
+__all__ = ["HotlineAggregates", "aggregates_for", "complaint_counts", "store_complaint_counts",
+           "survey_item_sums", "audit_visit_scores", "hotline_periods"]
 
 #: Columns of the hotline table and the kind of Ibis type each must have.
 HOTLINE_TYPES = {"ts": "timestamp", "branch": "string", "wait_s": "numeric", "answered": "boolean",
