@@ -127,7 +127,8 @@ def main(argv=None) -> int:
         for r in recs:
             start = r.get("load_s", r.get("start_s", float("nan")))
             print(f"| {Path(d).name} | {rows} | {r['method']} | {start:.2f} | {r['sums_s']:.2f} | {r['day_s']:.2f} "
-                  f"| {r['month_s']:.2f} | {r['peak_rss_mb']:.0f} | {r.get('jvm_peak_rss_mb', float('nan')):.0f} | {verdict} |", flush=True)
+                  f"| {r['month_s']:.2f} | {r['peak_rss_mb']:.0f} | {r.get('jvm_peak_rss_mb', float('nan')):.0f} "
+                  f"| {verdict} |", flush=True)
     return 0
 
 
