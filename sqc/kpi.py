@@ -613,6 +613,8 @@ def _network_kpis_from_store(data, source, *, freq, start, end, branches, total,
     confidence = _check_conventions(freq, sl_variant, sl_threshold, short_abandon_s, top_box_min, confidence)
     conv = dict(freq=freq, sl_threshold=sl_threshold, sl_variant=sl_variant, short_abandon_s=short_abandon_s,
                 exclude_short_abandons=exclude_short_abandons, top_box_min=top_box_min, confidence=confidence)
+    if rate_per <= 0:
+        raise ParameterError(f"rate_per must be positive, got {rate_per!r}")
     branches = None if branches is None else list(branches)
     a = _hotline_from_aggregates(aggregates_for(source), conv, start=start, end=end, branches=branches,
                                  total=total, quantiles=quantiles)
@@ -621,8 +623,6 @@ def _network_kpis_from_store(data, source, *, freq, start, end, branches, total,
     if branches is not None:
         vol = vol.loc[vol["branch"].isin(branches)]
         counts = counts.loc[counts.index.get_level_values("branch").isin(branches)]
-    if rate_per <= 0:
-        raise ParameterError(f"rate_per must be positive, got {rate_per!r}")
     b = _rates_from_counts(counts, vol, freq=freq, rate_per=rate_per, start=start, end=end, total=total,
                            category=None, confidence=confidence)
     return _combine(a, b, rate_per)

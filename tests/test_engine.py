@@ -208,6 +208,8 @@ def test_options_and_sources(tmp_path, monkeypatch):
         tables_from_folder(connect("duckdb"), tmp_path / "nope")
     with pytest.raises(DataError, match="no table 'survey'"):
         Tables(None, {}).table("survey")
+    with pytest.raises(ParameterError, match="Ibis table or a pandas DataFrame"):
+        kpi.hotline_kpis([("2026-10-01", "B01")])
 
 
 def test_import_sqc_does_not_load_the_engines():
