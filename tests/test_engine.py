@@ -100,6 +100,10 @@ def test_one_sums_query_per_run_and_periods(demo_data, store_backed):
     assert agg.queries == 2
     assert agg.periods() == demo_data.periods
     assert agg.queries == 2            # periods from the cached sums, no scan
+    from sqc.engine import forget
+
+    forget(store_backed.store)         # e.g. after an ingest: the next request queries afresh
+    assert aggregates_for(store_backed.store) is not agg
 
 
 def test_scorecard_identical_from_the_store(demo_data, store_backed):

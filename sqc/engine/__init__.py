@@ -15,11 +15,12 @@ Examples
 >>> from sqc.kpi import hotline_kpis
 >>> hotline_kpis(src.table("hotline"), freq="day", quantiles=True)        # doctest: +SKIP
 """
-from .aggregates import (HotlineAggregates, aggregates_for, audit_visit_scores, complaint_counts, hotline_periods,
-                         store_complaint_counts, survey_item_sums)
+from .aggregates import (HotlineAggregates, aggregates_for, audit_visit_scores, complaint_counts, forget,
+                         hotline_periods, store_complaint_counts, survey_item_sums)
 from .backends import (ENGINES, Tables, attach_engine, connect, engine_options, java_available, source_for,
                        spark_session, tables_from_catalog, tables_from_folder)
 
-__all__ = ["HotlineAggregates", "aggregates_for", "complaint_counts", "store_complaint_counts", "hotline_periods",
-           "survey_item_sums", "audit_visit_scores", "ENGINES", "attach_engine", "Tables", "connect", "engine_options",
-           "java_available", "source_for", "spark_session", "tables_from_catalog", "tables_from_folder"]
+__all__ = ["HotlineAggregates", "aggregates_for", "forget", "complaint_counts", "store_complaint_counts",
+           "hotline_periods", "survey_item_sums", "audit_visit_scores", "ENGINES", "attach_engine", "Tables", "connect",
+           "engine_options", "java_available", "source_for", "spark_session", "tables_from_catalog",
+           "tables_from_folder"]

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import DataError, ParameterError
 from ..kpi import FREQS, QUANTILE_KPIS, SUM_COLUMNS
 
-__all__ = ["HotlineAggregates", "aggregates_for", "complaint_counts", "store_complaint_counts",
+__all__ = ["HotlineAggregates", "aggregates_for", "forget", "complaint_counts", "store_complaint_counts",
            "survey_item_sums", "audit_visit_scores", "hotline_periods"]
 
 #: Columns of the hotline table and the kind of Ibis type each must have.
@@ -353,6 +353,12 @@ def aggregates_for(source) -> HotlineAggregates:
             return agg
         _AGGREGATES[key] = agg
     return agg
+
+
+def forget(source) -> None:
+    """Drop a store's cached aggregates (call after ingesting into a store that a long-lived process, such as
+    ``sqc serve``, keeps open); the next request queries again."""
+    _AGGREGATES.pop(id(source), None)
 
 
 def complaint_counts(complaints: ir.Table, freq: str = "month", *, start=None, end=None,
