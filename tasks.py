@@ -2,9 +2,10 @@
 """Set-up and entry points behind the README's two commands (needs only python3 ≥ 3.11 and the package registries).
 
     python3 tasks.py demo     build .venv, then publish the report of the latest month of the bundled demo data
-    python3 tasks.py test     build .venv (+ test tools, Chromium for the browser tests), then run the test suite
     python3 tasks.py docs     build .venv (+ docs tools), then the documentation site into docs/_build/html
                               (warnings are errors; the tutorials in notebooks/tutorial_*.ipynb are executed)
+    python3 tasks.py test     build .venv (+ test and docs tools, pyspark, Chromium for the browser tests and Java 17
+                              for the Spark engine tests), then run the test suite (it builds the docs too)
 
 Each step is idempotent: the virtualenv is rebuilt only when pyproject.toml changes.
 """
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PY = VENV / "bin" / "python"
 CHROMIUM_PACKAGES = ["chromium", "fonts-noto-cjk"]
+JAVA_PACKAGES = ["openjdk-17-jre-headless"]
 
 
 # Single-threaded BLAS: the statistics work on small matrices, where OpenBLAS threads on a 2-core machine cost far
@@ -51,17 +53,28 @@ def ensure_env(extras: str) -> Path:
     return PY
 
 
-def ensure_chromium() -> None:
-    """The browser tests drive Debian's Chromium; install it (and CJK fonts for the Chinese dashboard) if absent."""
-    if Path("/usr/bin/chromium").exists():
-        return
+def apt_install(packages: list[str], why: str) -> None:
+    """Install Debian packages when this user can (root with apt-get); otherwise say what to install."""
     if os.geteuid() == 0 and shutil.which("apt-get"):
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         run(["apt-get", "update", "-qq"], env=env)
-        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *CHROMIUM_PACKAGES], env=env)
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
     else:
-        print("note: /usr/bin/chromium is missing and this user cannot apt-get install it; install the Debian "
-              "package 'chromium' to run the browser tests (they are skipped without it)", flush=True)
+        print(f"note: this user cannot apt-get install {' '.join(packages)}; install the Debian package(s) to "
+              f"{why} (they are skipped without it)", flush=True)
+
+
+def ensure_test_system_packages() -> None:
+    """Debian packages the tests drive, installed in one apt-get run when absent: Chromium (and CJK fonts for the
+    Chinese dashboard) for the browser tests, a Java 17 runtime for Spark's local mode in the engine tests."""
+    missing = []
+    if not Path("/usr/bin/chromium").exists():
+        missing += CHROMIUM_PACKAGES
+    home = os.environ.get("JAVA_HOME")
+    if not (shutil.which("java") or (home and (Path(home) / "bin" / "java").exists())):
+        missing += JAVA_PACKAGES
+    if missing:
+        apt_install(missing, "run the browser and Spark engine tests")
 
 
 def demo(args) -> int:
@@ -70,8 +83,8 @@ def demo(args) -> int:
 
 
 def test(args) -> int:
-    py = ensure_env("report,test")
-    ensure_chromium()
+    py = ensure_env("report,test,spark,docs")
+    ensure_test_system_packages()
     return subprocess.call([str(py), "-m", "pytest", *args], cwd=ROOT)
 
 

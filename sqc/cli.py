@@ -26,6 +26,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=int, default=1800, help="seconds a notebook cell may run (default 1800)")
     p.add_argument("--notebook", metavar="FILE", help="report notebook to execute (default: notebooks/monthly_report.ipynb)")
     _add_store_option(p)
+    p.add_argument("--engine", choices=("duckdb", "spark"), help="where the raw rows are aggregated: the embedded "
+                   "DuckDB store (default) or Spark (local mode unless --spark-master is given)")
+    p.add_argument("--spark-master", metavar="URL", help="Spark master (spark://host:7077, yarn, k8s://...) or "
+                   "Spark Connect URL (sc://host:15002); with --engine spark")
 
 
 STORE_HELP = ("the DuckDB store of the data folder (default: $SQC_STORE if set, else DIR/.sqc/store.duckdb when the "
@@ -96,6 +100,17 @@ def _latest(data_dir) -> str:
     return latest_period(data_dir)
 
 
+def _select_engine(engine: str | None, master: str | None) -> None:
+    """Pass --engine/--spark-master to the run through the environment (the report notebook's kernel inherits it;
+    ``sqc.engine.engine_options`` reads it)."""
+    if master and engine != "spark":
+        raise ParameterError("--spark-master needs --engine spark")
+    if engine:
+        os.environ["SQC_ENGINE"] = engine
+    if master:
+        os.environ["SQC_SPARK_MASTER"] = master
+
+
 def _print_result(r) -> None:
     if r.status == "published":
         print(f"{r.period}: published in {r.seconds:.1f} s -> {r.path}")
@@ -148,6 +163,7 @@ def _dispatch(args) -> int:
     from . import pipeline
 
     if args.command in ("report", "backfill"):
+        _select_engine(args.engine, args.spark_master)
         common = dict(data_dir=args.data, reports_dir=args.reports, branches=args.branches, languages=args.lang,
                       force=args.force, progress=not args.quiet, timeout=args.timeout, notebook=args.notebook)
         if args.command == "report":

@@ -166,6 +166,8 @@ class NetworkData:
     extras: dict[str, Path] = field(default_factory=dict)
     store: Any = None
     file_fingerprints: dict[str, str] = field(default_factory=dict)
+    # where the raw rows are aggregated when that is not the store (Spark: see sqc.engine.attach_engine)
+    aggregation_source: Any = None
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -298,7 +300,10 @@ def load_network(data_dir: str | os.PathLike | None = None, *, store=None, table
     frames = {n: st.read_table(n) for n in wanted if n not in BIG_TABLES}
     lazy = {n: (lambda n=n: st.read_table(n)) for n in wanted if n in BIG_TABLES}
     extras = {p.stem: p for p in sorted(data_dir.glob("survey_instrument*.csv"))}
-    return NetworkData(data_dir, TableMap(frames, lazy), reports, files, extras, st, fps)
+    data = NetworkData(data_dir, TableMap(frames, lazy), reports, files, extras, st, fps)
+    from .engine import attach_engine
+
+    return attach_engine(data)  # --engine spark / $SQC_ENGINE: aggregate on Spark; DuckDB: the store itself
 
 
 def latest_period(data_dir: str | os.PathLike | None = None) -> str:

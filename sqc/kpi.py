@@ -7,6 +7,11 @@ One pass: the raw hotline table is reduced to per-(branch, period) *sufficient s
 ``groupby(...).sum()`` over a handful of derived numeric columns (counts, sums and sums of squares). Every KPI
 is then a ratio of those sums, so network totals are sums of the branch sums (never averages of ratios).
 
+Where the sums are computed: a pandas frame is reduced here with numpy (the reference path); an Ibis table, or a
+network whose ``data.store`` offers ``table(name)`` (see :class:`TableSource`), is reduced by :mod:`sqc.engine`
+in the database that holds the rows (DuckDB by default, Spark for large networks), which returns only the small
+per-(branch, day) sums. The KPIs, intervals and conventions below are then computed by the same code either way.
+
 KPIs (``kpi`` column of the tidy result)
 ----------------------------------------
 service_level
@@ -53,6 +58,8 @@ Example
 """
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import pandas as pd
 
@@ -60,7 +67,7 @@ from .errors import DataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence, wilson_ci
 
 __all__ = ["hotline_kpis", "complaint_rates", "network_kpis", "definitions", "kpi_series", "SL_VARIANTS",
-           "HOTLINE_KPIS", "KPI_DIRECTION"]
+           "HOTLINE_KPIS", "KPI_DIRECTION", "TableSource", "table_source"]
 
 SL_VARIANTS = ("offered", "exclude_abandoned_within_T", "exclude_short_abandons", "abandoned_within_T_as_met",
                "answered")
@@ -75,6 +82,34 @@ KPI_DIRECTION = {"service_level": "higher_is_better", "asa_s": "lower_is_better"
                  "complaint_rate_per_1000": "lower_is_better"}
 TIDY_COLUMNS = ["branch", "period", "kpi", "numerator", "denominator", "value", "n", "sd", "ci_low", "ci_high"]
 HOTLINE_COLUMNS = ("ts", "branch", "wait_s", "answered", "handle_s", "resolved_first_contact", "csat")
+#: The per-(branch, period) sufficient statistics every hotline KPI is computed from (``_hotline_sums``).
+SUM_COLUMNS = ("offered", "answered", "answered_within_T", "abandoned", "abandoned_within_T", "abandoned_short",
+               "wait_sum", "wait_sumsq", "handle_n", "handle_sum", "handle_sumsq", "fcr_n", "fcr_yes", "csat_n",
+               "csat_sum", "csat_sumsq", "csat_top")
+#: Quantile rows (kpi name, raw column, probability) over answered contacts: linear interpolation between order
+#: statistics (numpy/pandas default, DuckDB ``quantile_cont``, Spark ``percentile``), exact in every engine.
+QUANTILE_KPIS = (("asa_median_s", "wait_s", 0.5), ("asa_p80_s", "wait_s", 0.8), ("asa_p90_s", "wait_s", 0.9),
+                 ("aht_median_s", "handle_s", 0.5))
+
+
+class TableSource(Protocol):
+    """What a store-backed network offers as ``data.store``: ``table(name)`` returns an Ibis table of one schema
+    table (same column names and meaning as the validated frames of :mod:`sqc.tables`)."""
+
+    def table(self, name: str): ...
+
+
+def table_source(data) -> TableSource | None:
+    """Where ``data``'s raw rows are aggregated: its ``aggregation_source`` (an engine such as Spark) or its
+    ``store`` when it is store-backed (the raw rows stay in a database), else None (plain pandas frames)."""
+    for source in (getattr(data, "aggregation_source", None), getattr(data, "store", None)):
+        if callable(getattr(source, "table", None)):
+            return source
+    return None
+
+
+def _is_frame(table) -> bool:
+    return isinstance(table, pd.DataFrame)
 
 
 def definitions(*, sl_threshold: float = 20.0, sl_variant: str = "offered", short_abandon_s: float = 5.0,
@@ -280,7 +315,8 @@ def _tidy_from_sums(sums: pd.DataFrame, freq: str, sl_variant: str, exclude_shor
     frames = []
     branch = S.index.get_level_values("branch").to_numpy()
     period = S.index.get_level_values("period")
-    period = period if period.dtype == object else _format_period(period.to_numpy(), freq)
+    period = (_format_period(period.to_numpy(), freq) if pd.api.types.is_datetime64_any_dtype(period)
+              else period.to_numpy(dtype=object))
     for kpi, (num, den, sumsq) in parts.items():
         num = num.to_numpy(dtype=float)
         den = den.to_numpy(dtype=float)
@@ -311,27 +347,45 @@ def _mean_ci_from_sums(total, sumsq, n, confidence):
     return sd, mean - half, mean + half
 
 
-def _quantile_rows(hotline: pd.DataFrame, freq: str) -> pd.DataFrame:
-    """Median/P80/P90 of waiting time (answered) and median handle time: a separate (non-sufficient) pass."""
+def _quantile_table(hotline: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """``branch, period, kpi, value, n`` of the :data:`QUANTILE_KPIS` over answered contacts (not sufficient
+    statistics: a separate pass over the rows)."""
     period = _format_period(_period_codes(hotline["ts"], freq, "ts"), freq)
     ans = hotline["answered"].astype(bool).to_numpy()
     base = pd.DataFrame({"branch": hotline["branch"].to_numpy()[ans], "period": period[ans],
-                         "wait": hotline["wait_s"].to_numpy(dtype=float)[ans],
-                         "handle": pd.to_numeric(hotline["handle_s"]).to_numpy(dtype=float)[ans]})
+                         "wait_s": hotline["wait_s"].to_numpy(dtype=float)[ans],
+                         "handle_s": pd.to_numeric(hotline["handle_s"]).to_numpy(dtype=float)[ans]})
     g = base.groupby(["branch", "period"], sort=True, observed=True)
     out = []
-    for name, col, q in (("asa_median_s", "wait", 0.5), ("asa_p80_s", "wait", 0.8), ("asa_p90_s", "wait", 0.9),
-                         ("aht_median_s", "handle", 0.5)):
+    for name, col, q in QUANTILE_KPIS:
         qs = g[col].quantile(q)
-        ns = g[col].count()
         out.append(pd.DataFrame({"branch": qs.index.get_level_values(0), "period": qs.index.get_level_values(1),
-                                 "kpi": name, "numerator": np.nan, "denominator": np.nan,
-                                 "value": qs.to_numpy(), "n": ns.to_numpy().astype(np.int64), "sd": np.nan,
-                                 "ci_low": np.nan, "ci_high": np.nan}))
+                                 "kpi": name, "value": qs.to_numpy(), "n": g[col].count().to_numpy()}))
     return pd.concat(out, ignore_index=True)
 
 
-def hotline_kpis(hotline: pd.DataFrame, *, freq: str = "month", sl_threshold: float = 20.0,
+def _quantile_rows(quantiles: pd.DataFrame) -> pd.DataFrame:
+    """Tidy KPI rows (no numerator, denominator or interval) from a ``branch, period, kpi, value, n`` table."""
+    q = quantiles
+    return pd.DataFrame({"branch": q["branch"].to_numpy(dtype=object), "period": q["period"].to_numpy(dtype=object),
+                         "kpi": q["kpi"].to_numpy(dtype=object), "numerator": np.nan, "denominator": np.nan,
+                         "value": q["value"].to_numpy(dtype=float), "n": q["n"].to_numpy().astype(np.int64),
+                         "sd": np.nan, "ci_low": np.nan, "ci_high": np.nan})
+
+
+def _check_conventions(freq, sl_variant, sl_threshold, short_abandon_s, top_box_min, confidence) -> float:
+    if freq not in FREQS:
+        raise ParameterError(f"freq must be one of {sorted(FREQS)}, got {freq!r}")
+    _check_variant(sl_variant)
+    for name, v in (("sl_threshold", sl_threshold), ("short_abandon_s", short_abandon_s)):
+        if not np.isfinite(v) or v < 0:
+            raise ParameterError(f"{name} must be a number of seconds ≥ 0, got {v!r}")
+    if top_box_min not in (1, 2, 3, 4, 5):
+        raise ParameterError(f"top_box_min must be a rating 1-5, got {top_box_min!r}")
+    return _check_confidence(confidence)
+
+
+def hotline_kpis(hotline, *, freq: str = "month", sl_threshold: float = 20.0,
                  sl_variant: str = "offered", short_abandon_s: float = 5.0, exclude_short_abandons: bool = False,
                  top_box_min: int = 4, start: str | None = None, end: str | None = None, total: bool = False,
                  quantiles: bool = False, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
@@ -339,8 +393,10 @@ def hotline_kpis(hotline: pd.DataFrame, *, freq: str = "month", sl_threshold: fl
 
     Parameters
     ----------
-    hotline : DataFrame
-        Raw contacts with columns ``ts, branch, wait_s, answered, handle_s, resolved_first_contact, csat``.
+    hotline : DataFrame or Ibis table
+        Raw contacts with columns ``ts, branch, wait_s, answered, handle_s, resolved_first_contact, csat``. An Ibis
+        table (e.g. ``data.store.table("hotline")``) is aggregated by :mod:`sqc.engine` where it lives; a
+        DataFrame is aggregated here with numpy. Both give the same result.
     freq : {"month", "day"}
     sl_threshold : float
         Service-level answer-time threshold T in seconds (calls with wait ≤ T meet it).
@@ -372,31 +428,45 @@ def hotline_kpis(hotline: pd.DataFrame, *, freq: str = "month", sl_threshold: fl
     ----------
     Methods §5.1; ISO 18295-1:2017 (defined customer-contact-centre measures); Gans, Koole & Mandelbaum (2003).
     """
-    _check_variant(sl_variant)
-    confidence = _check_confidence(confidence)
-    for name, v in (("sl_threshold", sl_threshold), ("short_abandon_s", short_abandon_s)):
-        if not np.isfinite(v) or v < 0:
-            raise ParameterError(f"{name} must be a number of seconds ≥ 0, got {v!r}")
-    if top_box_min not in (1, 2, 3, 4, 5):
-        raise ParameterError(f"top_box_min must be a rating 1-5, got {top_box_min!r}")
+    confidence = _check_conventions(freq, sl_variant, sl_threshold, short_abandon_s, top_box_min, confidence)
+    conv = dict(freq=freq, sl_threshold=sl_threshold, sl_variant=sl_variant, short_abandon_s=short_abandon_s,
+                exclude_short_abandons=exclude_short_abandons, top_box_min=top_box_min, confidence=confidence)
+    if not _is_frame(hotline):
+        from .engine import HotlineAggregates
+
+        return _hotline_from_aggregates(HotlineAggregates(hotline), conv, start=start, end=end, branches=None,
+                                        total=total, quantiles=quantiles)
     hotline = _restrict(hotline, "ts", start, end)
     sums = _hotline_sums(hotline, freq, sl_threshold, short_abandon_s, top_box_min)
+    qtable = _quantile_table(hotline, freq) if quantiles and len(hotline) else None
+    return _hotline_result(sums, qtable, conv, total)
+
+
+def _hotline_from_aggregates(agg, conv: dict, *, start, end, branches, total: bool, quantiles: bool) -> pd.DataFrame:
+    """:func:`hotline_kpis` from an engine's :class:`sqc.engine.HotlineAggregates` (small tables, no raw rows)."""
+    sums = agg.sums(conv["freq"], start=start, end=end, branches=branches, sl_threshold=conv["sl_threshold"],
+                    short_abandon_s=conv["short_abandon_s"], top_box_min=conv["top_box_min"])
+    qtable = agg.quantiles(conv["freq"], start=start, end=end, branches=branches) if quantiles else None
+    return _hotline_result(sums, qtable if qtable is not None and len(qtable) else None, conv, total)
+
+
+def _hotline_result(sums: pd.DataFrame, qtable: pd.DataFrame | None, conv: dict, total: bool) -> pd.DataFrame:
+    """The tidy KPI frame from the per-(branch, period) sums (and quantile table): totals, intervals, attrs."""
+    freq = conv["freq"]
     if total and len(sums):
         tot = sums.groupby(level="period").sum()
         tot.index = pd.MultiIndex.from_arrays([np.full(len(tot), "ALL", dtype=object), tot.index],
                                               names=["branch", "period"])
         sums = pd.concat([sums, tot])
-    out = _tidy_from_sums(sums, freq, sl_variant, exclude_short_abandons, confidence)
-    if quantiles and len(hotline):
-        out = pd.concat([out, _quantile_rows(hotline, freq)], ignore_index=True)
+    out = _tidy_from_sums(sums, freq, conv["sl_variant"], conv["exclude_short_abandons"], conv["confidence"])
+    if qtable is not None:
+        out = pd.concat([out, _quantile_rows(qtable)], ignore_index=True)
     out = out.sort_values(["kpi", "branch", "period"], kind="stable").reset_index(drop=True)
-    conv = dict(freq=freq, sl_threshold=sl_threshold, sl_variant=sl_variant, short_abandon_s=short_abandon_s,
-                exclude_short_abandons=exclude_short_abandons, top_box_min=top_box_min, confidence=confidence)
-    out.attrs["conventions"] = conv
-    out.attrs["definitions"] = definitions(sl_threshold=sl_threshold, sl_variant=sl_variant,
-                                           short_abandon_s=short_abandon_s,
-                                           exclude_short_abandons=exclude_short_abandons,
-                                           top_box_min=top_box_min).to_dict("records")
+    out.attrs["conventions"] = dict(conv)
+    out.attrs["definitions"] = definitions(sl_threshold=conv["sl_threshold"], sl_variant=conv["sl_variant"],
+                                           short_abandon_s=conv["short_abandon_s"],
+                                           exclude_short_abandons=conv["exclude_short_abandons"],
+                                           top_box_min=conv["top_box_min"]).to_dict("records")
     return out
 
 
@@ -417,7 +487,7 @@ def _restrict(df: pd.DataFrame, ts_col: str, start, end) -> pd.DataFrame:
     return df.loc[keep]
 
 
-def complaint_rates(complaints: pd.DataFrame, volumes: pd.DataFrame, *, freq: str = "month", rate_per: int = 1000,
+def complaint_rates(complaints, volumes: pd.DataFrame, *, freq: str = "month", rate_per: int = 1000,
                     start: str | None = None, end: str | None = None, total: bool = False,
                     category: str | None = None, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
     """Complaints per ``rate_per`` active customers per branch and period (exposure from ``volumes``).
@@ -426,9 +496,8 @@ def complaint_rates(complaints: pd.DataFrame, volumes: pd.DataFrame, *, freq: st
     pair feeds ``sqc.spc.u_chart(frame, "numerator", "denominator")``), ``n`` = active customers. Periods with
     customers but no complaint appear with 0. CI: exact Poisson (Garwood 1936) on the count divided by exposure.
     Periods with zero or missing exposure raise :class:`DataError` (a rate without exposure is undefined).
+    ``complaints`` may be an Ibis table (counted by :mod:`sqc.engine` where it lives) or a DataFrame.
     """
-    from scipy import stats
-
     confidence = _check_confidence(confidence)
     if rate_per <= 0:
         raise ParameterError(f"rate_per must be positive, got {rate_per!r}")
@@ -438,11 +507,32 @@ def complaint_rates(complaints: pd.DataFrame, volumes: pd.DataFrame, *, freq: st
     for col in ("branch", "period", "active_customers"):
         if col not in volumes.columns:
             raise DataError(f"volumes table lacks column {col!r}", column=col)
+    if freq not in FREQS:
+        raise ParameterError(f"freq must be one of {sorted(FREQS)}, got {freq!r}")
+    if _is_frame(complaints):
+        counts = _complaint_counts(complaints, freq, start, end, category)
+    else:
+        from .engine import complaint_counts
+
+        counts = complaint_counts(complaints, freq, start=start, end=end, category=category)
+    return _rates_from_counts(counts, volumes, freq=freq, rate_per=rate_per, start=start, end=end, total=total,
+                              category=category, confidence=confidence)
+
+
+def _complaint_counts(complaints: pd.DataFrame, freq: str, start, end, category) -> pd.Series:
+    """Complaints opened per (branch, period): a Series named ``complaints`` indexed by ``branch, period``."""
     comp = complaints if category is None else complaints.loc[complaints["category"] == category]
     comp = _restrict(comp, "opened_at", start, end)
     codes = _format_period(_period_codes(comp["opened_at"], freq, "opened_at"), freq)
-    counts = pd.DataFrame({"branch": comp["branch"].to_numpy(), "period": codes}).groupby(
+    return pd.DataFrame({"branch": comp["branch"].to_numpy(), "period": codes}).groupby(
         ["branch", "period"], observed=True).size().rename("complaints")
+
+
+def _rates_from_counts(counts: pd.Series, volumes: pd.DataFrame, *, freq, rate_per, start, end, total, category,
+                       confidence) -> pd.DataFrame:
+    """Complaint rates, intervals and totals from the per-(branch, period) counts and the volumes exposure."""
+    from scipy import stats
+
     vol = volumes[["branch", "period", "active_customers"]].copy()
     cust = _num_array(vol["active_customers"], "active_customers", lo=0)
     if (cust == 0).any() or np.isnan(cust).any():
@@ -452,6 +542,8 @@ def complaint_rates(complaints: pd.DataFrame, volumes: pd.DataFrame, *, freq: st
     vol["active_customers"] = cust
     vol["period"] = vol["period"].astype(str)
     if freq == "day":
+        # the days with a complaint (in any kept branch) each carry their month's exposure
+        codes = counts.index.get_level_values("period").to_numpy(dtype=object)
         days = pd.DataFrame({"period": np.unique(codes)}) if len(codes) else pd.DataFrame({"period": []})
         days["month"] = days["period"].str[:7]
         vol = vol.rename(columns={"period": "month"}).merge(days, on="month", how="inner").drop(columns="month")
@@ -495,8 +587,16 @@ def network_kpis(data, *, freq: str = "month", start: str | None = None, end: st
                  branches=None, total: bool = True, **conventions) -> pd.DataFrame:
     """Hotline KPIs and complaint rates for a loaded network (``data.hotline``, ``data.complaints``,
     ``data.volumes``) in one tidy frame. ``conventions`` go to :func:`hotline_kpis`; ``rate_per`` (default 1000)
-    to :func:`complaint_rates`. ``branches`` restricts the branches (totals are over the kept branches)."""
+    to :func:`complaint_rates`. ``branches`` restricts the branches (totals are over the kept branches).
+
+    A store-backed network (``data.store``, see :class:`TableSource`) is aggregated in its database by
+    :mod:`sqc.engine` - the raw hotline rows are never loaded - and the per-(branch, day) sums are cached on the
+    store, so every section and language of a run shares one query. The result is the same as from frames."""
     rate_per = conventions.pop("rate_per", 1000)
+    source = table_source(data)
+    if source is not None:
+        return _network_kpis_from_store(data, source, freq=freq, start=start, end=end, branches=branches,
+                                        total=total, rate_per=rate_per, **conventions)
     hot, comp, vol = data.hotline, data.complaints, data.volumes
     if branches is not None:
         branches = list(branches)
@@ -505,6 +605,33 @@ def network_kpis(data, *, freq: str = "month", start: str | None = None, end: st
         vol = vol.loc[vol["branch"].isin(branches)]
     a = hotline_kpis(hot, freq=freq, start=start, end=end, total=total, **conventions)
     b = complaint_rates(comp, vol, freq=freq, rate_per=rate_per, start=start, end=end, total=total)
+    return _combine(a, b, rate_per)
+
+
+def _network_kpis_from_store(data, source, *, freq, start, end, branches, total, rate_per, quantiles=False,
+                             sl_threshold=20.0, sl_variant="offered", short_abandon_s=5.0,
+                             exclude_short_abandons=False, top_box_min=4, confidence=DEFAULT_CONFIDENCE):
+    from .engine import aggregates_for, store_complaint_counts
+
+    confidence = _check_conventions(freq, sl_variant, sl_threshold, short_abandon_s, top_box_min, confidence)
+    conv = dict(freq=freq, sl_threshold=sl_threshold, sl_variant=sl_variant, short_abandon_s=short_abandon_s,
+                exclude_short_abandons=exclude_short_abandons, top_box_min=top_box_min, confidence=confidence)
+    if rate_per <= 0:
+        raise ParameterError(f"rate_per must be positive, got {rate_per!r}")
+    branches = None if branches is None else list(branches)
+    a = _hotline_from_aggregates(aggregates_for(source), conv, start=start, end=end, branches=branches,
+                                 total=total, quantiles=quantiles)
+    vol = data.volumes
+    counts = store_complaint_counts(source, freq, start=start, end=end)
+    if branches is not None:
+        vol = vol.loc[vol["branch"].isin(branches)]
+        counts = counts.loc[counts.index.get_level_values("branch").isin(branches)]
+    b = _rates_from_counts(counts, vol, freq=freq, rate_per=rate_per, start=start, end=end, total=total,
+                           category=None, confidence=confidence)
+    return _combine(a, b, rate_per)
+
+
+def _combine(a: pd.DataFrame, b: pd.DataFrame, rate_per) -> pd.DataFrame:
     out = pd.concat([a, b], ignore_index=True)
     out.attrs["definitions"] = a.attrs["definitions"] + b.attrs["definitions"]
     out.attrs["conventions"] = {**a.attrs["conventions"], "rate_per": rate_per}

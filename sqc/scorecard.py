@@ -384,9 +384,16 @@ def _tag(wq: QualityWarning, subject: str) -> QualityWarning:
 
 def _network_quantiles(data, period: str, branches, conventions) -> pd.DataFrame:
     """Network (``ALL``) median/P80/P90 wait and median handle time for the report month, via sqc.kpi on the
-    month's contacts relabelled to one queue (sqc.kpi computes the quantiles per branch only)."""
-    from .kpi import hotline_kpis
+    month's contacts relabelled to one queue (sqc.kpi computes the quantiles per branch only). A store-backed
+    network computes them in its engine (one query over the month, no raw rows loaded)."""
+    from .kpi import _quantile_rows, hotline_kpis, table_source
 
+    source = table_source(data)
+    if source is not None:
+        from .engine import aggregates_for
+
+        q = aggregates_for(source).quantiles("month", start=period, end=period, branches=branches, network=True)
+        return _quantile_rows(q.loc[q["kpi"].isin(EXTRA_KPIS)]) if len(q) else pd.DataFrame()
     hot = data.hotline
     ts = hot["ts"]
     start = pd.Period(period, "M").start_time
