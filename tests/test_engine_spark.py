@@ -97,5 +97,44 @@ def test_attach_engine_points_a_network_at_spark(demo_data, spark_backend, monke
 
     monkeypatch.setenv("SQC_ENGINE", "spark")
     data = attach_engine(copy.copy(demo_data))
-    assert isinstance(data.store, Tables) and sorted(data.store.tables) == ["complaints", "hotline"]
-    assert data.store.backend._session is spark_backend._session  # the one local session, reused
+    src = data.aggregation_source
+    assert isinstance(src, Tables) and sorted(src.tables) == ["complaints", "hotline"]
+    assert src.backend._session is spark_backend._session  # the one local session, reused
+    assert data.store is demo_data.store                    # the store still answers periods and the load summary
+
+
+def _numbers_equal(a, b, path="summary"):
+    """Every number of two summary.json trees equal to RTOL; every other value equal."""
+    if isinstance(a, dict):
+        assert set(a) == set(b), path
+        for k in a:
+            if k not in ("generated", "build_seconds"):  # when and how long, not what
+                _numbers_equal(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _numbers_equal(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert a == pytest.approx(b, rel=RTOL, abs=0), path
+    else:
+        assert a == b, path
+
+
+def test_report_summary_on_spark_equals_duckdb(spark_backend, demo_dir, tmp_path, monkeypatch):
+    """`sqc report --engine spark` (local mode) publishes the same headline numbers as the DuckDB run."""
+    import json
+
+    from sqc.io import load_network
+    from sqc.report.dashboard import write_report
+
+    monkeypatch.delenv("SQC_ENGINE", raising=False)
+    duck = load_network(demo_dir)
+    monkeypatch.setenv("SQC_ENGINE", "spark")
+    spark = load_network(demo_dir)
+    assert duck.aggregation_source is None and spark.aggregation_source is not None
+    summaries = {}
+    for name, data in (("duckdb", duck), ("spark", spark)):
+        out = write_report(data, "2026-10", languages=["en"], output_dir=tmp_path / name)
+        summaries[name] = json.loads(out["summary"].read_text(encoding="utf-8"))
+    assert summaries["duckdb"]["sections"]["scorecard"]["headline"]
+    _numbers_equal(summaries["spark"], summaries["duckdb"])
