@@ -331,7 +331,7 @@ def _failed_notebook(staging: Path, reason: str) -> bytes:
             return text
     except (OSError, ValueError):
         pass  # missing or cut short: replaced below
-    note = {"cell_type": "markdown", "metadata": {}, "source": [
+    note = {"cell_type": "markdown", "id": "failed-run", "metadata": {}, "source": [
         "# Failed run\n", f"The run failed: {reason}\n\n",
         "The executed notebook was incomplete (the disk may have been full), so this note replaces it.\n"]}
     return json.dumps({"cells": [note], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1).encode()
@@ -393,7 +393,7 @@ def run_report(period: str, *, data_dir: str | os.PathLike | None = None,
                 write_index(reports_dir)
             return RunResult(period, "skipped", target, message="already published; use --force to rebuild")
         check_free_space(reports_dir, min_free_mb)
-        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
         staging = reports_dir / ".staging" / f"{period}_{stamp}"
         staging.mkdir(parents=True)
         started = time.time()
