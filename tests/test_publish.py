@@ -21,9 +21,9 @@ STEPS = ["tmp-written:manifest.json", "staged", "version-moved", "link-created",
          "tmp-written:index.html"]
 
 
-def sqc(*args, env=None, timeout=300):
+def sqc(*args, env=None, timeout=300, stdin=""):
     return subprocess.run([sys.executable, "-m", "sqc.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, env=dict(os.environ, **(env or {})), timeout=timeout)
+                          cwd=ROOT, env=dict(os.environ, **(env or {})), timeout=timeout, input=stdin)
 
 
 def one_line_error(proc) -> str:
@@ -165,6 +165,7 @@ def test_empty_file_missing_folder_and_file_for_folder_are_one_line_errors(tmp_p
     (tmp_path / "afile").write_text("x")
     proc = sqc("index", "--reports", tmp_path / "afile")
     assert proc.returncode == 2 and "is a file" in one_line_error(proc)
+    sqc("users", "add", "anna", "--credentials", tmp_path / "u.json", "--password-stdin", stdin="violet-anchor-quarry-31")
     proc = sqc("serve", "--credentials", tmp_path / "u.json", "--reports", tmp_path / "nope")
     assert proc.returncode == 2 and "does not exist" in one_line_error(proc)
 

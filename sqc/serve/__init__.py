@@ -21,11 +21,11 @@ def build_app(*, reports_dir, credentials, data_dir=None, audit_log=None, cache_
     from .live import LiveBuilder
     from .users import CredentialStore
 
+    store = CredentialStore(credentials)
     reports_dir = Path(reports_dir).expanduser().resolve()
     if not reports_dir.is_dir():
         raise ParameterError(f"reports folder {reports_dir} does not exist; publish a month first (sqc report) or "
                              "pass --reports DIR")
-    store = CredentialStore(credentials)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise ParameterError(f"data directory {data_dir} does not exist; pass --data DIR with the exports")
     audit_path = Path(audit_log) if audit_log else store.path.with_name("sqc_audit.jsonl")

@@ -91,7 +91,7 @@ class LiveBuilder:
                                                         str(self.cache_dir / name), self.areas))
             self._pending[key] = fut
             fut.add_done_callback(lambda f, k=key: self._done(k, f))
-        return await asyncio.shield(self._pending[key])
+        return Path(await asyncio.shield(self._pending[key]))
 
     def _done(self, key, fut) -> None:
         self._pending.pop(key, None)
