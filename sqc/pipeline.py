@@ -268,6 +268,8 @@ def repair(reports_dir: Path) -> list[str]:
         if entry.is_symlink() or not entry.is_dir() or not (PERIOD_RE.match(entry.name) or legacy):
             continue
         period = legacy.group(1) if legacy else entry.name
+        if not legacy and not (entry / "manifest.json").exists():
+            continue  # not something sqc published: leave it alone
         if legacy and (os.path.lexists(reports_dir / period) or not (entry / "manifest.json").exists()):
             shutil.rmtree(entry, ignore_errors=True)
             done.append(f"removed {entry.name} left by an interrupted run")

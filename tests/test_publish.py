@@ -263,3 +263,11 @@ def test_failed_runs_are_pruned_to_the_setting(tmp_path, notebook):
 def test_data_error_in_notebook_is_a_data_error(tmp_path, notebook):
     with pytest.raises(DataError, match="bad input data"):
         run_report("2026-06", reports_dir=tmp_path / "r", notebook=notebook, progress=False)
+
+
+def test_a_folder_sqc_did_not_publish_is_left_alone(reports):
+    mine = reports / "2026-05"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("kept")
+    assert sqc("index", "--reports", reports).returncode == 0
+    assert (mine / "notes.txt").read_text() == "kept" and not mine.is_symlink()

@@ -276,18 +276,25 @@ class ViewHandler(Authenticated):
     async def get(self) -> None:
         periods, published, default = await _periods(self)
         params = ViewParams(self, periods, default)
-        path = None
+        body = None
         if params.branches is None and params.period in published:
+            # read through the month's link; a publication swapping it meanwhile is retried once
             path = self.cfg.reports_dir / params.period / f"dashboard_{params.lang}.html"
-        if path is None or not path.exists():
+            for _ in range(2):
+                try:
+                    body = await _read(path)
+                    break
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+        if body is None:
             try:
-                path = Path(await self.cfg.live.page(params.period, params.branches, params.lang))
+                body = await _read(await self.cfg.live.page(params.period, params.branches, params.lang))
             except Exception as exc:
                 log.error("live page %s failed: %s: %s", params.query(), type(exc).__name__, exc)
                 raise tornado.web.HTTPError(500) from None
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "private, no-cache")
-        self.finish(await _read(path))
+        self.finish(body)
 
 
 class PublishedHandler(Authenticated):
