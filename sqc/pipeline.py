@@ -171,28 +171,26 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def _min_free_bytes(min_free_mb) -> int:
-    if min_free_mb is None:
-        min_free_mb = os.environ.get("SQC_MIN_FREE_MB", DEFAULT_MIN_FREE_MB)
+def _setting(value, env: str, default, convert, what: str):
+    """A run setting: the argument, else the environment variable, else the default; a number of 0 or more."""
+    if value is None:
+        value = os.environ.get(env, default)
     try:
-        value = float(min_free_mb)
+        number = convert(value)
     except (TypeError, ValueError):
-        raise ParameterError(f"minimum free space must be a number of MB, got {min_free_mb!r}") from None
-    if value < 0:
-        raise ParameterError(f"minimum free space must be 0 MB or more, got {min_free_mb!r}")
-    return int(value * 1024 * 1024)
+        number = -1
+    if number < 0:
+        raise ParameterError(f"{what} must be a number of 0 or more (argument or ${env}), got {value!r}")
+    return number
+
+
+def _min_free_bytes(min_free_mb) -> int:
+    return int(_setting(min_free_mb, "SQC_MIN_FREE_MB", DEFAULT_MIN_FREE_MB, float, "minimum free space (MB)")
+               * 2**20)
 
 
 def _keep_failed_count(keep_failed) -> int:
-    if keep_failed is None:
-        keep_failed = os.environ.get("SQC_KEEP_FAILED", DEFAULT_KEEP_FAILED)
-    try:
-        value = int(keep_failed)
-    except (TypeError, ValueError):
-        raise ParameterError(f"number of failed runs to keep must be a whole number, got {keep_failed!r}") from None
-    if value < 0:
-        raise ParameterError(f"number of failed runs to keep must be 0 or more, got {keep_failed!r}")
-    return value
+    return _setting(keep_failed, "SQC_KEEP_FAILED", DEFAULT_KEEP_FAILED, int, "number of failed runs to keep")
 
 
 def prepare_reports_dir(reports_dir: str | os.PathLike) -> Path:

@@ -91,7 +91,7 @@ def sqc(*args, **kw):
 
 @pytest.fixture(scope="module")
 def served_app(tmp_path_factory, published_reports):
-    """`sqc serve` on the reports published once for this test session; ready when /healthz answers."""
+    """`sqc serve` on the reports published once for this test session."""
     import urllib.request
 
     reports, _ = published_reports
@@ -105,18 +105,19 @@ def served_app(tmp_path_factory, published_reports):
     proc = subprocess.Popen([sys.executable, "-m", "sqc.cli", "serve", "--credentials", str(creds), "--reports",
                              str(reports), "--port", str(port), "--audit-log", str(tmp / "audit.jsonl")],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 180
+    # ready when the data for live pages are loaded too (the months not yet published are then offered)
+    deadline = time.time() + 600
     while time.time() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"sqc serve exited: {(tmp / 'serve.log').read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?live=1", timeout=5) as r:
                 if r.status == 200:
                     break
         except OSError:
             time.sleep(0.5)
     else:
-        pytest.fail("sqc serve did not answer /healthz within 180 s")
+        pytest.fail("sqc serve did not report ready (/healthz?live=1) within 600 s")
     yield f"http://127.0.0.1:{port}", tmp
     proc.terminate()
     try:

@@ -271,3 +271,14 @@ def test_a_folder_sqc_did_not_publish_is_left_alone(reports):
     (mine / "notes.txt").write_text("kept")
     assert sqc("index", "--reports", reports).returncode == 0
     assert (mine / "notes.txt").read_text() == "kept" and not mine.is_symlink()
+
+
+def test_run_settings_are_validated(tmp_path, notebook, monkeypatch):
+    from sqc.errors import ParameterError
+
+    for kw in ({"min_free_mb": -1}, {"min_free_mb": "lots"}, {"keep_failed": -2}, {"keep_failed": "x"}):
+        with pytest.raises(ParameterError, match="0 or more"):
+            run_report("2026-10", reports_dir=tmp_path, notebook=notebook, progress=False, **kw)
+    monkeypatch.setenv("SQC_KEEP_FAILED", "many")
+    with pytest.raises(ParameterError, match="SQC_KEEP_FAILED"):
+        run_report("2026-10", reports_dir=tmp_path, notebook=notebook, progress=False)

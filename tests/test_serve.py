@@ -243,6 +243,15 @@ def test_no_url_imports_a_module_or_leaks_a_file(site, path):
     assert "this" not in set(sys.modules) - before
 
 
+def test_health_probe_reports_live_readiness(site):
+    c = Client(site.port)
+    assert c.get("/healthz")[:3:2] == (200, "ok")
+    assert c.get("/healthz?live=1")[0] == 200
+    site.live.known_catalogue = lambda: None
+    assert c.get("/healthz?live=1")[0] == 503
+    assert c.get("/healthz")[0] == 200
+
+
 def test_branch_scope_is_enforced_by_the_server(site):
     anna = Client(site.port)
     anna.login("anna")

@@ -9,7 +9,8 @@ Routes (everything except ``/login`` and ``/healthz`` needs a session)::
     /reports/                  the published index, and /reports/<period>/<file> the published artefacts
                                (users scoped to some branches get 403: those files cover every branch)
     /static/<file>             the app's stylesheet and script
-    /healthz                   "ok" when the server answers (for probes; says nothing else)
+    /healthz                   "ok" when the server answers (for probes; says nothing else); /healthz?live=1
+                               answers 503 until the data for live pages are loaded
 
 No other URL exists: in particular there is no Panel/Bokeh component-resource route that could import a module.
 """
@@ -331,8 +332,14 @@ class StaticHandler(Base):
 
 
 class HealthHandler(Base):
+    """``ok`` when the server answers; with ``?live=1``, 503 until the data for live pages are loaded."""
+
     def get(self) -> None:
         self.set_header("Content-Type", "text/plain")
+        if self.get_query_argument("live", "") and self.cfg.live.known_catalogue() is None:
+            self.set_status(503)
+            self.finish("loading data")
+            return
         self.finish("ok")
 
 
