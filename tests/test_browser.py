@@ -189,3 +189,27 @@ def test_served_app_scoped_user_sees_only_their_branches(browser, served_app):
     response = page.goto(f"{base}/reports/2026-10/dashboard_en.html")
     assert response.status == 403
     context.close()
+
+
+def test_two_sessions_do_not_share_a_view(browser, served_app):
+    """Clicking a tab in one manager's browser leaves another manager's view alone (each session has its own page)."""
+    base, _ = served_app
+    pages = []
+    for _ in range(2):
+        context, page, _ = open_page(browser, lambda url: url.startswith((base, "data:", "blob:")))
+        page.set_default_timeout(READY)
+        sign_in(page, base, "manager", PASSWORD)
+        page.wait_for_selector("body[data-ready='1']")
+        page.frame_locator("#dashboard").locator(".bk-tab").first.wait_for()
+        pages.append((context, page))
+    first, second = (p.frame_locator("#dashboard") for _, p in pages)
+    before = second.locator(".bk-tab.bk-active").first.inner_text()
+    target = first.locator(".bk-tab").nth(2)
+    name = target.inner_text()
+    assert name != before
+    target.click()
+    first.locator(".bk-tab.bk-active", has_text=name).first.wait_for()
+    pages[1][1].wait_for_timeout(1000)
+    assert second.locator(".bk-tab.bk-active").first.inner_text() == before
+    for context, _ in pages:
+        context.close()

@@ -67,7 +67,8 @@ def serve(*, reports_dir, credentials, data_dir=None, port: int = 5006, address:
         ssl_options.load_cert_chain(certfile, keyfile)
 
     async def main():
-        app.listen(int(port), address=address, ssl_options=ssl_options, xheaders=False)
+        # forms are small: a large body is refused before it is read
+        app.listen(int(port), address=address, ssl_options=ssl_options, xheaders=False, max_body_size=64 * 1024)
         cfg.live.catalogue()  # load the data for live pages in the background
         await asyncio.Event().wait()
 

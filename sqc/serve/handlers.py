@@ -44,7 +44,7 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
             "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 # Published dashboards are standalone Bokeh documents with inline scripts and styles (written by sqc, never by
 # users); they may be framed by the app itself only, and may not submit forms or fetch from elsewhere.
-DOCUMENT_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+DOCUMENT_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
                 "style-src 'self' 'unsafe-inline' data:; img-src 'self' data: blob:; font-src 'self' data:; "
                 "connect-src 'self' data: blob:; worker-src 'self' blob:; form-action 'none'; base-uri 'none'; "
                 "frame-ancestors 'self'")

@@ -15,6 +15,7 @@ import os
 import shutil
 from collections import OrderedDict
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 _DATA = None
@@ -62,17 +63,28 @@ class LiveBuilder:
         self.cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.areas = tuple(areas) if areas else None
         self.max_entries = max_entries
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_init_worker,
-                                         initargs=(str(data_dir) if data_dir else None,))
+        self._workers, self._data_dir = workers, str(data_dir) if data_dir else None
+        self._pool = self._new_pool()
         self._built: OrderedDict[tuple, Path] = OrderedDict()
         self._pending: dict[tuple, asyncio.Future] = {}
         self._catalogue: asyncio.Future | None = None
 
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(self._data_dir,))
+
+    def _submit(self, fn, *args) -> asyncio.Future:
+        try:
+            return asyncio.wrap_future(self._pool.submit(fn, *args))
+        except BrokenProcessPool:  # a worker died (e.g. out of memory): start afresh rather than fail forever
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return asyncio.wrap_future(self._pool.submit(fn, *args))
+
     def catalogue(self) -> asyncio.Future:
-        """(periods, branch ids) of the data, loaded once in the worker."""
-        if self._catalogue is None:
-            self._catalogue = asyncio.wrap_future(self._pool.submit(_worker_periods))
+        """(periods, branch ids) of the data, loaded once in the worker (tried again after a failure)."""
+        if self._catalogue is None or (self._catalogue.done() and self._catalogue.exception() is not None):
+            self._catalogue = self._submit(_worker_periods)
         return self._catalogue
 
     def known_catalogue(self):
@@ -87,8 +99,7 @@ class LiveBuilder:
             return path
         if key not in self._pending:
             name = hashlib.sha256(json.dumps([period, branches, lang, self.areas]).encode()).hexdigest()[:32]
-            fut = asyncio.wrap_future(self._pool.submit(_worker_build, period, branches, lang,
-                                                        str(self.cache_dir / name), self.areas))
+            fut = self._submit(_worker_build, period, branches, lang, str(self.cache_dir / name), self.areas)
             self._pending[key] = fut
             fut.add_done_callback(lambda f, k=key: self._done(k, f))
         return Path(await asyncio.shield(self._pending[key]))
