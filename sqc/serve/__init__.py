@@ -50,7 +50,10 @@ def serve(*, reports_dir, credentials, data_dir=None, port: int = 5006, address:
           certfile=None, keyfile=None) -> None:
     """Listen and serve until interrupted."""
     import asyncio
+    import logging
 
+    # the access log (tornado.access) and errors on stderr; logins and refusals go to the audit log
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if not (0 < int(port) < 65536):
         raise ParameterError(f"port must be between 1 and 65535, got {port}")
     if bool(certfile) != bool(keyfile):
