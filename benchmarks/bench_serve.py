@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -172,6 +173,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(30)
+        shutil.rmtree(tmp, ignore_errors=True)  # the users file, audit log and (unless --reports) the reports
     print(json.dumps(results, indent=1))
 
 
