@@ -2,7 +2,6 @@
 disk with every network request blocked and no console error; the served app requires a login and shows the
 same dashboard."""
 import json
-import os
 import socket
 import subprocess
 import sys

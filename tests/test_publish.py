@@ -165,7 +165,8 @@ def test_empty_file_missing_folder_and_file_for_folder_are_one_line_errors(tmp_p
     (tmp_path / "afile").write_text("x")
     proc = sqc("index", "--reports", tmp_path / "afile")
     assert proc.returncode == 2 and "is a file" in one_line_error(proc)
-    sqc("users", "add", "anna", "--credentials", tmp_path / "u.json", "--password-stdin", stdin="violet-anchor-quarry-31")
+    sqc("users", "add", "anna", "--credentials", tmp_path / "u.json", "--password-stdin",
+        stdin="violet-anchor-quarry-31")
     proc = sqc("serve", "--credentials", tmp_path / "u.json", "--reports", tmp_path / "nope")
     assert proc.returncode == 2 and "does not exist" in one_line_error(proc)
 

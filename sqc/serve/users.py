@@ -112,7 +112,8 @@ def parse_branches(branches) -> tuple[str, ...] | None:
         branches = [b.strip() for b in branches.split(",") if b.strip()]
     bad = [b for b in branches if not isinstance(b, str) or not BRANCH_RE.match(b)]
     if bad or not branches:
-        raise ParameterError(f"branch ids must be letters, digits, '_' or '-' separated by commas, got {bad or '(none)'}")
+        raise ParameterError("branch ids must be letters, digits, '_' or '-' separated by commas, got "
+                             f"{bad or '(none)'}")
     return tuple(sorted(dict.fromkeys(branches)))
 
 
