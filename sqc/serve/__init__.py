@@ -4,8 +4,6 @@ and ``live`` (page builds off the event loop)."""
 from __future__ import annotations
 
 import atexit
-import os
-import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -41,8 +39,7 @@ def build_app(*, reports_dir, credentials, data_dir=None, audit_log=None, cache_
         live = LiveBuilder(data_dir, cache_dir, workers=live_workers, areas=areas)
     cfg = ServeConfig(reports_dir=reports_dir, credentials=store, audit=audit, live=live,
                       trusted_proxies=frozenset(trusted_proxies or ()), cookie_secure=cookie_secure)
-    secret = os.environ.get("SQC_COOKIE_SECRET") or secrets.token_hex(32)
-    return make_app(cfg, cookie_secret=secret), cfg
+    return make_app(cfg), cfg
 
 
 def serve(*, reports_dir, credentials, data_dir=None, port: int = 5006, address: str = "127.0.0.1",

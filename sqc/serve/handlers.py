@@ -353,7 +353,9 @@ class NotFound(Base):
         raise tornado.web.HTTPError(404)
 
 
-def make_app(cfg: ServeConfig, *, cookie_secret: str) -> tornado.web.Application:
+def make_app(cfg: ServeConfig) -> tornado.web.Application:
+    """The application. Sessions are server-side random tokens and the CSRF token is Tornado's double-submit
+    cookie, so no cookie is signed and no cookie secret is needed."""
     routes = [
         (r"/", RootHandler), (r"/login", LoginHandler), (r"/logout", LogoutHandler),
         (r"/dashboard", DashboardHandler), (r"/view", ViewHandler),
@@ -362,7 +364,7 @@ def make_app(cfg: ServeConfig, *, cookie_secret: str) -> tornado.web.Application
     ]
     return tornado.web.Application(
         routes, sqc=cfg, sqc_templates=Loader(str(ASSETS), autoescape="xhtml_escape"),
-        cookie_secret=cookie_secret, xsrf_cookies=True,
+        xsrf_cookies=True,
         xsrf_cookie_kwargs={"httponly": True, "samesite": "Strict", "path": "/"},
         default_handler_class=NotFound, debug=False, serve_traceback=False, compress_response=False)
 
