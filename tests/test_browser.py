@@ -2,7 +2,6 @@
 disk with every network request blocked and no console error; the served app requires a login and shows the
 same dashboard."""
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -79,55 +78,137 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+PASSWORD = "violet-anchor-quarry-31"
+READY = 180_000  # ms: generous limits for a slow, shared machine; each wait ends as soon as the signal appears
+LIVE_BUILD = 900_000  # a month not yet published is built on first use (the whole report, in a worker process)
+
+
+def sqc(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "sqc.cli", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, **kw)
+
+
 @pytest.fixture(scope="module")
-def served_app(tmp_path_factory):
+def served_app(tmp_path_factory, published_reports):
+    """`sqc serve` on the reports published once for this test session."""
+    import urllib.request
+
+    reports, _ = published_reports
     tmp = tmp_path_factory.mktemp("serve")
-    creds = tmp / "credentials.json"
-    creds.write_text(json.dumps({"manager": "correct-horse-battery"}))
-    os.chmod(creds, 0o600)
+    creds = tmp / "users.json"
+    for name, branches in (("manager", []), ("anna", ["--branches", "B01"])):
+        p = sqc("users", "add", name, "--credentials", creds, "--password-stdin", *branches, input=PASSWORD + "\n")
+        assert p.returncode == 0, p.stderr
     port = free_port()
     log = open(tmp / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "sqc.cli", "serve", "--credentials", str(creds), "--port",
-                             str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 180
+    proc = subprocess.Popen([sys.executable, "-m", "sqc.cli", "serve", "--credentials", str(creds), "--reports",
+                             str(reports), "--port", str(port), "--audit-log", str(tmp / "audit.jsonl")],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # ready when the data for live pages are loaded too (the months not yet published are then offered)
+    deadline = time.time() + 600
     while time.time() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"sqc serve exited: {(tmp / 'serve.log').read_text()[-2000:]}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?live=1", timeout=5) as r:
+                if r.status == 200:
+                    break
         except OSError:
             time.sleep(0.5)
     else:
-        pytest.fail("sqc serve did not start listening within 180 s")
-    yield f"http://127.0.0.1:{port}"
+        pytest.fail("sqc serve did not report ready (/healthz?live=1) within 600 s")
+    yield f"http://127.0.0.1:{port}", tmp
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+    log.close()
+    assert PASSWORD not in (tmp / "serve.log").read_text() + (tmp / "audit.jsonl").read_text()
 
 
-def test_served_app_requires_login_and_shows_dashboard(browser, served_app, tmp_path):
-    local = lambda url: url.startswith((served_app, "data:", "blob:"))  # noqa: E731
-    context, page, problems = open_page(browser, local)
-    page.goto(f"{served_app}/dashboard", wait_until="load")
-    assert "login" in page.url, "the app must not be reachable without logging in"
-    page.fill("input[name=username]", "manager")
-    page.fill("input[name=password]", "wrong-password")
-    page.click("button[type=submit], input[type=submit]")
+def sign_in(page, base, user, password):
+    page.goto(f"{base}/dashboard", wait_until="load")
+    assert "/login" in page.url, "the app must not be reachable without logging in"
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
     page.wait_for_load_state("load")
-    assert "login" in page.url and "error" in page.url
-    page.fill("input[name=username]", "manager")
-    page.fill("input[name=password]", "correct-horse-battery")
-    page.click("button[type=submit], input[type=submit]")
-    page.wait_for_selector("text=Service quality — monthly report · Oct 2026", timeout=240_000)
-    # the period filter rebuilds the page for another month
-    page.locator("select").first.select_option("2026-09")
-    page.wait_for_selector("text=Service quality — monthly report · Sep 2026", timeout=240_000)
-    page.wait_for_timeout(1000)
+
+
+def test_served_app_login_dashboard_period_and_logout(browser, served_app, tmp_path):
+    base, tmp = served_app
+    local = lambda url: url.startswith((base, "data:", "blob:"))  # noqa: E731
+    context, page, problems = open_page(browser, local)
+    page.set_default_timeout(READY)
+    sign_in(page, base, "manager", "wrong-password-123")
+    assert "/login" in page.url and "error=1" in page.url
+    page.wait_for_selector("text=Wrong user name or password")
+    sign_in(page, base, "manager", PASSWORD)
+    assert page.url.endswith("/dashboard"), page.url
+    page.wait_for_selector("body[data-ready='1']")
+    frame = page.frame_locator("#dashboard")
+    frame.locator("text=Service quality — monthly report · Oct 2026").first.wait_for()
+    assert page.locator("#source").inner_text().startswith("published")
+    assert page.locator("#user").inner_text() == "manager"
     page.screenshot(path=str(tmp_path / "served.png"))
+    # another month (not published here): built live for this session, then shown
+    with page.expect_navigation():
+        page.select_option("#period", "2026-09")
+    page.wait_for_selector("body[data-ready='1']", timeout=LIVE_BUILD)
+    frame.locator("text=Service quality — monthly report · Sep 2026").first.wait_for(timeout=READY)
+    assert page.locator("#source").inner_text().startswith("live")
+    # sign out: the session is revoked on the server, so a copy of the cookie no longer opens the dashboard
+    cookies = context.cookies()
+    with page.expect_navigation():
+        page.click("#logout")
+    assert "/login" in page.url
+    thief = browser.new_context()
+    thief.add_cookies(cookies)
+    stolen = thief.new_page()
+    stolen.goto(f"{base}/dashboard", wait_until="load")
+    assert "/login" in stolen.url
+    thief.close()
     assert problems["pageerror"] == [], problems
     errors = [c for c in problems["console"] if "net::ERR_FAILED" not in c]
     assert errors == [], problems
     context.close()
+    events = [json.loads(line)["event"] for line in (tmp / "audit.jsonl").read_text().splitlines()]
+    assert events[:2] == ["login_failed", "login_ok"] and "logout" in events
+
+
+def test_served_app_scoped_user_sees_only_their_branches(browser, served_app):
+    base, _ = served_app
+    context, page, problems = open_page(browser, lambda url: url.startswith((base, "data:", "blob:")))
+    page.set_default_timeout(READY)
+    sign_in(page, base, "anna", PASSWORD)
+    page.wait_for_selector("body[data-ready='1']", timeout=LIVE_BUILD)
+    page.frame_locator("#dashboard").locator("text=B01").first.wait_for()
+    assert page.locator("#user").inner_text() == "anna (B01)"
+    response = page.goto(f"{base}/reports/2026-10/dashboard_en.html")
+    assert response.status == 403
+    context.close()
+
+
+def test_two_sessions_do_not_share_a_view(browser, served_app):
+    """Clicking a tab in one manager's browser leaves another manager's view alone (each session has its own page)."""
+    base, _ = served_app
+    pages = []
+    for _ in range(2):
+        context, page, _ = open_page(browser, lambda url: url.startswith((base, "data:", "blob:")))
+        page.set_default_timeout(READY)
+        sign_in(page, base, "manager", PASSWORD)
+        page.wait_for_selector("body[data-ready='1']")
+        page.frame_locator("#dashboard").locator(".bk-tab").first.wait_for()
+        pages.append((context, page))
+    first, second = (p.frame_locator("#dashboard") for _, p in pages)
+    before = second.locator(".bk-tab.bk-active").first.inner_text()
+    target = first.locator(".bk-tab").nth(2)
+    name = target.inner_text()
+    assert name != before
+    target.click()
+    first.locator(".bk-tab.bk-active", has_text=name).first.wait_for()
+    pages[1][1].wait_for_timeout(1000)
+    assert second.locator(".bk-tab.bk-active").first.inner_text() == before
+    for context, _ in pages:
+        context.close()

@@ -9,10 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat as nbf
 import pytest
 
 from sqc.errors import ParameterError, PipelineError
+from pipeline_support import write_fake_notebook
 from sqc.pipeline import backfill, period_range, published_periods, run_report, validate_period
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,25 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture()
 def fake_notebook(tmp_path):
-    """A report notebook that writes what the real one writes; fails for period 2026-09; sleeps when asked."""
-    nb = nbf.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbf.v4.new_code_cell('period = "2026-10"\ndata_dir = None\nbranches = None\nlanguages = ["en"]\n'
-                             'output_dir = "."', metadata={"tags": ["parameters"]}),
-        nbf.v4.new_code_cell(
-            "import json, os, time, pathlib\n"
-            "out = pathlib.Path(output_dir)\n"
-            "if os.environ.get('FAKE_SLEEP'): time.sleep(float(os.environ['FAKE_SLEEP']))\n"
-            "if period == '2026-09': raise RuntimeError('planted failure for ' + period)\n"
-            "for lang in languages:\n"
-            "    (out / f'dashboard_{lang}.html').write_text(f'<html>{period} {lang} {time.time()}</html>')\n"
-            "(out / 'summary.json').write_text(json.dumps({'period': period, 'warnings': [], "
-            "'input_fingerprint': 'abc'}))"),
-    ]
-    path = tmp_path / "fake_report.ipynb"
-    nbf.write(nb, path)
-    return path
+    return write_fake_notebook(tmp_path / "fake_report.ipynb")
 
 
 def run(period, reports, nb, **kw):

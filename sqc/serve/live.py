@@ -1,0 +1,117 @@
+"""Live dashboards (a branch subset, or a month not yet published), built off the server's event loop.
+
+Each page is built by the report code in a worker process (its own data, figures and Panel objects: nothing
+mutable is shared with the server or with other sessions) and saved as a standalone file in a private cache,
+keyed by (period, branches, language). Sessions asking for the same page at once share one build; later
+sessions get the cached file.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+_DATA = None
+_DATA_DIR = None
+
+
+def _init_worker(data_dir) -> None:
+    global _DATA_DIR
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    _DATA_DIR = data_dir
+
+
+def _data():
+    global _DATA
+    if _DATA is None:
+        from ..io import load_network
+
+        _DATA = load_network(_DATA_DIR)
+    return _DATA
+
+
+def _worker_periods() -> tuple[list[str], list[str]]:
+    data = _data()
+    return list(data.periods), [str(b) for b in data.branches["branch"]]
+
+
+def _worker_build(period: str, branches: tuple[str, ...] | None, lang: str, out_dir: str, areas) -> str:
+    from ..report.dashboard import write_report
+
+    tmp = Path(out_dir + ".building")
+    shutil.rmtree(tmp, ignore_errors=True)
+    write_report(_data(), period, branches=list(branches) if branches else None, languages=[lang],
+                 output_dir=tmp, areas=areas)
+    os.replace(tmp, out_dir)  # a cache entry appears whole or not at all
+    return str(Path(out_dir) / f"dashboard_{lang}.html")
+
+
+class LiveBuilder:
+    """Build and cache live pages. Use from the server's event loop (the bookkeeping is not thread-safe; the
+    builds themselves run in ``workers`` processes)."""
+
+    def __init__(self, data_dir, cache_dir: str | os.PathLike, *, workers: int = 1, max_entries: int = 64,
+                 areas=None):
+        self.cache_dir = Path(cache_dir)
+        self.cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.areas = tuple(areas) if areas else None
+        self.max_entries = max_entries
+        self._workers, self._data_dir = workers, str(data_dir) if data_dir else None
+        self._pool = self._new_pool()
+        self._built: OrderedDict[tuple, Path] = OrderedDict()
+        self._pending: dict[tuple, asyncio.Future] = {}
+        self._catalogue: asyncio.Future | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(self._data_dir,))
+
+    def _submit(self, fn, *args) -> asyncio.Future:
+        try:
+            return asyncio.wrap_future(self._pool.submit(fn, *args))
+        except BrokenProcessPool:  # a worker died (e.g. out of memory): start afresh rather than fail forever
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return asyncio.wrap_future(self._pool.submit(fn, *args))
+
+    def catalogue(self) -> asyncio.Future:
+        """(periods, branch ids) of the data, loaded once in the worker (tried again after a failure)."""
+        if self._catalogue is None or (self._catalogue.done() and self._catalogue.exception() is not None):
+            self._catalogue = self._submit(_worker_periods)
+        return self._catalogue
+
+    def known_catalogue(self):
+        f = self._catalogue
+        return f.result() if f is not None and f.done() and not f.exception() else None
+
+    async def page(self, period: str, branches: tuple[str, ...] | None, lang: str) -> Path:
+        key = (period, branches, lang)
+        path = self._built.get(key)
+        if path is not None and path.exists():
+            self._built.move_to_end(key)
+            return path
+        if key not in self._pending:
+            name = hashlib.sha256(json.dumps([period, branches, lang, self.areas]).encode()).hexdigest()[:32]
+            fut = self._submit(_worker_build, period, branches, lang, str(self.cache_dir / name), self.areas)
+            self._pending[key] = fut
+            fut.add_done_callback(lambda f, k=key: self._done(k, f))
+        return Path(await asyncio.shield(self._pending[key]))
+
+    def _done(self, key, fut) -> None:
+        self._pending.pop(key, None)
+        if fut.cancelled() or fut.exception() is not None:
+            return  # not cached: the next request tries again
+        self._built[key] = Path(fut.result())
+        while len(self._built) > self.max_entries:
+            _, old = self._built.popitem(last=False)
+            shutil.rmtree(old.parent, ignore_errors=True)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
