@@ -864,8 +864,8 @@ class InterventionEffect(ResultData):
     def _summary_lines(self, lang: str = "en") -> list[str]:
         e = self.effect
         return [f"{self.intervention.intervention_id} on {self.measure} ({self.design}): RR {e['rate_ratio']:.3f} "
-                f"(CI {e['ci_low']:.3f}-{e['ci_high']:.3f}), p = {e['p']:.3g}; {e['n_before']} {e['unit'].replace('_', ' ')}"
-                f" before, {e['n_after']} after; verdict: {self.verdict}"]
+                f"(CI {e['ci_low']:.3f}-{e['ci_high']:.3f}), p = {e['p']:.3g}; {e['n_before']} "
+                f"{e['unit'].replace('_', ' ')} before, {e['n_after']} after; verdict: {self.verdict}"]
 
 
 def monthly_counts(complaints: pd.DataFrame, volumes: pd.DataFrame, categories: list[str], *, branches=None,
@@ -1014,13 +1014,11 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
 
 
 def _unique(warnings: list[QualityWarning]) -> list[QualityWarning]:
-    """One warning per code (a chart warns once per stage)."""
-    seen, out = set(), []
+    """One warning per code, the first of each (a chart warns once per stage)."""
+    first: dict = {}
     for w in warnings:
-        if w.code not in seen:
-            seen.add(w.code)
-            out.append(w)
-    return out
+        first.setdefault(w.code, w)
+    return list(first.values())
 
 
 def evaluate_all(data, *, as_of: str | None = None, branches=None, confidence: float = DEFAULT_CONFIDENCE

@@ -60,6 +60,11 @@ def effect_figure(series, *, title: str | None = None, labels: dict | None = Non
     return to_matplotlib(effect_spec(series, lang=lang, title=title or "", labels=labels), figsize=figsize)
 
 
+def _rate_ratio(row) -> str:
+    """``RR 0.64 [0.50, 0.82]`` from anything with ``rate_ratio``, ``ci_low`` and ``ci_high``."""
+    return f"RR {row['rate_ratio']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
+
+
 def _series(result):
     return result.series.rename(columns={"time": "period"})
 
@@ -67,18 +72,14 @@ def _series(result):
 def its_spec(result, lang: str = "en") -> Chart:
     """An :class:`sqc.interventions.ITSResult` or :class:`~sqc.interventions.StaggeredResult` (summed over the
     treated units): observed against the fitted model with the intervention terms set to zero."""
-    head = result.headline
-    title = (f"{result.chart_title(lang)}: RR {head['rate_ratio']:.2f} [{head['ci_low']:.2f}, "
-             f"{head['ci_high']:.2f}]")
-    return effect_spec(_series(result), lang=lang, title=title)
+    return effect_spec(_series(result), lang=lang, title=f"{result.chart_title(lang)}: {_rate_ratio(result.headline)}")
 
 
 def before_after_spec(result, lang: str = "en") -> Chart:
     """A :class:`sqc.interventions.BeforeAfterResult`: its staged control chart (own centre line and limits
     before and after the start)."""
     chart = result.chart.chart_spec(lang=lang)
-    chart.title = (f"{result.chart_title(lang)}: RR {result.rate_ratio:.2f} [{result.ci_low:.2f}, "
-                   f"{result.ci_high:.2f}]")
+    chart.title = f"{result.chart_title(lang)}: {_rate_ratio(result.to_frame().iloc[0])}"
     return chart
 
 
@@ -86,8 +87,7 @@ def intervention_effect_spec(result, lang: str = "en") -> Chart:
     """An :class:`sqc.interventions.InterventionEffect`: observed against counterfactual for its measure."""
     iv = result.intervention
     name = iv.name.get(lang) or iv.name.get("en", "")
-    title = (f"{result.chart_title(lang)} {iv.intervention_id} {name}: RR {result.effect['rate_ratio']:.2f} [{result.effect['ci_low']:.2f}, "
-             f"{result.effect['ci_high']:.2f}]")
+    title = f"{result.chart_title(lang)} {iv.intervention_id} {name}: {_rate_ratio(result.effect)}"
     return effect_spec(result.series, lang=lang, title=title)
 
 
