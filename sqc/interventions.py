@@ -1,6 +1,7 @@
 """Did the fix work? Effects of fail-safes (poka-yoke) and other interventions, with honest uncertainty.
 
-Three designs, from the strongest the data allow to the simplest:
+Three designs, from the strongest the data allow to the simplest (Methods §8 gives the formulas, assumptions and
+references; §8.3 how the design is chosen):
 
 * :func:`its` - segmented (interrupted time series) regression of monthly counts: a Poisson GLM with a log
   exposure offset, linear trend, harmonic seasonal terms, a level change (and optionally a slope change) at the
@@ -107,7 +108,8 @@ def _effect_row(beta: float, se: float, z: float, df: int | None = None) -> dict
 # =============================================================================================== ITS
 @dataclass
 class ITSResult(ResultData):
-    """Segmented regression of one series (see :func:`its`).
+    """Segmented regression of one series (see :func:`its`; Methods §8.4). ``.plot()`` draws observed against
+    the counterfactual with its interval.
 
     Attributes
     ----------
@@ -414,7 +416,8 @@ def its(frame: pd.DataFrame, outcome: str, time: str, intervention: str, *, offs
 # =============================================================================================== before/after
 @dataclass
 class BeforeAfterResult(ResultData):
-    """Before/after comparison (see :func:`before_after`)."""
+    """Before/after comparison (see :func:`before_after`; Methods §8.6). ``.plot()`` draws the staged control
+    chart."""
 
     chart: Any
     rate_ratio: float
@@ -520,7 +523,8 @@ def before_after(frame: pd.DataFrame, count: str, size: str, time: str, interven
 # =============================================================================================== staggered
 @dataclass
 class StaggeredResult(ResultData):
-    """Difference-in-differences of a staggered roll-out (see :func:`staggered`)."""
+    """Difference-in-differences of a staggered roll-out (see :func:`staggered`; Methods §8.5). ``.plot()`` draws
+    the treated units' observed counts against the counterfactual."""
 
     effects: pd.DataFrame
     event_time: pd.DataFrame
