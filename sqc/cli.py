@@ -8,6 +8,7 @@ traceback (set ``SQC_DEBUG=1`` to see one).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import sys
@@ -293,6 +294,49 @@ def _dispatch(args) -> int:
     raise ParameterError(f"unknown command {args.command!r}")
 
 
+class _FileBar:
+    """``ingest``'s progress callback drawn as a tqdm bar on stderr: one step per file, its line written above the
+    bar; ``ingest`` sets :attr:`total` once it knows how many files changed."""
+
+    def __init__(self, tqdm):
+        self.bar = tqdm(desc="ingest", unit="file", total=None, file=sys.stderr, leave=False)
+
+    @property
+    def total(self):
+        return self.bar.total
+
+    @total.setter
+    def total(self, n: int) -> None:
+        self.bar.total = n
+        self.bar.refresh()
+
+    def __call__(self, message: str) -> None:
+        self.bar.write(message, file=sys.stdout)
+        if message.startswith(("ingested ", "removed ")):
+            self.bar.update(1)
+
+
+@contextlib.contextmanager
+def _file_progress(quiet: bool):
+    """The progress callback for ``sqc ingest``: nothing when quiet, a tqdm bar when stderr is a terminal and tqdm
+    is installed (it comes with the ``report`` extra), else one printed line per file."""
+    if quiet:
+        yield None
+        return
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        tqdm = None
+    if tqdm is None or not sys.stderr.isatty():
+        yield print
+        return
+    bar = _FileBar(tqdm)
+    try:
+        yield bar
+    finally:
+        bar.bar.close()
+
+
 def _check_data(args) -> int:
     """``sqc ingest`` and ``sqc validate``: bring the store up to date, then the whole-table checks. ``validate``
     also loads the tables as the report does and refuses rows the report would have to leave out."""
@@ -300,9 +344,10 @@ def _check_data(args) -> int:
     from .store.checks import gap_warnings, whole_store_checks
 
     on_error = "exclude" if args.exclude else "raise"
-    say = None if getattr(args, "quiet", False) or args.command == "validate" else print
-    result = ingest(args.data, store=args.store, on_error=on_error, cutoff=args.cutoff, encoding=args.encoding,
-                    progress=say)
+    quiet = getattr(args, "quiet", False) or args.command == "validate"
+    with _file_progress(quiet) as say:
+        result = ingest(args.data, store=args.store, on_error=on_error, cutoff=args.cutoff, encoding=args.encoding,
+                        progress=say)
     print(result.summary())
     if args.command == "validate":
         from .io import load_network

@@ -54,7 +54,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, _check_confidence, adjust_pvalues, wilson_ci
-from .results import ResultData
+from .results import ResultData, row_lines
 
 REQUIRED = ("complaint_id", "opened_at", "closed_at", "branch", "category")
 #: default severity weights of the weighted Pareto (a parameter; printed with the result)
@@ -612,16 +612,14 @@ class TimeToResolve(ResultData):
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
         pct = int(round(self.confidence * 100))
-        lines = [f"Time to resolve (Kaplan–Meier, open cases censored at {self.as_of}; {pct}% log-log CIs)"]
 
         def f(v):
             return "n/e" if pd.isna(v) else f"{v:.1f}"
 
-        for g, r in self.table.iterrows():
-            lines.append(f"  {g}: n = {int(r['n'])} ({int(r['open'])} open); median {f(r['median'])} d "
-                         f"[{f(r['median_ci_low'])}, {f(r['median_ci_high'])}], P90 {f(r['p90'])} d "
-                         f"[{f(r['p90_ci_low'])}, {f(r['p90_ci_high'])}]")
-        return lines
+        return row_lines(f"Time to resolve (Kaplan–Meier, open cases censored at {self.as_of}; {pct}% log-log CIs)",
+                         self.table, lambda g, r: f"{g}: n = {int(r['n'])} ({int(r['open'])} open); median "
+                         f"{f(r['median'])} d [{f(r['median_ci_low'])}, {f(r['median_ci_high'])}], P90 {f(r['p90'])}"
+                         f" d [{f(r['p90_ci_low'])}, {f(r['p90_ci_high'])}]")
 
 
 def _km_quantile(times: np.ndarray, surv: np.ndarray, q: float) -> float:
@@ -763,12 +761,11 @@ class RecoveryMetrics(ResultData):
         return self.table.pivot(index="group", columns="metric", values="value")
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
-        lines = [f"Service recovery ({self.window[0] or 'start'}..{self.window[1] or 'end'}; SLA {self.sla_days:g} "
-                 f"days; Wilson {self.confidence:.0%} CIs; denominators = complaints closed by the cut-off)"]
-        for _, r in self.table.iterrows():
-            lines.append(f"  {r['group']} {r['metric']}: {r['value']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}] "
-                         f"({int(r['successes'])}/{int(r['n'])})")
-        return lines
+        return row_lines(f"Service recovery ({self.window[0] or 'start'}..{self.window[1] or 'end'}; SLA "
+                         f"{self.sla_days:g} days; Wilson {self.confidence:.0%} CIs; denominators = complaints closed"
+                         " by the cut-off)", self.table,
+                         lambda _, r: f"{r['group']} {r['metric']}: {r['value']:.1%} [{r['ci_low']:.1%}, "
+                         f"{r['ci_high']:.1%}] ({int(r['successes'])}/{int(r['n'])})")
 
 
 RECOVERY_METRICS = {

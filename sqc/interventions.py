@@ -1,6 +1,7 @@
 """Did the fix work? Effects of fail-safes (poka-yoke) and other interventions, with honest uncertainty.
 
-Three designs, from the strongest the data allow to the simplest:
+Three designs, from the strongest the data allow to the simplest (Methods §8 gives the formulas, assumptions and
+references; §8.3 how the design is chosen):
 
 * :func:`its` - segmented (interrupted time series) regression of monthly counts: a Poisson GLM with a log
   exposure offset, linear trend, harmonic seasonal terms, a level change (and optionally a slope change) at the
@@ -48,6 +49,7 @@ import pandas as pd
 
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
+from .results import ResultData, row_lines
 
 FAMILIES = ("poisson", "quasipoisson", "negbin")
 COV_TYPES = ("nonrobust", "HAC")
@@ -105,8 +107,9 @@ def _effect_row(beta: float, se: float, z: float, df: int | None = None) -> dict
 
 # =============================================================================================== ITS
 @dataclass
-class ITSResult:
-    """Segmented regression of one series (see :func:`its`).
+class ITSResult(ResultData):
+    """Segmented regression of one series (see :func:`its`; Methods §8.4). ``.plot()`` draws observed against
+    the counterfactual with its interval.
 
     Attributes
     ----------
@@ -142,9 +145,10 @@ class ITSResult:
     confidence: float
     direction: str
     verdict: str
-    warnings: list = field(default_factory=list)
     model: Any = None
     params: dict = field(default_factory=dict)
+
+    _chart = "sqc.plotting.interventions:its_spec"
 
     def to_frame(self) -> pd.DataFrame:
         return self.effects.copy()
@@ -154,15 +158,12 @@ class ITSResult:
         """The row the verdict rests on (``at_end`` with a slope change, else ``level``)."""
         return self.effects.loc["at_end" if "at_end" in self.effects.index else "level"]
 
-    def summary(self) -> str:
-        lines = [f"Interrupted time series ({self.family}, {self.cov_type} covariance): n = {self.n} points "
-                 f"({self.n_pre} before, {self.n_post} after); dispersion {self.scale:.3g}"]
-        for name, r in self.effects.iterrows():
-            lines.append(f"  {name:7s} RR {r['rate_ratio']:.3f} ({self.confidence:.0%} CI {r['ci_low']:.3f}-"
-                         f"{r['ci_high']:.3f}), p = {r['p']:.3g}")
-        lines.append(f"  verdict: {self.verdict}")
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+    def _summary_lines(self, lang: str = "en") -> list[str]:
+        return [*row_lines(f"Interrupted time series ({self.family}, {self.cov_type} covariance): n = {self.n} "
+                           f"points ({self.n_pre} before, {self.n_post} after); dispersion {self.scale:.3g}",
+                           self.effects, lambda name, r: f"{name:7s} RR {r['rate_ratio']:.3f} ({self.confidence:.0%}"
+                           f" CI {r['ci_low']:.3f}-{r['ci_high']:.3f}), p = {r['p']:.3g}"),
+                f"  verdict: {self.verdict}"]
 
     def __repr__(self) -> str:
         return self.summary()
@@ -406,15 +407,17 @@ def its(frame: pd.DataFrame, outcome: str, time: str, intervention: str, *, offs
     head = effects.loc["at_end" if slope_change else "level"]
     verdict = verdict_code(head["ci_low"], head["ci_high"], direction=direction, enough_points=enough)
     return ITSResult(effects, series, acf_frame, lb, family, cov_type, float(scale), n, n_pre, n_post,
-                     confidence, direction, verdict, warnings, model,
+                     confidence, direction, verdict, model,
                      {"seasonality": int(seasonality), "period": period, "slope_change": slope_change,
-                      "maxlags": lags if cov_type == "HAC" else None, "t0": t0, "interval": interval})
+                      "maxlags": lags if cov_type == "HAC" else None, "t0": t0, "interval": interval},
+                     warnings=warnings)
 
 
 # =============================================================================================== before/after
 @dataclass
-class BeforeAfterResult:
-    """Before/after comparison (see :func:`before_after`)."""
+class BeforeAfterResult(ResultData):
+    """Before/after comparison (see :func:`before_after`; Methods §8.6). ``.plot()`` draws the staged control
+    chart."""
 
     chart: Any
     rate_ratio: float
@@ -428,7 +431,12 @@ class BeforeAfterResult:
     confidence: float
     direction: str
     verdict: str
-    warnings: list = field(default_factory=list)
+
+    _chart = "sqc.plotting.interventions:before_after_spec"
+
+    def sample_size(self) -> int:
+        """Points (months) before and after the start."""
+        return int(self.before["points"] + self.after["points"])
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([{"rate_ratio": self.rate_ratio, "ci_low": self.ci_low, "ci_high": self.ci_high,
@@ -436,15 +444,13 @@ class BeforeAfterResult:
                               "n_before": self.before["points"], "n_after": self.after["points"]}],
                             index=pd.Index(["level"]))
 
-    def summary(self) -> str:
-        lines = [f"Before/after: {self.before['count']:.0f} in {self.before['points']} points, then "
-                 f"{self.after['count']:.0f} in {self.after['points']}; rate ratio {self.rate_ratio:.3f} "
-                 f"({self.confidence:.0%} CI {self.ci_low:.3f}-{self.ci_high:.3f}, exact), p = {self.p:.3g}",
-                 f"  after period runs: longest {self.runs_after.longest_run} (max {self.runs_after.longest_run_max})"
-                 f", crossings {self.runs_after.n_crossings} (min {self.runs_after.n_crossings_min})",
-                 f"  verdict: {self.verdict}"]
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+    def _summary_lines(self, lang: str = "en") -> list[str]:
+        return [f"Before/after: {self.before['count']:.0f} in {self.before['points']} points, then "
+                f"{self.after['count']:.0f} in {self.after['points']}; rate ratio {self.rate_ratio:.3f} "
+                f"({self.confidence:.0%} CI {self.ci_low:.3f}-{self.ci_high:.3f}, exact), p = {self.p:.3g}",
+                f"  after period runs: longest {self.runs_after.longest_run} (max {self.runs_after.longest_run_max})"
+                f", crossings {self.runs_after.n_crossings} (min {self.runs_after.n_crossings_min})",
+                f"  verdict: {self.verdict}"]
 
     def __repr__(self) -> str:
         return self.summary()
@@ -511,13 +517,14 @@ def before_after(frame: pd.DataFrame, count: str, size: str, time: str, interven
     verdict = verdict_code(lo, hi, direction=direction, enough_points=enough)
     return BeforeAfterResult(ch, rr, lo, hi, p, {"count": x1, "exposure": e1, "points": n_b},
                              {"count": x2, "exposure": e2, "points": n_a}, runs_after, runs_vs, confidence,
-                             direction, verdict, warnings)
+                             direction, verdict, warnings=warnings)
 
 
 # =============================================================================================== staggered
 @dataclass
-class StaggeredResult:
-    """Difference-in-differences of a staggered roll-out (see :func:`staggered`)."""
+class StaggeredResult(ResultData):
+    """Difference-in-differences of a staggered roll-out (see :func:`staggered`; Methods §8.5). ``.plot()`` draws
+    the treated units' observed counts against the counterfactual."""
 
     effects: pd.DataFrame
     event_time: pd.DataFrame
@@ -531,8 +538,13 @@ class StaggeredResult:
     direction: str
     verdict: str
     assumption: str = "parallel_trends"
-    warnings: list = field(default_factory=list)
     model: Any = None
+
+    _chart = "sqc.plotting.interventions:its_spec"
+
+    def sample_size(self) -> int:
+        """Units (the clusters the errors are clustered by)."""
+        return self.n_units
 
     def to_frame(self) -> pd.DataFrame:
         return self.effects.copy()
@@ -541,19 +553,17 @@ class StaggeredResult:
     def headline(self) -> pd.Series:
         return self.effects.loc["level"]
 
-    def summary(self) -> str:
+    def _summary_lines(self, lang: str = "en") -> list[str]:
         r = self.headline
-        lines = [f"Staggered roll-out, Poisson difference-in-differences with branch and month fixed effects: "
-                 f"{self.n_treated} treated units in {len(self.cohorts)} cohort(s), {self.n_never} never treated; "
-                 f"errors clustered by unit ({self.n_units} clusters)",
-                 f"  level RR {r['rate_ratio']:.3f} ({self.confidence:.0%} CI {r['ci_low']:.3f}-{r['ci_high']:.3f}), "
-                 f"p = {r['p']:.3g}",
-                 f"  pre-trend test (leads jointly 0): p = {self.pretrend_p:.3g}",
-                 "  rests on parallel trends: without the intervention, treated and not-yet-treated units would "
-                 "have changed by the same factor",
-                 f"  verdict: {self.verdict}"]
-        lines += [f"  {w}" for w in self.warnings]
-        return "\n".join(lines)
+        return [f"Staggered roll-out, Poisson difference-in-differences with branch and month fixed effects: "
+                f"{self.n_treated} treated units in {len(self.cohorts)} cohort(s), {self.n_never} never treated; "
+                f"errors clustered by unit ({self.n_units} clusters)",
+                f"  level RR {r['rate_ratio']:.3f} ({self.confidence:.0%} CI {r['ci_low']:.3f}-{r['ci_high']:.3f}), "
+                f"p = {r['p']:.3g}",
+                f"  pre-trend test (leads jointly 0): p = {self.pretrend_p:.3g}",
+                "  rests on parallel trends: without the intervention, treated and not-yet-treated units would "
+                "have changed by the same factor",
+                f"  verdict: {self.verdict}"]
 
     def __repr__(self) -> str:
         return self.summary()
@@ -825,7 +835,7 @@ def register(interventions: pd.DataFrame, *, blueprint_steps: pd.DataFrame | Non
 
 # =============================================================================================== evaluate
 @dataclass
-class InterventionEffect:
+class InterventionEffect(ResultData):
     """The effect of one intervention on its primary measure, from the design the data allow.
 
     ``design`` is ``"its"``, ``"staggered"`` or ``"before_after"``; ``effect`` is a one-row dict (rate_ratio,
@@ -841,11 +851,25 @@ class InterventionEffect:
     verdict: str
     series: pd.DataFrame
     result: Any
-    warnings: list = field(default_factory=list)
+
+    _chart = "sqc.plotting.interventions:intervention_effect_spec"
 
     def to_dict(self) -> dict:
         return {"intervention_id": self.intervention.intervention_id, "measure": self.measure,
                 "design": self.design, "verdict": self.verdict, **self.effect}
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.to_dict()]).set_index("intervention_id")
+
+    def sample_size(self) -> int:
+        """Months (or treated branch-months) before and after the start."""
+        return int(self.effect["n_before"] + self.effect["n_after"])
+
+    def _summary_lines(self, lang: str = "en") -> list[str]:
+        e = self.effect
+        return [f"{self.intervention.intervention_id} on {self.measure} ({self.design}): RR {e['rate_ratio']:.3f} "
+                f"(CI {e['ci_low']:.3f}-{e['ci_high']:.3f}), p = {e['p']:.3g}; {e['n_before']} "
+                f"{e['unit'].replace('_', ' ')} before, {e['n_after']} after; verdict: {self.verdict}"]
 
 
 def monthly_counts(complaints: pd.DataFrame, volumes: pd.DataFrame, categories: list[str], *, branches=None,
@@ -953,7 +977,7 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
                    "count"].sum()), count_after=float(tr.loc[after, "count"].sum()), unit="branch_months")
         series = res.series.rename(columns={"time": "period"})[["period", "observed", "counterfactual", "after"]]
         return InterventionEffect(intervention, cats[0], "staggered", eff, res.verdict, series, res,
-                                  _unique(res.warnings + warnings))
+                                  warnings=_unique(res.warnings + warnings))
     sub = counts.loc[counts["branch"].isin(applies)]
     total = sub.groupby("period", as_index=False)[["count", "exposure"]].sum()
     start = min(starts.values())
@@ -977,7 +1001,7 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
         series = res.series.rename(columns={"time": "period"})[["period", "observed", "counterfactual", "cf_low",
                                                                  "cf_high", "after"]]
         return InterventionEffect(intervention, cats[0], "its", eff, res.verdict, series, res,
-                                  _unique(res.warnings))
+                                  warnings=_unique(res.warnings))
     if n_pre < 1 or n_post < 1:
         raise InsufficientDataError(f"intervention {intervention.intervention_id!r}: no months "
                                     f"{'before' if n_pre < 1 else 'after'} its start in the data",
@@ -990,17 +1014,15 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
     series = total.assign(observed=total["count"], counterfactual=rate_before * total["exposure"])[
         ["period", "observed", "counterfactual", "after"]]
     return InterventionEffect(intervention, cats[0], "before_after", eff, res.verdict, series, res,
-                              _unique(res.warnings))
+                              warnings=_unique(res.warnings))
 
 
 def _unique(warnings: list[QualityWarning]) -> list[QualityWarning]:
-    """One warning per code (a chart warns once per stage)."""
-    seen, out = set(), []
+    """One warning per code, the first of each (a chart warns once per stage)."""
+    first: dict = {}
     for w in warnings:
-        if w.code not in seen:
-            seen.add(w.code)
-            out.append(w)
-    return out
+        first.setdefault(w.code, w)
+    return list(first.values())
 
 
 def evaluate_all(data, *, as_of: str | None = None, branches=None, confidence: float = DEFAULT_CONFIDENCE

@@ -50,7 +50,7 @@ import pandas as pd
 from .diagnostics import QualityWarning
 from .errors import DataError, InsufficientDataError, ParameterError
 from .inference import DEFAULT_CONFIDENCE, Estimate, _check_confidence, bootstrap_ci, mean_ci, proportion
-from .results import Result, ResultData
+from .results import Result, ResultData, row_lines
 
 DEFAULT_BREAKS = (range(0, 7), range(7, 9), range(9, 11))
 #: pseudo-counts (detractors, passives, promoters) of the adjusted Wald interval (Rocks 2016)
@@ -413,12 +413,10 @@ class NPSChart(ResultData):
     baseline: int
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
-        lines = [f"Standardised NPS chart: centre {self.center:.1f}, σ_z = {self.sigma_z:.2f}"
-                 f"{' (Laney limits)' if self.laney else ''}, baseline {self.baseline} periods"]
-        for _, r in self.table.iterrows():
-            lines.append(f"  {r['period']}: NPS {r['nps']:.1f} (n = {int(r['n'])}), limits {r['lcl']:.1f} to "
-                         f"{r['ucl']:.1f}{'  SIGNAL' if r['signal'] else ''}")
-        return lines
+        return row_lines(f"Standardised NPS chart: centre {self.center:.1f}, σ_z = {self.sigma_z:.2f}"
+                         f"{' (Laney limits)' if self.laney else ''}, baseline {self.baseline} periods", self.table,
+                         lambda _, r: f"{r['period']}: NPS {r['nps']:.1f} (n = {int(r['n'])}), limits "
+                         f"{r['lcl']:.1f} to {r['ucl']:.1f}{'  SIGNAL' if r['signal'] else ''}")
 
 
 def nps_chart(frame: pd.DataFrame, period: str = "wave", *, score: str = "recommend", breaks=DEFAULT_BREAKS,

@@ -154,6 +154,12 @@ class Result:
         return render(self.chart_spec(lang=lang, **options), backend=backend, ax=ax)
 
 
+def row_lines(head: str, frame: pd.DataFrame, line) -> list[str]:
+    """Summary lines: ``head``, then ``line(label, row)`` indented by two spaces for each row of ``frame`` (the
+    usual ``_summary_lines`` of a result whose detail is a table)."""
+    return [head, *(f"  {line(label, row)}" for label, row in frame.iterrows())]
+
+
 @dataclass
 class ResultData(Result):
     """Base of the result dataclasses: the protocol plus the ``warnings`` list every result carries

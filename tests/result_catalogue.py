@@ -19,7 +19,7 @@ def _sim_items(seed: int = 1, n: int = 300, k: int = 6) -> pd.DataFrame:
 
 def builders(data) -> dict:
     """Name → builder of one result; ``data`` is :func:`sqc.io.load_network` of the demo data."""
-    from sqc import agreement, audit, complaints, nps, qfd, reliability, scorecard, servqual, spc
+    from sqc import agreement, audit, complaints, interventions, nps, qfd, reliability, scorecard, servqual, spc
 
     rng = np.random.default_rng(7)
     sub = pd.DataFrame({"g": np.repeat(np.arange(25), 5), "x": rng.normal(10, 1, 125)})
@@ -42,6 +42,9 @@ def builders(data) -> dict:
                                             columns=["staffing", "training", "scripts"]))
     waves = pd.DataFrame({"wave": np.repeat([f"2026-0{i}" for i in range(1, 9)], 120),
                           "recommend": rng.integers(0, 11, 960)})
+    months = pd.DataFrame({"month": pd.period_range("2025-01", periods=16, freq="M").astype(str),
+                           "exposure": rng.integers(900, 1100, 16), "after": np.repeat([0, 1], [9, 7])})
+    months["count"] = rng.poisson(months["exposure"] * np.where(months["after"] == 1, 0.03, 0.05))
     return {
         "xbar_r": lambda: spc.xbar_r(sub, "x", "g"),
         "xbar_s": lambda: spc.xbar_s(sub, "x", "g"),
@@ -91,4 +94,9 @@ def builders(data) -> dict:
         "csat": lambda: nps.csat(rng.integers(1, 6, 200)),
         "house_of_quality": lambda: hoq,
         "scorecard": lambda: scorecard.kpi_scorecard(data, period="2026-10"),
+        "interventions.its": lambda: interventions.evaluate(data, "INT-01", as_of="2026-10").result,
+        "interventions.staggered": lambda: interventions.evaluate(data, "INT-02", as_of="2026-10").result,
+        "interventions.before_after": lambda: interventions.before_after(months, "count", "exposure", "month",
+                                                                         "after"),
+        "interventions.evaluate": lambda: interventions.evaluate(data, "INT-01", as_of="2026-10"),
     }

@@ -42,11 +42,13 @@ def test_docs_build_without_warnings(tmp_path):
                          capture_output=True, text=True, timeout=1200)
     assert run.returncode == 0, run.stderr[-4000:]
     for page in ("index.html", "methods.html", "conventions.html", "cli.html", "data.html", "results.html",
-                 "api/sqc.spc.html", "api/sqc.servqual.html", "tutorials/tutorial_kiosk_servqual.html",
+                 "api/sqc.spc.html", "api/sqc.servqual.html",
+                 "store.html", "api/sqc.interventions.html", "api/sqc.plotting.interventions.html", "tutorials/tutorial_kiosk_servqual.html",
                  "tutorials/tutorial_nhs_control_charts.html"):
         assert (out / page).exists(), page
     methods = (out / "methods.html").read_text(encoding="utf-8")
     assert 'id="methods-5-2"' in methods and 'id="methods-1-10"' in methods
+    assert all(f'id="methods-8-{k}"' in methods for k in (4, 5, 6))    # interventions: ITS, roll-out, before/after
     cli = (out / "cli.html").read_text(encoding="utf-8")
     assert "backfill" in cli and "validate" in cli
     # the tutorials ran: their checkable numbers are in the page

@@ -226,3 +226,37 @@ def test_optional_tables_may_be_absent(net):
     (net / "complaints.parquet").unlink()
     with pytest.raises(DataError, match="complaints"):
         load_network(net)
+
+
+def test_sqc_ingest_draws_a_file_bar_on_a_terminal(net, monkeypatch, capsys):
+    """On a terminal `sqc ingest` shows a tqdm bar whose total is the number of files that changed; each file's
+    line still goes to stdout. Not on a terminal (a log, a pipe): the plain lines and no bar."""
+    import io
+    import sys
+
+    from sqc import cli
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    bars = []
+    real = cli._FileBar.__init__
+
+    def keep(self, tqdm):
+        real(self, tqdm)
+        bars.append(self.bar)
+
+    monkeypatch.setattr(cli._FileBar, "__init__", keep)
+    assert cli.main(["ingest", "--data", str(net)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("ingested ") == 10 + len(MONTHS)
+    (bar,) = bars
+    assert bar.total == bar.n == 10 + len(MONTHS)
+    assert "ingest" in terminal.getvalue() and "file" in terminal.getvalue()
+    edit_parquet(net / "hotline" / "2026-09.parquet", lambda f: f.iloc[:1000])
+    monkeypatch.setattr(sys, "stderr", io.StringIO())      # not a terminal
+    assert cli.main(["ingest", "--data", str(net)]) == 0
+    assert len(bars) == 1 and capsys.readouterr().out.count("ingested ") == 1

@@ -1,13 +1,15 @@
-"""Intervention plots (matplotlib), drawn from sqc.interventions / sqc.blueprint results; nothing is recomputed.
+"""Intervention charts, drawn from sqc.interventions / sqc.blueprint results; nothing is recomputed.
 
-* :func:`effect_figure` - observed counts against the counterfactual (what the model expects without the
-  intervention), with the counterfactual's interval when the design gives one and the start marked.
+* :func:`effect_spec` - observed counts against the counterfactual (what the model expects without the
+  intervention), with the counterfactual's interval when the design gives one and the start marked: one chart
+  description (:mod:`sqc.plotting.spec`) drawn by matplotlib or Bokeh; :func:`effect_figure` draws it with
+  matplotlib, and the result objects' ``.plot()`` uses it through :func:`its_spec` and friends.
 * :func:`blueprint_figure` - the service blueprint: steps in four lanes with the lines of interaction, visibility
   and internal interaction, failure points with the month's complaint and defect counts, and the fail-safes
   guarding them.
 
-Labels are passed in already translated; call inside ``matplotlib.rc_context(sqc.plotting.scorecard.cjk_rc())``
-when they contain Chinese.
+The blueprint (matplotlib only) takes labels already translated; call it inside
+``matplotlib.rc_context(sqc.plotting.scorecard.cjk_rc())`` when they contain Chinese.
 """
 from __future__ import annotations
 
@@ -15,7 +17,11 @@ import textwrap
 
 import numpy as np
 
+from .generic import label
+from .spec import Chart, to_matplotlib
+
 OBSERVED = "#1f2933"
+START = "#52606d"
 COUNTERFACTUAL = "#c0392b"
 BAND = "#f5b7b1"
 AFTER_SHADE = "#eef2f7"
@@ -24,38 +30,65 @@ GUARD = "#1e8449"
 LANE_COLORS = {"customer": "#fdf2e9", "onstage": "#eaf2f8", "backstage": "#f4f6f6", "support": "#fbfcfc"}
 
 
-def effect_figure(series, *, title: str | None = None, labels: dict | None = None, figsize=(6.4, 3.0)):
-    """Observed against counterfactual for one intervention.
+def effect_spec(series, *, lang: str = "en", title: str = "", labels: dict | None = None) -> Chart:
+    """Observed against counterfactual for one intervention, as a chart description both back-ends draw.
 
     ``series`` has ``period``, ``observed``, ``counterfactual``, ``after`` (0..1) and optionally ``cf_low``/
-    ``cf_high`` (e.g. :attr:`sqc.interventions.InterventionEffect.series`). ``labels`` may translate
-    ``{"observed", "counterfactual", "after", "y"}``.
+    ``cf_high`` (e.g. :attr:`sqc.interventions.InterventionEffect.series`). ``labels`` may override
+    ``{"observed", "counterfactual", "after", "y"}``; by default they come from the ``charts`` locale in ``lang``.
+    The start is marked by a vertical rule before the first month with any share after it.
     """
-    import matplotlib.pyplot as plt
-
-    lab = {"observed": "observed", "counterfactual": "expected without the intervention", "after": "after the start",
-           "y": "complaints per month", **(labels or {})}
-    x = np.arange(len(series))
-    fig, ax = plt.subplots(figsize=figsize)
+    lab = {"observed": label("observed", lang), "counterfactual": label("counterfactual", lang),
+           "after": label("intervention_start", lang), "y": label("count_per_period", lang), **(labels or {})}
+    periods = [str(p) for p in series["period"].to_numpy()]
+    x = np.arange(len(periods))
+    chart = Chart(title, y_label=lab["y"], x_categories=periods, legend=True, lang=lang)
+    if "cf_low" in series:
+        chart.band(x, series["cf_low"].to_numpy(float), series["cf_high"].to_numpy(float), colour=BAND, alpha=0.6)
+    chart.line(x, series["counterfactual"].to_numpy(float), colour=COUNTERFACTUAL, dash="dashed", width=1.3,
+               label=lab["counterfactual"])
+    chart.line(x, series["observed"].to_numpy(float), colour=OBSERVED, marker="o", label=lab["observed"])
     after = series["after"].to_numpy(float) > 0
     if after.any():
-        first = int(np.flatnonzero(after)[0])
-        ax.axvspan(first - 0.5, len(series) - 0.5, color=AFTER_SHADE, zorder=0, label=lab["after"])
-    if "cf_low" in series:
-        ax.fill_between(x, series["cf_low"], series["cf_high"], color=BAND, alpha=0.6, lw=0)
-    ax.plot(x, series["counterfactual"], color=COUNTERFACTUAL, ls="--", lw=1.3, label=lab["counterfactual"])
-    ax.plot(x, series["observed"], color=OBSERVED, marker="o", ms=3, lw=1, label=lab["observed"])
-    step = max(1, len(series) // 8)
-    ax.set_xticks(x[::step], [str(p) for p in series["period"].to_numpy()[::step]], fontsize=7, rotation=30,
-                  ha="right")
-    ax.set_ylabel(lab["y"], fontsize=8)
-    ax.set_ylim(bottom=0)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.legend(fontsize=7, loc="lower left", frameon=False)
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    return fig
+        chart.rule(int(np.flatnonzero(after)[0]) - 0.5, axis="x", colour=START, label=lab["after"])
+    return chart
+
+
+def effect_figure(series, *, title: str | None = None, labels: dict | None = None, figsize=(6.4, 3.0),
+                  lang: str = "en"):
+    """:func:`effect_spec` drawn with matplotlib (a ``Figure``), for the report section."""
+    return to_matplotlib(effect_spec(series, lang=lang, title=title or "", labels=labels), figsize=figsize)
+
+
+def _rate_ratio(row) -> str:
+    """``RR 0.64 [0.50, 0.82]`` from anything with ``rate_ratio``, ``ci_low`` and ``ci_high``."""
+    return f"RR {row['rate_ratio']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
+
+
+def _series(result):
+    return result.series.rename(columns={"time": "period"})
+
+
+def its_spec(result, lang: str = "en") -> Chart:
+    """An :class:`sqc.interventions.ITSResult` or :class:`~sqc.interventions.StaggeredResult` (summed over the
+    treated units): observed against the fitted model with the intervention terms set to zero."""
+    return effect_spec(_series(result), lang=lang, title=f"{result.chart_title(lang)}: {_rate_ratio(result.headline)}")
+
+
+def before_after_spec(result, lang: str = "en") -> Chart:
+    """A :class:`sqc.interventions.BeforeAfterResult`: its staged control chart (own centre line and limits
+    before and after the start)."""
+    chart = result.chart.chart_spec(lang=lang)
+    chart.title = f"{result.chart_title(lang)}: {_rate_ratio(result.to_frame().iloc[0])}"
+    return chart
+
+
+def intervention_effect_spec(result, lang: str = "en") -> Chart:
+    """An :class:`sqc.interventions.InterventionEffect`: observed against counterfactual for its measure."""
+    iv = result.intervention
+    name = iv.name.get(lang) or iv.name.get("en", "")
+    title = f"{result.chart_title(lang)} {iv.intervention_id} {name}: {_rate_ratio(result.effect)}"
+    return effect_spec(result.series, lang=lang, title=title)
 
 
 def _wrap(text: str, width: int) -> str:
@@ -155,4 +188,5 @@ def blueprint_figure(steps, failures=None, *, lang: str = "en", title: str | Non
     return fig
 
 
-__all__ = ["effect_figure", "blueprint_figure"]
+__all__ = ["effect_spec", "effect_figure", "its_spec", "before_after_spec", "intervention_effect_spec",
+           "blueprint_figure"]

@@ -262,8 +262,8 @@ class SectionResult:
     notes : list of Note
         The "what changed" sentences as codes with parameters; ``render`` turns them into ``Section.notes``.
     values : dict
-        The computed objects ``render`` lays out (statistics results, small frames, codes, further ``Note``s for
-        the section's own text). No display text.
+        The computed objects ``render`` lays out (statistics results, small frames, codes, further ``Note``
+        objects for the section's own text). No display text.
     seconds : float
         Compute time, filled in by the dashboard assembly.
     """

@@ -19,7 +19,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, ParameterError
 from ..inference import _check_confidence
-from ..results import ResultData
+from ..results import ResultData, row_lines
 
 QUADRANTS = {
     (True, False): "concentrate here",
@@ -59,15 +59,14 @@ class IpaResult(ResultData):
     confidence: float
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
-        lines = [f"IPA ({self.level}s; {self.importance_kind} importance vs {self.performance_kind}); "
-                 f"{self.centre}-centred cross-hairs: importance = {self.crosshair['importance']:.3f}, "
-                 f"performance = {self.crosshair['performance']:.3f}; attributes whose {self.confidence:.0%} CI "
-                 f"straddles a cross-hair are unclassified"]
-        for a, r in self.table.sort_values("priority", ascending=False).iterrows():
-            lines.append(f"  {str(a):<16} I {r['importance']:.3f} [{r['imp_low']:.3f}, {r['imp_high']:.3f}]  "
-                         f"P {r['performance']:+.2f} [{r['perf_low']:+.2f}, {r['perf_high']:+.2f}]  -> {r['quadrant']}"
-                         f"  (priority {r['priority']:+.2f})")
-        return lines
+        return row_lines(
+            f"IPA ({self.level}s; {self.importance_kind} importance vs {self.performance_kind}); "
+            f"{self.centre}-centred cross-hairs: importance = {self.crosshair['importance']:.3f}, "
+            f"performance = {self.crosshair['performance']:.3f}; attributes whose {self.confidence:.0%} CI "
+            f"straddles a cross-hair are unclassified", self.table.sort_values("priority", ascending=False),
+            lambda a, r: f"{str(a):<16} I {r['importance']:.3f} [{r['imp_low']:.3f}, {r['imp_high']:.3f}]  "
+            f"P {r['performance']:+.2f} [{r['perf_low']:+.2f}, {r['perf_high']:+.2f}]  -> {r['quadrant']}"
+            f"  (priority {r['priority']:+.2f})")
 
 
 def _fisher_ci(r, n, confidence):

@@ -25,7 +25,7 @@ import pandas as pd
 from ..diagnostics import QualityWarning
 from ..errors import DataError, InsufficientDataError, ParameterError
 from ..inference import _check_confidence, adjust_pvalues
-from ..results import ResultData
+from ..results import ResultData, row_lines
 
 MEASURES = {"gap": "G_", "perception": "SP_", "expectation": "E_"}
 OVERALL = {"gap": "SQ", "perception": "SP", "expectation": None}
@@ -127,13 +127,12 @@ class SegmentComparison(ResultData):
     min_n: int
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
-        lines = [f"{self.measure} by {self.by} (Welch ANOVA + Games–Howell; Kruskal–Wallis + Dunn; cells with "
-                 f"n < {self.min_n} suppressed)"]
-        for d, r in self.tests.iterrows():
-            lines.append(f"  {d:<16} Welch F({r['df1']:.0f}, {r['df2']:.1f}) = {r['welch_F']:.2f}, p_adj = "
-                         f"{r['welch_p_adj']:.3g}, ω² = {r['omega2']:.3f}; KW H = {r['kw_H']:.2f}, p_adj = "
-                         f"{r['kw_p_adj']:.3g}; {int(r['n_segments'])} segments, n = {int(r['n'])}")
-        return lines
+        return row_lines(
+            f"{self.measure} by {self.by} (Welch ANOVA + Games–Howell; Kruskal–Wallis + Dunn; cells with "
+            f"n < {self.min_n} suppressed)", self.tests,
+            lambda d, r: f"{d:<16} Welch F({r['df1']:.0f}, {r['df2']:.1f}) = {r['welch_F']:.2f}, p_adj = "
+            f"{r['welch_p_adj']:.3g}, ω² = {r['omega2']:.3f}; KW H = {r['kw_H']:.2f}, p_adj = "
+            f"{r['kw_p_adj']:.3g}; {int(r['n_segments'])} segments, n = {int(r['n'])}")
 
 
 def compare_segments(result, by: str, *, measure: str = "gap", dimensions=None, min_n: int = 30,

@@ -25,7 +25,7 @@ from ..errors import DataError, ParameterError
 from ..inference import _check_confidence, wilson_ci
 from .instrument import DEFAULT_DONT_KNOW, Instrument, PreparedResponses, prepare_responses
 from .paired import paired_gap_tests
-from ..results import ResultData
+from ..results import ResultData, row_lines
 
 
 @dataclass
@@ -55,15 +55,14 @@ class ZotResult(ResultData):
     confidence: float
 
     def _summary_lines(self, lang: str = "en") -> list[str]:
-        lines = [f"Zone of tolerance ({self.confidence:.0%} CIs); inconsistent answers (desired < adequate): "
-                 f"{self.n_inconsistent} of {self.n_answers} ({self.inconsistent}d)"]
-        for d, r in self.dimensions.iterrows():
-            lines.append(f"  {d:<16} A {r['A_mean']:.2f}  D {r['D_mean']:.2f}  P {r['P_mean']:.2f}  "
-                         f"MSA {r['msa']:+.2f} [{r['msa_low']:+.2f}, {r['msa_high']:+.2f}]  "
-                         f"MSS {r['mss']:+.2f} [{r['mss_low']:+.2f}, {r['mss_high']:+.2f}]  "
-                         f"below {r['share_below']:.0%} inside {r['share_inside']:.0%} above {r['share_above']:.0%}"
-                         f"  n={int(r['n'])}")
-        return lines
+        return row_lines(
+            f"Zone of tolerance ({self.confidence:.0%} CIs); inconsistent answers (desired < adequate): "
+            f"{self.n_inconsistent} of {self.n_answers} ({self.inconsistent}d)", self.dimensions,
+            lambda d, r: f"{d:<16} A {r['A_mean']:.2f}  D {r['D_mean']:.2f}  P {r['P_mean']:.2f}  "
+            f"MSA {r['msa']:+.2f} [{r['msa_low']:+.2f}, {r['msa_high']:+.2f}]  "
+            f"MSS {r['mss']:+.2f} [{r['mss_low']:+.2f}, {r['mss_high']:+.2f}]  "
+            f"below {r['share_below']:.0%} inside {r['share_inside']:.0%} above {r['share_above']:.0%}"
+            f"  n={int(r['n'])}")
 
 
 def _table(Pm, Am, Dm, valid, labels, confidence, adjust, family):

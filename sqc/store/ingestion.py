@@ -138,7 +138,8 @@ def ingest(data_dir=None, *, store: Store | str | os.PathLike | None = None, tab
         Text encoding of CSV exports that are not UTF-8 (e.g. ``"gb18030"``, ``"cp949"``); UTF-8 (with or
         without BOM) is always tried first.
     progress : callable, optional
-        Called with a line of text per file.
+        Called with a line of text per file. If it has a ``total`` attribute (a progress bar), that is set to the
+        number of files to load or remove before the first one.
 
     Raises
     ------
@@ -274,6 +275,8 @@ def _apply(con, plan: _Plan, stored: dict[str, dict], result: IngestResult, data
         if rel in plan.gone:
             say(f"removed {rel}")
     result.removed = plan.gone
+    if hasattr(say, "total"):
+        say.total = len(plan.gone) + len(plan.todo)
     next_id = (con.execute("SELECT max(file_id) FROM _sqc_files").fetchall()[0][0] or 0) + 1
     loaded: dict[str, list[int]] = {}
     paths = dict(con.execute("SELECT file_id, path FROM _sqc_files").fetchall())
