@@ -170,7 +170,9 @@ def ingest(data_dir=None, *, store: Store | str | os.PathLike | None = None, tab
     hashed = [(table, path, rel, sha256_file(path)) for table, path, rel in _discover(data_dir, wanted)]
     result = IngestResult(store, data_dir, cut, wanted)
     if store.path.exists():
-        with store.connect(read_only=True) as con:
+        # under the process's write lock: DuckDB refuses a read-only connection in a process that holds a
+        # read-write one to the same file, which another thread's ingest may be holding right now
+        with _WRITE_LOCK, store.connect(read_only=True) as con:
             stored, meta = _read_state(con)
         plan = _plan(hashed, stored, meta, wanted, on_error, cut, store)
         if not plan.changes:
