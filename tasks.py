@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PY = VENV / "bin" / "python"
-CHROMIUM_PACKAGES = ["chromium", "fonts-noto-cjk"]
+CHROMIUM_PACKAGES = ["chromium"]
+CJK_FONT_PACKAGES = ["fonts-noto-cjk"]
 JAVA_PACKAGES = ["openjdk-17-jre-headless"]
 
 
@@ -61,24 +62,42 @@ def apt_install(packages: list[str], why: str) -> None:
         run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
     else:
         print(f"note: this user cannot apt-get install {' '.join(packages)}; install the Debian package(s) to "
-              f"{why} (they are skipped without it)", flush=True)
+              f"{why}", flush=True)
+
+
+def cjk_font_missing() -> bool:
+    """True when no font with Chinese glyphs is installed (the Chinese dashboard's charts need one: sqc refuses to
+    draw a chart whose text a font cannot show, rather than print empty boxes)."""
+    if shutil.which("fc-list"):
+        out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True).stdout
+        return not out.strip()
+    return not any(next(Path(d).glob("**/*CJK*"), None) for d in ("/usr/share/fonts", "/usr/local/share/fonts"))
+
+
+def ensure_demo_system_packages() -> None:
+    """Debian's Noto CJK fonts, for the charts of the Chinese dashboard, when no CJK font is installed."""
+    if cjk_font_missing():
+        apt_install(CJK_FONT_PACKAGES, "draw the Chinese dashboard's charts (the Chinese report fails without a CJK font)")
 
 
 def ensure_test_system_packages() -> None:
-    """Debian packages the tests drive, installed in one apt-get run when absent: Chromium (and CJK fonts for the
-    Chinese dashboard) for the browser tests, a Java 17 runtime for Spark's local mode in the engine tests."""
+    """Debian packages the tests drive, installed in one apt-get run when absent: Chromium and CJK fonts for the
+    browser tests and the Chinese dashboard, a Java 17 runtime for Spark's local mode in the engine tests."""
     missing = []
     if not Path("/usr/bin/chromium").exists():
         missing += CHROMIUM_PACKAGES
+    if cjk_font_missing():
+        missing += CJK_FONT_PACKAGES
     home = os.environ.get("JAVA_HOME")
     if not (shutil.which("java") or (home and (Path(home) / "bin" / "java").exists())):
         missing += JAVA_PACKAGES
     if missing:
-        apt_install(missing, "run the browser and Spark engine tests")
+        apt_install(missing, "run the browser and Spark engine tests (they are skipped without them)")
 
 
 def demo(args) -> int:
     py = ensure_env("report")
+    ensure_demo_system_packages()
     return subprocess.call([str(py), "-m", "sqc.cli", "report", "--latest", *args], cwd=ROOT)
 
 
