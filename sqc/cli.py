@@ -281,8 +281,8 @@ def _dispatch(args) -> int:
     if args.command == "users":
         return _users(args)
     if args.command in ("ingest", "validate"):
-        if args.data:
-            pipeline.check_data_dir(args.data)
+        if args.data and Path(args.data).is_dir():  # the ingest itself names a missing or unreadable folder
+            pipeline.check_no_empty_files(args.data)
         return _check_data(args)
     if args.command == "demo-data":
         from . import demo

@@ -459,10 +459,16 @@ def check_data_dir(data_dir: str | os.PathLike) -> Path:
         raise ParameterError(f"data directory {data_dir} does not exist; pass --data DIR with the exports")
     if not os.access(data_dir, os.R_OK | os.X_OK):
         raise ParameterError(f"data directory {data_dir} cannot be read by this user; fix its permissions")
-    for f in sorted(data_dir.iterdir()):
+    check_no_empty_files(data_dir)
+    return data_dir
+
+
+def check_no_empty_files(data_dir: str | os.PathLike) -> None:
+    """Refuse a data folder holding an empty (0-byte) table file: an export that failed half-way, or a table
+    exported twice (complaints.csv beside complaints.parquet) where one copy is empty."""
+    for f in sorted(Path(data_dir).iterdir()):
         if f.suffix.lower() in DATA_SUFFIXES and f.is_file() and f.stat().st_size == 0:
             raise DataError("the file is empty (0 bytes); export it again", file=str(f))
-    return data_dir
 
 
 def _failure_reason(exc: BaseException) -> str:

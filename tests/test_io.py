@@ -110,7 +110,7 @@ def test_bad_data_via_cli_exits_2_with_a_clear_message(demo_dir, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "sqc.cli", "report", "--period", "2026-10", "--data", str(data),
                            "--reports", str(tmp_path / "r"), "--quiet", "--lang", "en"],
                           capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr  # bad input data: 2, as the README says
     assert "P5" in proc.stderr and "row 5" in proc.stderr and "Nothing was published" in proc.stderr
     assert not (tmp_path / "r" / "2026-10").exists()
     proc = subprocess.run([sys.executable, "-m", "sqc.cli", "validate", "--data", str(data)],

@@ -207,3 +207,15 @@ def test_note_parameters_render_per_language():
     assert zh_ctx.text(Label("audit.body_nosuch", "nosuch")) == "nosuch"  # unknown key: the raw code
     assert zh_ctx.text(Joined(("B07", Label("spc.kpi_asa_s")), " ")) == "B07 " + zh_ctx.t("spc.kpi_asa_s")
     assert note.to_dict()["params"]["start"] == "2026-08" and note.to_dict()["params"]["recent"] == 0.503
+
+
+def test_a_glyph_no_font_has_is_an_error_not_a_box():
+    """matplotlib only warns and draws an empty box; a published page must not carry one."""
+    from matplotlib.figure import Figure
+
+    from sqc.errors import SqcError
+
+    fig = Figure(figsize=(3, 2))
+    fig.add_subplot().set_title("private use \uf8ff")
+    with pytest.raises(SqcError, match="missing"):
+        render_figure(fig, fmt="png")

@@ -260,3 +260,15 @@ def test_sqc_ingest_draws_a_file_bar_on_a_terminal(net, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stderr", io.StringIO())      # not a terminal
     assert cli.main(["ingest", "--data", str(net)]) == 0
     assert len(bars) == 1 and capsys.readouterr().out.count("ingested ") == 1
+
+
+def test_a_copied_data_folder_keeps_using_the_store_inside_it(net, tmp_path):
+    """The default store lives in the data folder (DIR/.sqc/): copying or moving the folder takes it along."""
+    import shutil
+
+    first = ingest(net)
+    assert first.store.path.is_relative_to(net)
+    copy = tmp_path / "copy"
+    shutil.copytree(net, copy)
+    again = ingest(copy)
+    assert again.store.path.is_relative_to(copy) and not again.ingested and len(again.skipped) == len(first.ingested)

@@ -12,7 +12,6 @@ fonts cannot draw raises :class:`sqc.errors.SqcError` instead of printing boxes.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -213,15 +212,8 @@ def to_matplotlib(chart: Chart, *, ax=None, figsize=None):
         for layer in chart.layers:
             _MPL_DRAW[layer.kind](ax, layer)
         _mpl_axes(chart, ax)
-        if not own:  # the caller lays out and draws its figure once; check_glyphs has covered the text
-            return fig
-        with warnings.catch_warnings():
-            warnings.filterwarnings("error", message=r"Glyph .* missing from", category=UserWarning)
-            try:
-                fig.canvas.draw()
-            except UserWarning as exc:
-                raise SqcError(f"chart {chart.title!r}: {exc} - install a font that has it (for Chinese: "
-                               f"fonts-noto-cjk)") from None
+    # not drawn here: whoever shows or saves the figure draws it, once (check_glyphs has covered its text, and
+    # sqc.report.panes.render_figure turns a missing-glyph warning into an error as well)
     return fig
 
 

@@ -8,6 +8,23 @@ _SVG_ROOT_SIZE = re.compile(rb'(<svg\b[^>]*?)\s(width|height)="[^"]*"')
 
 
 def render_figure(fig, *, fmt: str = "svg", dpi: int = 96) -> bytes:
+    """Draw a matplotlib figure exactly once, as PNG or SVG bytes; a character that no font of the figure can
+    draw is an error (:class:`sqc.errors.SqcError`), never an empty box on a manager's page."""
+    import warnings
+
+    from ..errors import SqcError
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=r"Glyph .* missing from", category=UserWarning)
+        try:
+            return _render_figure(fig, fmt=fmt, dpi=dpi)
+        except UserWarning as exc:
+            titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+            raise SqcError(f"figure {titles[:1]}: {exc}; install a font that has it (for Chinese: Debian's "
+                           f"fonts-noto-cjk)") from None
+
+
+def _render_figure(fig, *, fmt: str = "svg", dpi: int = 96) -> bytes:
     """Draw a matplotlib figure exactly once, as PNG or SVG bytes.
 
     ``savefig(bbox_inches="tight")`` (Panel's ``tight=True``) lays the whole figure out in a first pass only to

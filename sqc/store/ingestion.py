@@ -231,7 +231,10 @@ def _read_state(con) -> tuple[dict[str, dict], dict[str, str]]:
 def _plan(hashed, stored: dict[str, dict], meta: dict[str, str], wanted: list[str], on_error: str,
           cut: pd.Timestamp, store: Store) -> _Plan:
     """Which files to (re)load, which are unchanged, which were removed."""
-    if stored and meta.get("data_dir") not in (None, str(store.data_dir)):
+    # a store kept inside its data folder (the default DIR/.sqc/) moves with it: a copied or renamed folder keeps
+    # using it (its paths are relative); a store elsewhere serves one folder only
+    inside = Path(store.path).resolve().is_relative_to(Path(store.data_dir).resolve())
+    if stored and not inside and meta.get("data_dir") not in (None, str(store.data_dir)):
         raise DataError(f"the store holds the data folder {meta['data_dir']}, not this one", file=str(store.path),
                         expected=f"a store of {store.data_dir}: pass --store PATH (or unset $SQC_STORE), or delete "
                                  "the store file to rebuild it")
