@@ -99,10 +99,10 @@ class Scorecard(ResultData):
     table : DataFrame
         One row per (branch, kpi) for the report month: ``value, ci_low, ci_high, n, target, direction, unit,
         meets_target, variation[_zh], variation_code, assurance[_zh], assurance_code, assurance_basis,
-        stage_start, chart, points`` (``assurance_basis``: ``"current_stage"`` when the assurance is judged on the
+        stage_start, stages, chart, points`` (``assurance_basis``: ``"current_stage"`` when the assurance is judged on the
         limits of the current stage, ``"earlier_limits"`` when the latest point is a special cause that has not
         (yet) become a new stage, so the assurance is provisional; ``stage_start``: first month of the current
-        stage) (codes as
+        stage; ``stages``: number of stages of limits) (codes as
         ``sqc.spc.Verdict.verdict``: improvement / concern / common_cause; consistently_pass / consistently_fail
         / hit_and_miss; "none" without verdict) and, for ASA/AHT,
         ``median, p90`` (seconds).
@@ -370,7 +370,7 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
         direction = tg.loc[kpi, "direction"] if has_target else KPI_DIRECTION.get(kpi, "higher_is_better")
         target = float(tg.loc[kpi, "target"]) if has_target else np.nan
         unit = tg.loc[kpi, "unit"] if has_target and "unit" in tg.columns else ""
-        vcode, acode, chart_name, basis, stage_start = "none", "none", "", "none", s["period"].iloc[0]
+        vcode, acode, chart_name, basis, stage_start, n_stages = "none", "none", "", "none", s["period"].iloc[0], 1
         var_text = ass_text = ("insufficient data", "数据不足")
         if len(s) >= min_points and s["value"].notna().sum() >= min_points:
             starts = stage_table.get((branch, kpi), None if recalculate else [])
@@ -379,6 +379,7 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
             chart = staged.chart
             charts[(branch, kpi)] = chart
             stage_start = s["period"].iloc[staged.current_stage_start]
+            n_stages = 1 + len(staged.recalculations)
             if len(staged.recalculations):
                 recalcs.append(staged.recalculations.assign(branch=branch, kpi=kpi))
             chart_name = chart.chart
@@ -406,7 +407,7 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
                "meets_target": meets, "variation": var_text[0], "variation_zh": var_text[1],
                "variation_code": vcode, "assurance": ass_text[0], "assurance_zh": ass_text[1],
                "assurance_code": acode, "assurance_basis": basis if acode != "none" else "none",
-               "stage_start": stage_start, "chart": chart_name, "points": len(s)}
+               "stage_start": stage_start, "stages": n_stages, "chart": chart_name, "points": len(s)}
         if kpi in ("asa_s", "aht_s"):
             pre = "asa" if kpi == "asa_s" else "aht"
             row["median"] = extras.get((branch, f"{pre}_median_s"), np.nan)
