@@ -9,6 +9,13 @@ report month:
   (NHSRplotthedots logic: for higher-is-better, target > UCL → consistently missed, target < LCL → consistently
   met, else hit-and-miss; mirrored for lower-is-better).
 
+Limits follow the process (``sqc.spc.staged_chart``): a run of ``run_length`` months (Making Data Count: 7) on one
+side of the current centre, on average ≥ ``min_shift`` σ from it, starts a new stage with its own limits, or the
+user's ``stages`` table sets them; ``Scorecard.recalculations`` lists each one. Assurance is judged on the current
+stage; when the latest month is a special cause on those limits, ``assurance_basis`` is ``"earlier_limits"`` (the
+verdict is provisional). While the shift that opened the current stage is still under way, the variation verdict
+keeps it (``sustained_shift``).
+
 No colour is derived from comparing two months ("this month vs last month"): the only judgements are the two
 verdicts and whether the value meets the target.
 
@@ -45,7 +52,8 @@ Warnings
 * ``W-SC-01`` (warning): a KPI has no target in the targets table (shown without assurance).
 * ``W-SC-02`` (warning): fewer than ``min_points`` months up to the report month: no verdicts for that KPI.
 * ``W-SC-03`` (info): special-cause concern for a KPI of a branch (the verdict in words, for the warnings panel).
-* ``W-SC-04`` (warning): the target is consistently missed (assurance) for a KPI of a branch.
+* ``W-SC-04`` (warning): the target is consistently missed (assurance) for a KPI of a branch (the message says
+  when the verdict is provisional).
 
 Chart warnings (``W-SPC-*``) of the underlying charts are passed through.
 
@@ -99,8 +107,8 @@ class Scorecard(ResultData):
     table : DataFrame
         One row per (branch, kpi) for the report month: ``value, ci_low, ci_high, n, target, direction, unit,
         meets_target, variation[_zh], variation_code, assurance[_zh], assurance_code, assurance_basis,
-        stage_start, stages, chart, points`` (``assurance_basis``: ``"current_stage"`` when the assurance is judged on the
-        limits of the current stage, ``"earlier_limits"`` when the latest point is a special cause that has not
+        stage_start, stages, chart, points`` (``assurance_basis``: ``"current_stage"`` when the assurance is
+        judged on the limits of the current stage, ``"earlier_limits"`` when the latest point is a special cause that has not
         (yet) become a new stage, so the assurance is provisional; ``stage_start``: first month of the current
         stage; ``stages``: number of stages of limits) (codes as
         ``sqc.spc.Verdict.verdict``: improvement / concern / common_cause; consistently_pass / consistently_fail
@@ -421,9 +429,11 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
         if acode == "consistently_fail":
             warnings.append(QualityWarning(
                 "W-SC-04", "warning", f"{branch}: {kpi} consistently misses its target {target:g} "
-                f"(the target lies outside the process limits).",
-                {"branch": branch, "kpi": kpi, "target": target}, f"{branch} {kpi}",
-                f"{branch}：{kpi} 持续未达目标 {target:g}（目标在过程控制限之外）。"))
+                f"(the target lies outside the process limits)"
+                + ("; provisional: the latest months have left those limits." if basis == "earlier_limits" else "."),
+                {"branch": branch, "kpi": kpi, "target": target, "assurance_basis": basis}, f"{branch} {kpi}",
+                f"{branch}：{kpi} 持续未达目标 {target:g}（目标在过程控制限之外）"
+                + ("；暂定：最近数月已超出这些控制限。" if basis == "earlier_limits" else "。")))
     if short:
         months = sorted({m for _, _, m in short})
         warnings.append(QualityWarning(
