@@ -162,7 +162,15 @@ class Scorecard(ResultData):
         for _, r in self.tiles("ALL").reset_index().iterrows():
             lines.append(f"  {r['kpi']}: {_fmt(r['value'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] "
                          f"n = {int(r['n']) if pd.notna(r['n']) else '—'}; target {_fmt(r['target'])}; "
-                         f"variation: {r['variation']}; assurance: {r['assurance']}")
+                         f"variation: {r['variation']}; assurance: {r['assurance']}"
+                         + (" (provisional: on limits the process has since left)"
+                            if r.get("assurance_basis") == "earlier_limits" else ""))
+        rec = self.recalculations if self.recalculations is not None else pd.DataFrame()
+        if len(rec):
+            lines.append(f"  limits recalculated ({len(rec)}):")
+            for r in rec.itertuples():
+                lines.append(f"    {r.branch} {r.kpi} from {r.period}: {r.rule} ({r.run_length} months {r.side}); "
+                             f"centre {_fmt(r.old_center)} → {_fmt(r.new_center)}")
         w = ", ".join(f"{k} {v:.2f}" for k, v in self.weights.items())
         lines.append(f"  composite weights: {w}; cap {self.cap:g}")
         last = self.composite.loc[self.composite["period"] == self.period].sort_values("rank")

@@ -151,3 +151,12 @@ def test_tile_says_the_assurance_is_provisional(demo_data, lang):
     assert len(tiles) >= 2 and text in tiles[1]
     # the FCR tile shows where its current limits start (the network FCR shifted up in 2025-09 too)
     assert {"en": "limits recalculated from", "zh": "控制限自"}[lang] in html
+    # and the section lists every recalculation with its reason, in the page's language
+    assert {"en": "Limits recalculated", "zh": "控制限重新计算"}[lang] in html
+    from sqc.report.sections.scorecard import _recalc_view
+
+    view = _recalc_view(res.context.in_language(lang), res.values["scorecard"])
+    assert len(view) == len(res.values["scorecard"].recalculations)
+    b04 = view.loc[view.iloc[:, 0].eq("B04")].iloc[0].tolist()
+    assert b04[3] == {"en": "14 months in a row above the centre line", "zh": "连续 14 个月位于中心线上方"}[lang]
+    assert b04[4] == "70.1% → 80.1%"

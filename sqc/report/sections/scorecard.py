@@ -102,6 +102,22 @@ def _branch_table(ctx: ReportContext, sc) -> str:
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
+def _recalc_view(ctx: ReportContext, sc) -> pd.DataFrame:
+    """Every limit recalculation (network first: "ALL" sorts before the branch ids), in this language."""
+    rec = sc.recalculations
+    rows = []
+    for r in rec.itertuples():
+        why = (ctx.t(f"{AREA}.why_shift", k=int(r.run_length), side=ctx.t(f"{AREA}.side_{r.side}"))
+               if r.rule == "shift" else ctx.t(f"{AREA}.why_stage_table"))
+        rows.append({ctx.t(f"{AREA}.col_branch"): ctx.t(f"{AREA}.network") if r.branch == "ALL" else r.branch,
+                     ctx.t(f"{AREA}.col_kpi"): _kpi_name(ctx, r.kpi),
+                     ctx.t(f"{AREA}.col_from"): ctx.fmt_period(r.period),
+                     ctx.t(f"{AREA}.col_why"): why,
+                     ctx.t(f"{AREA}.col_centre"): f"{_fmt_value(ctx, r.kpi, r.old_center)} → "
+                                                  f"{_fmt_value(ctx, r.kpi, r.new_center)}"})
+    return pd.DataFrame(rows)
+
+
 def compute(ctx: ComputeContext) -> SectionResult:
     """The scorecard of the report month (shared with the SPC section through the run's cache) and its headline."""
     from ...scorecard import MIN_POINTS
@@ -183,6 +199,9 @@ def render(result: SectionResult, lang: str) -> Section:
         plt.close(fig)
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.branch_table', period=per)}"))
     body.append(pn.pane.HTML(_branch_table(ctx, sc)))
+    if len(sc.recalculations):
+        body.append(pn.pane.Markdown(f"#### {ctx.t(f'{AREA}.recalc_title')}\n{ctx.t(f'{AREA}.recalc_intro')}"))
+        body.append(pn.pane.DataFrame(_recalc_view(ctx, sc), index=False, sizing_mode="stretch_width"))
 
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.composite_title', period=per)}"))
     weights = ", ".join(f"{_kpi_name(ctx, k)} {v:.2f}" for k, v in sc.weights.items())
