@@ -373,6 +373,11 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
                                                       "exclude_short_abandons", "top_box_min", "rate_per")}))
     defs = defs.drop_duplicates("kpi", keep="last").reset_index(drop=True)
     warnings: list = []
+    known = set(map(tuple, hist[["branch", "kpi"]].drop_duplicates().to_numpy().tolist()))
+    unknown_series = sorted(k for k in stage_table if k not in known or k[1] not in include)
+    if unknown_series:
+        raise ParameterError(f"the stage table names series not on the scorecard up to {per}: {unknown_series}; "
+                             f"use a branch id (or 'ALL' for the network) and one of the KPIs {list(include)}")
     rows, charts, recalcs = [], {}, []
     short: list = []  # (branch, kpi, months) without enough history for verdicts
     extras = hist.loc[hist["kpi"].isin(EXTRA_KPIS) & (hist["period"] == per)].set_index(["branch", "kpi"])["value"]

@@ -96,6 +96,9 @@ def test_stage_table_for_the_scorecard(demo_data):
                       stages=tbl.assign(start=["Oct 2025"]))
     with pytest.raises(ParameterError):
         kpi_scorecard(demo_data, period="2026-10", branches=["B04"], include=("fcr_rate",), stages=[1, 2])
+    with pytest.raises(ParameterError, match="B99"):  # a typo in the table is an error, not silently ignored
+        kpi_scorecard(demo_data, period="2026-10", branches=["B04"], include=("fcr_rate",),
+                      stages={("B99", "fcr_rate"): ["2025-10"]})
 
 
 # ---- demo data: the two cases of issue 10
