@@ -265,8 +265,8 @@ def _stage_table(stages) -> dict:
         out = {}
         for i, (b, k, st) in enumerate(zip(stages["branch"], stages["kpi"], stages["start"])):
             if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(st).strip()):
-                raise DataError("stage start is not a month", column="start", row=stages.index[i], value=st,
-                                expected="YYYY-MM")
+                raise DataError("stage start is not a month", column="start", row=i + 1, value=st,
+                                expected="YYYY-MM")  # 1-based data row, as the user sees it in the CSV
             out.setdefault((str(b), str(k)), []).append(str(st).strip())
         return out
     raise ParameterError("stages must be a dict {(branch, kpi): [start months]} or a table with columns "

@@ -91,9 +91,9 @@ def test_stage_table_for_the_scorecard(demo_data):
     rec = sc.recalculations.set_index(["branch", "kpi"])
     assert rec.loc[("B04", "fcr_rate"), "period"] == "2025-10" and rec.loc[("B04", "fcr_rate"), "rule"] == \
         "stage_table"
-    with pytest.raises(DataError, match="start"):
-        kpi_scorecard(demo_data, period="2026-10", branches=["B04"], include=("fcr_rate",),
-                      stages=tbl.assign(start=["Oct 2025"]))
+    bad = pd.concat([tbl, tbl.assign(start=["Oct 2025"])], ignore_index=True)
+    with pytest.raises(DataError, match="column 'start', row 2, value 'Oct 2025'"):
+        kpi_scorecard(demo_data, period="2026-10", branches=["B04"], include=("fcr_rate",), stages=bad)
     with pytest.raises(ParameterError):
         kpi_scorecard(demo_data, period="2026-10", branches=["B04"], include=("fcr_rate",), stages=[1, 2])
     with pytest.raises(ParameterError, match="B99"):  # a typo in the table is an error, not silently ignored
