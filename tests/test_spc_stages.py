@@ -163,3 +163,19 @@ def test_tile_says_the_assurance_is_provisional(demo_data, lang):
     b04 = view.loc[view.iloc[:, 0].eq("B04")].iloc[0].tolist()
     assert b04[3] == {"en": "14 months in a row above the centre line", "zh": "连续 14 个月位于中心线上方"}[lang]
     assert b04[4] == "70.1% → 80.1%"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_recalculation_is_marked_on_the_chart(lang):
+    from sqc.plotting.spc import control_spec
+
+    st = _staged(_step(9))
+    spec = control_spec(st.chart.i, lang)
+    vertical = [ly for ly in spec.layers if ly.kind == "rule" and ly.style.get("axis") == "x"]
+    # the stage boundary line at the first month of the new stage (dates on the x axis)
+    assert any(pd.Timestamp(ly.data["value"]) == pd.Timestamp("2024-09-01") and ly.style["dash"] == "dashdot"
+               for ly in vertical)
+    texts = spec.texts()
+    note = {"en": "limits recalculated: 9 points in a row above the centre", "zh": "控制限重新计算：连续 9 点位于中心线上方"}
+    assert note[lang] in texts
+    assert "2024-09" not in texts  # the note replaces the bare stage label at that boundary (no overlap)
