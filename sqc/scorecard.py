@@ -9,6 +9,13 @@ report month:
   (NHSRplotthedots logic: for higher-is-better, target > UCL → consistently missed, target < LCL → consistently
   met, else hit-and-miss; mirrored for lower-is-better).
 
+Limits follow the process (``sqc.spc.staged_chart``): a run of ``run_length`` months (Making Data Count: 7) on one
+side of the current centre, on average ≥ ``min_shift`` σ from it, starts a new stage with its own limits, or the
+user's ``stages`` table sets them; ``Scorecard.recalculations`` lists each one. Assurance is judged on the current
+stage; when the latest month is a special cause on those limits, ``assurance_basis`` is ``"earlier_limits"`` (the
+verdict is provisional). While the shift that opened the current stage is still under way, the variation verdict
+keeps it (``sustained_shift``).
+
 No colour is derived from comparing two months ("this month vs last month"): the only judgements are the two
 verdicts and whether the value meets the target.
 
@@ -45,7 +52,8 @@ Warnings
 * ``W-SC-01`` (warning): a KPI has no target in the targets table (shown without assurance).
 * ``W-SC-02`` (warning): fewer than ``min_points`` months up to the report month: no verdicts for that KPI.
 * ``W-SC-03`` (info): special-cause concern for a KPI of a branch (the verdict in words, for the warnings panel).
-* ``W-SC-04`` (warning): the target is consistently missed (assurance) for a KPI of a branch.
+* ``W-SC-04`` (warning): the target is consistently missed (assurance) for a KPI of a branch (the message says
+  when the verdict is provisional).
 
 Chart warnings (``W-SPC-*``) of the underlying charts are passed through.
 
@@ -98,7 +106,11 @@ class Scorecard(ResultData):
     ----------
     table : DataFrame
         One row per (branch, kpi) for the report month: ``value, ci_low, ci_high, n, target, direction, unit,
-        meets_target, variation[_zh], variation_code, assurance[_zh], assurance_code, chart, points`` (codes as
+        meets_target, variation[_zh], variation_code, assurance[_zh], assurance_code, assurance_basis,
+        stage_start, stages, chart, points`` (``assurance_basis``: ``"current_stage"`` when the assurance is
+        judged on the limits of the current stage, ``"earlier_limits"`` when the latest point is a special cause that has not
+        (yet) become a new stage, so the assurance is provisional; ``stage_start``: first month of the current
+        stage; ``stages``: number of stages of limits) (codes as
         ``sqc.spc.Verdict.verdict``: improvement / concern / common_cause; consistently_pass / consistently_fail
         / hit_and_miss; "none" without verdict) and, for ASA/AHT,
         ``median, p90`` (seconds).
@@ -113,6 +125,10 @@ class Scorecard(ResultData):
         Composite weights used (normalised to sum 1).
     definitions : DataFrame
         KPI definitions in force (English and Chinese), including the service-level variant.
+    recalculations : DataFrame
+        One row per limit recalculation: ``branch, kpi, period`` (first month of the new stage), ``index``,
+        ``rule`` (``"shift"``: a run of ``run_length`` months on one side; ``"stage_table"``: from the user's
+        stage table), ``run_length``, ``side``, ``old_center``, ``new_center`` (see ``sqc.spc.staged_chart``).
     """
 
     _frame_attr = "table"
@@ -127,6 +143,7 @@ class Scorecard(ResultData):
     baseline: int
     definitions: pd.DataFrame
     conventions: dict
+    recalculations: pd.DataFrame = None
 
     def tiles(self, branch: str = "ALL") -> pd.DataFrame:
         """The tile row for one branch (default the network)."""
@@ -145,7 +162,15 @@ class Scorecard(ResultData):
         for _, r in self.tiles("ALL").reset_index().iterrows():
             lines.append(f"  {r['kpi']}: {_fmt(r['value'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] "
                          f"n = {int(r['n']) if pd.notna(r['n']) else '—'}; target {_fmt(r['target'])}; "
-                         f"variation: {r['variation']}; assurance: {r['assurance']}")
+                         f"variation: {r['variation']}; assurance: {r['assurance']}"
+                         + (" (provisional: on limits the process has since left)"
+                            if r.get("assurance_basis") == "earlier_limits" else ""))
+        rec = self.recalculations if self.recalculations is not None else pd.DataFrame()
+        if len(rec):
+            lines.append(f"  limits recalculated ({len(rec)}):")
+            for r in rec.itertuples():
+                lines.append(f"    {r.branch} {r.kpi} from {r.period}: {r.rule} ({r.run_length} months {r.side}); "
+                             f"centre {_fmt(r.old_center)} → {_fmt(r.new_center)}")
         w = ", ".join(f"{k} {v:.2f}" for k, v in self.weights.items())
         lines.append(f"  composite weights: {w}; cap {self.cap:g}")
         last = self.composite.loc[self.composite["period"] == self.period].sort_values("rank")
@@ -193,36 +218,67 @@ def _targets(targets: pd.DataFrame) -> pd.DataFrame:
 
 
 def attribute_chart(kind: str, frame: pd.DataFrame, count: str, size: str, *, time: str, baseline,
-                    laney: str = "auto") -> "ChartResult":
+                    laney: str = "auto", stages=None) -> "ChartResult":
     """p or u chart from sqc.spc, switching to Laney p′/u′ when ``laney="always"`` or, with ``"auto"``, when the
-    plain chart reports overdispersion (sqc.spc's own W-SPC-03 rule)."""
+    plain chart reports overdispersion (sqc.spc's own W-SPC-03 rule). ``stages``: one stage label per row (each
+    stage its own limits), as the sqc.spc charts take it."""
     from . import spc
 
     if laney not in ("auto", "always", "never"):
         raise ParameterError(f"laney must be 'auto', 'always' or 'never', got {laney!r}")
     plain, prime = (spc.p_chart, spc.laney_p) if kind == "p" else (spc.u_chart, spc.laney_u)
     if laney == "always":
-        return prime(frame, count, size, time=time, baseline=baseline)
-    chart = plain(frame, count, size, time=time, baseline=baseline)
+        return prime(frame, count, size, time=time, baseline=baseline, stages=stages)
+    chart = plain(frame, count, size, time=time, baseline=baseline, stages=stages)
     if laney == "auto" and any(w.code == "W-SPC-03" for w in chart.warnings):
-        return prime(frame, count, size, time=time, baseline=baseline)
+        return prime(frame, count, size, time=time, baseline=baseline, stages=stages)
     return chart
 
 
-def _chart(kind: str, series: pd.DataFrame, baseline: int, laney: str):
-    """The control chart of one KPI series (sqc.spc does all the chart maths)."""
+def _chart(kind: str, series: pd.DataFrame, baseline: int, laney: str, stage_ids=None):
+    """The control chart of one KPI series (sqc.spc does all the chart maths); ``baseline`` months per stage."""
     from . import spc
 
     k = min(baseline, len(series))
     if kind in ("p", "u"):
-        return attribute_chart(kind, series, "numerator", "denominator", time="period", baseline=k, laney=laney)
-    return spc.imr(series, "value", time="period", baseline=k)
+        return attribute_chart(kind, series, "numerator", "denominator", time="period", baseline=k, laney=laney,
+                               stages=stage_ids)
+    return spc.imr(series, "value", time="period", baseline=k, stages=stage_ids)
+
+
+def _stage_table(stages) -> dict:
+    """(branch, kpi) → list of stage start months, from a dict or a ``branch, kpi, start`` table (e.g. a CSV the
+    user edits)."""
+    if stages is None:
+        return {}
+    if isinstance(stages, dict):
+        out = {}
+        for key, starts in stages.items():
+            if not (isinstance(key, tuple) and len(key) == 2):
+                raise ParameterError(f"stages keys must be (branch, kpi) pairs, got {key!r}")
+            out[key] = [str(x) for x in ([starts] if isinstance(starts, str) else starts)]
+        return out
+    if isinstance(stages, pd.DataFrame):
+        for col in ("branch", "kpi", "start"):
+            if col not in stages.columns:
+                raise DataError(f"the stage table lacks column {col!r} (expected branch, kpi, start)", column=col)
+        out = {}
+        for i, (b, k, st) in enumerate(zip(stages["branch"], stages["kpi"], stages["start"])):
+            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(st).strip()):
+                raise DataError("stage start is not a month", column="start", row=i + 1, value=st,
+                                expected="YYYY-MM")  # 1-based data row, as the user sees it in the CSV
+            out.setdefault((str(b), str(k)), []).append(str(st).strip())
+        return out
+    raise ParameterError("stages must be a dict {(branch, kpi): [start months]} or a table with columns "
+                         f"branch, kpi, start; got {type(stages).__name__}")
 
 
 def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, targets: pd.DataFrame | None = None,
                   branches=None, include: tuple = SCORECARD_KPIS, weights: dict | None = None, cap: float = 1.0,
                   baseline: int = DEFAULT_BASELINE, laney: str = "auto", min_points: int = MIN_POINTS,
-                  confidence: float = DEFAULT_CONFIDENCE, **conventions) -> Scorecard:
+                  confidence: float = DEFAULT_CONFIDENCE, recalculate: bool = True,
+                  run_length: int | None = None, min_shift: float | None = None, stages=None,
+                  **conventions) -> Scorecard:
     """KPI scorecard per branch and the network for ``period``.
 
     Parameters
@@ -251,6 +307,16 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
         Passed to the p/u charts (``"auto"``: Laney p′/u′ when overdispersed).
     min_points : int
         Fewer months than this: no verdicts (``W-SC-02``).
+    recalculate : bool
+        Recalculate the limits when a sustained shift is established (``sqc.spc.staged_chart``): a run of
+        ``run_length`` months (Making Data Count: 7) on one side of the current stage's centre, on average
+        ``min_shift`` σ from it, starts a new stage with its own limits (first ``baseline`` months of the stage).
+        False: one stage, limits from the first ``baseline`` months.
+    run_length, min_shift :
+        See ``recalculate``; None = ``sqc.spc.stages`` defaults (7 months, 1σ).
+    stages : dict or DataFrame, optional
+        Explicit stage table that overrides the automatic rule for the series it names: ``{(branch, kpi):
+        ["2025-09", ...]}`` or a table with columns ``branch, kpi, start`` (months where new stages begin).
     conventions :
         KPI conventions for :func:`sqc.kpi.network_kpis` (``sl_threshold``, ``sl_variant`` ...), printed.
 
@@ -275,6 +341,10 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
         raise ParameterError(f"cap must be a positive number, got {cap!r}")
     if baseline < 2:
         raise ParameterError(f"baseline must be at least 2 months, got {baseline!r}")
+    stage_table = _stage_table(stages)
+    from .spc.stages import RECALC_MIN_SHIFT, RECALC_RUN_LENGTH
+    run_length = RECALC_RUN_LENGTH if run_length is None else run_length
+    min_shift = RECALC_MIN_SHIFT if min_shift is None else min_shift
     if kpis is None:
         if data is None:
             raise ParameterError("give data= (a loaded network) or kpis= (a tidy KPI frame)")
@@ -303,7 +373,12 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
                                                       "exclude_short_abandons", "top_box_min", "rate_per")}))
     defs = defs.drop_duplicates("kpi", keep="last").reset_index(drop=True)
     warnings: list = []
-    rows, charts = [], {}
+    known = set(map(tuple, hist[["branch", "kpi"]].drop_duplicates().to_numpy().tolist()))
+    unknown_series = sorted(k for k in stage_table if k not in known or k[1] not in include)
+    if unknown_series:
+        raise ParameterError(f"the stage table names series not on the scorecard up to {per}: {unknown_series}; "
+                             f"use a branch id (or 'ALL' for the network) and one of the KPIs {list(include)}")
+    rows, charts, recalcs = [], {}, []
     short: list = []  # (branch, kpi, months) without enough history for verdicts
     extras = hist.loc[hist["kpi"].isin(EXTRA_KPIS) & (hist["period"] == per)].set_index(["branch", "kpi"])["value"]
     for (branch, kpi), s in hist.loc[hist["kpi"].isin(include)].groupby(["branch", "kpi"], sort=True):
@@ -316,13 +391,25 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
         direction = tg.loc[kpi, "direction"] if has_target else KPI_DIRECTION.get(kpi, "higher_is_better")
         target = float(tg.loc[kpi, "target"]) if has_target else np.nan
         unit = tg.loc[kpi, "unit"] if has_target and "unit" in tg.columns else ""
-        vcode, acode, chart_name = "none", "none", ""
+        vcode, acode, chart_name, basis, stage_start, n_stages = "none", "none", "", "none", s["period"].iloc[0], 1
         var_text = ass_text = ("insufficient data", "数据不足")
         if len(s) >= min_points and s["value"].notna().sum() >= min_points:
-            chart = _chart(CHART_KIND[kpi], s, baseline, laney)
+            starts = stage_table.get((branch, kpi), None if recalculate else [])
+            staged = spc.staged_chart(lambda ids: _chart(CHART_KIND[kpi], s, baseline, laney, ids), s["period"],
+                                      run_length=run_length, min_shift=min_shift, starts=starts)
+            chart = staged.chart
             charts[(branch, kpi)] = chart
+            stage_start = s["period"].iloc[staged.current_stage_start]
+            n_stages = 1 + len(staged.recalculations)
+            if len(staged.recalculations):
+                recalcs.append(staged.recalculations.assign(branch=branch, kpi=kpi))
             chart_name = chart.chart
             v = spc.variation_verdict(chart, direction)
+            # a special cause on the current stage's limits that is not (yet) a new stage: the process has left
+            # the limits the assurance is judged on
+            basis = "earlier_limits" if v.verdict in ("improvement", "concern") else "current_stage"
+            if v.verdict == "common_cause" and staged.ongoing_shift:
+                v = spc.shift_verdict(staged.ongoing_shift, direction, len(s) - 1, v.evidence)
             vcode, var_text = v.verdict, (v.text("en"), v.text("zh"))
             if has_target:
                 a = spc.assurance_verdict(chart, target, direction)
@@ -340,7 +427,8 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
                "n": cur.get("n", np.nan), "target": target, "direction": direction, "unit": unit,
                "meets_target": meets, "variation": var_text[0], "variation_zh": var_text[1],
                "variation_code": vcode, "assurance": ass_text[0], "assurance_zh": ass_text[1],
-               "assurance_code": acode, "chart": chart_name, "points": len(s)}
+               "assurance_code": acode, "assurance_basis": basis if acode != "none" else "none",
+               "stage_start": stage_start, "stages": n_stages, "chart": chart_name, "points": len(s)}
         if kpi in ("asa_s", "aht_s"):
             pre = "asa" if kpi == "asa_s" else "aht"
             row["median"] = extras.get((branch, f"{pre}_median_s"), np.nan)
@@ -354,9 +442,11 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
         if acode == "consistently_fail":
             warnings.append(QualityWarning(
                 "W-SC-04", "warning", f"{branch}: {kpi} consistently misses its target {target:g} "
-                f"(the target lies outside the process limits).",
-                {"branch": branch, "kpi": kpi, "target": target}, f"{branch} {kpi}",
-                f"{branch}：{kpi} 持续未达目标 {target:g}（目标在过程控制限之外）。"))
+                f"(the target lies outside the process limits)"
+                + ("; provisional: the latest months have left those limits." if basis == "earlier_limits" else "."),
+                {"branch": branch, "kpi": kpi, "target": target, "assurance_basis": basis}, f"{branch} {kpi}",
+                f"{branch}：{kpi} 持续未达目标 {target:g}（目标在过程控制限之外）"
+                + ("；暂定：最近数月已超出这些控制限。" if basis == "earlier_limits" else "。")))
     if short:
         months = sorted({m for _, _, m in short})
         warnings.append(QualityWarning(
@@ -375,7 +465,11 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
                               kind="stable").reset_index(drop=True)
     comp = composite_scores(hist.loc[hist["kpi"].isin(include)], tg, weights=w, cap=cap, confidence=confidence)
     conv = dict(kpis.attrs.get("conventions", {}) or conventions)
-    return Scorecard(per, table, comp, hist, charts, w, float(cap), int(baseline), defs, conv, warnings=warnings)
+    rec_cols = ["branch", "kpi", "label", "index", "rule", "run_length", "side", "old_center", "new_center"]
+    rec = (pd.concat(recalcs, ignore_index=True)[rec_cols] if recalcs else pd.DataFrame(columns=rec_cols))
+    rec = rec.rename(columns={"label": "period"})
+    return Scorecard(per, table, comp, hist, charts, w, float(cap), int(baseline), defs, conv, rec,
+                     warnings=warnings)
 
 
 def _tag(wq: QualityWarning, subject: str) -> QualityWarning:

@@ -35,7 +35,8 @@ def kpi_small_multiples(scorecard, branch: str = "ALL", *, kpis=None, labels: di
                         title: str | None = None):
     """Small multiples of the KPI control charts of one branch (charts read from ``scorecard.charts``).
 
-    ``labels`` may map kpi → display name."""
+    ``labels`` may map kpi → display name. Stage boundaries (limits recalculated) are dash-dot lines marked
+    "↻ month"; a provisional assurance (``assurance_basis == "earlier_limits"``) carries a "?" after its icon."""
     import matplotlib.pyplot as plt
 
     names = labels or {}
@@ -64,8 +65,16 @@ def kpi_small_multiples(scorecard, branch: str = "ALL", *, kpis=None, labels: di
         ax.scatter(x[sig], f["statistic"].to_numpy()[sig], s=9, color=vcol, zorder=3)
         if np.isfinite(row["target"]):
             ax.axhline(row["target"], color="#d62728", lw=0.8, ls=":")
+        # stage boundaries: the limits were recalculated there (scorecard.recalculations says why)
+        stage = f["stage"].to_numpy()
+        for i in np.flatnonzero(stage[1:] != stage[:-1]) + 1:
+            ax.axvline(i - 0.5, color="k", lw=0.7, ls="-.")
+            ax.text(i - 0.4, 1.0, f"↻ {f['label'].iloc[i]}", transform=ax.get_xaxis_transform(), fontsize=6,
+                    va="top", ha="left")
         vs = VARIATION_ICONS.get(row["variation_code"], ("–",))[0]
         as_ = {"consistently_pass": "✔", "consistently_fail": "✘", "hit_and_miss": "≈"}.get(row["assurance_code"], "–")
+        if row.get("assurance_basis") == "earlier_limits":
+            as_ += "?"  # provisional: the latest months have left the limits the assurance is judged on
         ax.set_title(f"{names.get(k, k)}  {vs} {as_}", fontsize=8)
         step = max(1, len(f) // 4)
         ax.set_xticks(x[::step], [str(v) for v in f["label"].to_numpy()[::step]], rotation=45, fontsize=6)

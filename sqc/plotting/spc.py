@@ -83,15 +83,17 @@ def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | 
     breaks = np.flatnonzero(stage[1:] != stage[:-1]) + 1
     for i in breaks:
         chart.rule(x[i], axis="x", colour="black", dash="dashdot")
-    if breaks.size:
-        chart.text(np.asarray(x)[breaks], np.full(breaks.size, top), [str(stage[i]) for i in breaks], align="left")
+    notes = getattr(res, "annotations", {})
+    named = np.array([i for i in breaks if i not in notes], dtype=int)  # a note at a break explains it instead
+    if named.size:
+        chart.text(np.asarray(x)[named], np.full(named.size, top), [str(stage[i]) for i in named], align="left")
     phase = np.asarray(res.phase, dtype=object)
     p2 = np.flatnonzero(phase == "II")
     if p2.size and p2[0] > 0:
         chart.rule(x[p2[0]], axis="x", colour="#555555", dash="dotted")
         if annotate:
             chart.text([x[p2[0]]], [top], [tx["phase2"]], colour="#555555", align="left")
-    for i, note in sorted(getattr(res, "annotations", {}).items()):
+    for i, note in sorted(notes.items()):
         chart.rule(x[i], axis="x", colour=NOTE_COLOUR, dash="dashed")
         chart.text([x[i]], [top], [note["zh" if lang == "zh" else "en"]], colour=NOTE_COLOUR, align="left")
     return chart

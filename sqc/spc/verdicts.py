@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["variation_verdict", "assurance_verdict", "Verdict", "special_cause_points"]
+__all__ = ["variation_verdict", "assurance_verdict", "Verdict", "special_cause_points", "shift_verdict"]
 
 DIRECTIONS = ("higher_is_better", "lower_is_better")
 _ALIASES = {"increase": "higher_is_better", "decrease": "lower_is_better", "higher": "higher_is_better",
@@ -54,6 +54,8 @@ _RULE_TEXT = {
               "最新点处于连续7点以上持续上升或下降的序列中"),
     "two_of_three": ("2 of the last 3 points are close to a limit (beyond 2σ) on the same side",
                      "最近3点中有2点在同侧接近控制限（超过2σ）"),
+    "sustained_shift": ("the process has shifted and stayed on its new level; the limits were recalculated at the "
+                        "start of the shift", "流程已发生持续偏移并保持在新水平；已在偏移开始处重新计算控制限"),
 }
 
 
@@ -166,6 +168,18 @@ def variation_verdict(chart, direction: str, *, run_length: int = 7, trend_lengt
         return Verdict("common_cause", (), last, side, ev)
     good = (side == "above") == (d == "higher_is_better")
     return Verdict("improvement" if good else "concern", rules, last, side, ev)
+
+
+def shift_verdict(side: str, direction: str, index: int, evidence: dict | None = None) -> Verdict:
+    """Variation verdict for a sustained shift that set a new stage of limits and is still under way
+    (``sqc.spc.StagedChart.ongoing_shift``): improvement or concern by the side of the shift, rule
+    ``"sustained_shift"``. On its own new limits such a process shows common cause; this keeps the change in
+    view until the process leaves the run."""
+    d = _direction(direction)
+    if side not in ("above", "below"):
+        raise ParameterError(f"side must be 'above' or 'below', got {side!r}")
+    good = (side == "above") == (d == "higher_is_better")
+    return Verdict("improvement" if good else "concern", ("sustained_shift",), index, side, dict(evidence or {}))
 
 
 def assurance_verdict(chart, target: float, direction: str) -> Verdict:

@@ -46,6 +46,14 @@ def _tile(ctx: ReportContext, row: pd.Series, conventions: dict | None = None) -
         text = ctx.t(f"{AREA}.sl_variant", t=f"{conventions.get('sl_threshold', 20):g}",
                      variant=conventions.get("sl_variant", "offered"))
         extra = "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
+    if row.get("stages", 1) > 1:
+        text = ctx.t(f"{AREA}.stage_since", start=ctx.fmt_period(str(row["stage_start"])))
+        extra += "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
+    if row.get("assurance_basis") == "earlier_limits":
+        provisional = ctx.t(f"{AREA}.assurance_provisional")
+        at = f"{at} {provisional}"
+        extra += ("<div class='sqc-assurance-provisional' style='font-size:11px;color:#8a5a00'>"
+                  + html.escape(provisional) + "</div>")
     return (
         "<div style='border:1px solid #ddd;border-radius:6px;padding:8px 10px;margin:4px;width:170px;"
         "display:inline-block;vertical-align:top;background:#fff'>"
@@ -80,6 +88,8 @@ def _branch_table(ctx: ReportContext, sc) -> str:
             r = sub.loc[k]
             vt = r["variation_zh"] if ctx.lang == "zh" else r["variation"]
             at = r["assurance_zh"] if ctx.lang == "zh" else r["assurance"]
+            if r.get("assurance_basis") == "earlier_limits":
+                at = f"{at} {ctx.t(f'{AREA}.assurance_provisional')}"
             cells.append(f"<td style='padding:2px 6px;font-size:11px;white-space:nowrap'>"
                          f"{_fmt_value(ctx, k, r['value'])} {icon_html('variation', r['variation_code'], vt, 14)}"
                          f"{icon_html('assurance', r['assurance_code'], at, 14)}</td>")
@@ -90,6 +100,22 @@ def _branch_table(ctx: ReportContext, sc) -> str:
     rows = [r for r in rows if "background:#f4f6f8" in r] + [r for r in rows if "background:#f4f6f8" not in r]
     return (f"<table style='border-collapse:collapse'><thead><tr><th></th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _recalc_view(ctx: ReportContext, sc) -> pd.DataFrame:
+    """Every limit recalculation (network first: "ALL" sorts before the branch ids), in this language."""
+    rec = sc.recalculations
+    rows = []
+    for r in rec.itertuples():
+        why = (ctx.t(f"{AREA}.why_shift", k=int(r.run_length), side=ctx.t(f"{AREA}.side_{r.side}"))
+               if r.rule == "shift" else ctx.t(f"{AREA}.why_stage_table"))
+        rows.append({ctx.t(f"{AREA}.col_branch"): ctx.t(f"{AREA}.network") if r.branch == "ALL" else r.branch,
+                     ctx.t(f"{AREA}.col_kpi"): _kpi_name(ctx, r.kpi),
+                     ctx.t(f"{AREA}.col_from"): ctx.fmt_period(r.period),
+                     ctx.t(f"{AREA}.col_why"): why,
+                     ctx.t(f"{AREA}.col_centre"): f"{_fmt_value(ctx, r.kpi, r.old_center)} → "
+                                                  f"{_fmt_value(ctx, r.kpi, r.new_center)}"})
+    return pd.DataFrame(rows)
 
 
 def compute(ctx: ComputeContext) -> SectionResult:
@@ -110,7 +136,8 @@ def compute(ctx: ComputeContext) -> SectionResult:
     for k, r in tiles.iterrows():
         headline["network"][k] = {"value": num(r["value"]), "ci_low": num(r["ci_low"]), "ci_high": num(r["ci_high"]),
                                   "n": None if pd.isna(r["n"]) else int(r["n"]), "target": num(r["target"]),
-                                  "variation": r["variation_code"], "assurance": r["assurance_code"]}
+                                  "variation": r["variation_code"], "assurance": r["assurance_code"],
+                                  "assurance_basis": r["assurance_basis"], "stage_start": r["stage_start"]}
         if k in ("asa_s", "aht_s"):
             headline["network"][k].update(median=num(r.get("median")), p90=num(r.get("p90")))
     for _, r in comp.iterrows():
@@ -131,9 +158,13 @@ def compute(ctx: ComputeContext) -> SectionResult:
     for branch in concern.groupby("branch").size().sort_values(ascending=False, kind="stable").index:
         notes.append(Note(f"{AREA}.note_concern", {"branch": branch,
                                                    "kpis": kpi_names(concern.loc[concern["branch"] == branch, "kpi"])}))
-    fails = tiles.index[tiles["assurance_code"] == "consistently_fail"]
+    settled = tiles["assurance_basis"] != "earlier_limits"
+    fails = tiles.index[(tiles["assurance_code"] == "consistently_fail") & settled]
     if len(fails):
         notes.append(Note(f"{AREA}.note_network_fail", {"kpis": kpi_names(fails)}))
+    provisional = tiles.index[tiles["assurance_basis"] == "earlier_limits"]
+    if len(provisional):
+        notes.append(Note(f"{AREA}.note_provisional", {"kpis": kpi_names(provisional)}))
     for branch, sub in br.loc[br["variation_code"] == "improvement"].groupby("branch"):
         notes.append(Note(f"{AREA}.note_improvement", {"branch": branch, "kpis": kpi_names(sub["kpi"])}))
     if (br["variation_code"] == "none").all():
@@ -168,6 +199,9 @@ def render(result: SectionResult, lang: str) -> Section:
         plt.close(fig)
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.branch_table', period=per)}"))
     body.append(pn.pane.HTML(_branch_table(ctx, sc)))
+    if len(sc.recalculations):
+        body.append(pn.pane.Markdown(f"#### {ctx.t(f'{AREA}.recalc_title')}\n{ctx.t(f'{AREA}.recalc_intro')}"))
+        body.append(pn.pane.DataFrame(_recalc_view(ctx, sc), index=False, sizing_mode="stretch_width"))
 
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.composite_title', period=per)}"))
     weights = ", ".join(f"{_kpi_name(ctx, k)} {v:.2f}" for k, v in sc.weights.items())
