@@ -373,6 +373,14 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
                y_axis_label=chart.y_label or None, tools="pan,wheel_zoom,box_zoom,reset,save")
     for layer in chart.layers:
         _BOKEH_DRAW[layer.kind](p, layer)
+    if chart.x_dates:
+        # the browser formats the ticks: month names come from the locale, not from Bokeh's English defaults
+        from bokeh.models import DatetimeTickFormatter
+
+        from .generic import label
+
+        p.xaxis.formatter = DatetimeTickFormatter(**{unit: label(f"date_{unit}", chart.lang)
+                                                     for unit in ("days", "months", "years")})
     for axis, cats in ((p.xaxis, chart.x_categories), (p.yaxis, chart.y_categories)):
         if cats is not None:
             axis.ticker = list(range(len(cats)))

@@ -25,7 +25,7 @@ def _fmt_value(ctx: ReportContext, kpi: str, v) -> str:
 
 
 def _kpi_name(ctx, kpi):
-    return ctx.t(f"{AREA}.kpi_{kpi}")
+    return ctx.t(f"kpi.{kpi}")
 
 
 def _tile(ctx: ReportContext, row: pd.Series, conventions: dict | None = None) -> str:
@@ -123,7 +123,7 @@ def compute(ctx: ComputeContext) -> SectionResult:
 
     # plain-language notes: concerns by branch, network targets consistently missed, improvements
     def kpi_names(kpis):
-        return Joined(tuple(Label(f"{AREA}.kpi_{k}") for k in kpis))
+        return Joined(tuple(Label(f"kpi.{k}") for k in kpis))
 
     notes = []
     concern = br.loc[br["variation_code"] == "concern"]
