@@ -31,6 +31,7 @@ want one language (tests, the served app through ``build_sections``). A section 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -240,6 +241,27 @@ class ReportContext(ComputeContext):
         if isinstance(value, Joined):
             return self.text(value.sep).join(self.text(v) for v in value.parts) + value.suffix
         return value if isinstance(value, str) else str(value)
+
+    def display_names(self, text: str) -> str:
+        """``text`` (a warning's subject or message, written by a statistics module) with the data's codes it
+        carries replaced by their names in this language: KPI column ids (``asa_s``), ``ALL`` for the network,
+        complaint category codes (``billing`` standing alone, or quoted). Other text is left as it is."""
+        if not text:
+            return text or ""
+        names = {code: self.t(f"kpi.{code}") for code in _locale_file("kpi") if code != "network"}
+        names["ALL"] = self.t("kpi.network")
+        categories = {key[4:]: self.t(f"complaints.{key}") for key in _locale_file("complaints")
+                      if key.startswith("cat_")}
+
+        def swap(match: re.Match) -> str:
+            word = match.group(0)
+            return names.get(word, word)
+
+        text = re.sub(r"(?<![\w.])[A-Za-z][A-Za-z0-9_]*(?![\w])", swap, text)
+        for code, name in categories.items():
+            text = re.sub(rf"(?<=[“\"'\s(]){re.escape(code)}(?=[”\"'\s)]|$)|^{re.escape(code)}(?=[\s”\"'])",
+                          name, text)
+        return text
 
     def note_text(self, note: Note) -> str:
         """The sentence of ``note`` in this language."""
