@@ -254,9 +254,16 @@ def _mpl_axes(chart: Chart, ax) -> None:
     if chart.x_dates:
         import matplotlib.dates as mdates
 
+        from .generic import label
+
         loc = mdates.AutoDateLocator(maxticks=8)
         ax.xaxis.set_major_locator(loc)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        # month and year names in the chart's language (the locale's strftime formats, not matplotlib's English)
+        formats = {kind: label(f"date_concise{kind}", chart.lang).split("|")
+                   for kind in ("", "_zero", "_offset")}
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, formats=formats[""],
+                                                                 zero_formats=formats["_zero"],
+                                                                 offset_formats=formats["_offset"]))
     ax.set_title(chart.title, fontsize=9)
     ax.set_xlabel(chart.x_label, fontsize=8)
     ax.set_ylabel(chart.y_label, fontsize=8)
