@@ -242,25 +242,32 @@ class ReportContext(ComputeContext):
             return self.text(value.sep).join(self.text(v) for v in value.parts) + value.suffix
         return value if isinstance(value, str) else str(value)
 
-    def display_names(self, text: str) -> str:
-        """``text`` (a warning's subject or message, written by a statistics module) with the data's codes it
-        carries replaced by their names in this language: KPI column ids (``asa_s``), ``ALL`` for the network,
-        complaint category codes (``billing`` standing alone, or quoted). Other text is left as it is."""
+    def display_names(self, text: str | None, *, subject: bool = False) -> str:
+        """``text`` (a warning's message, or with ``subject=True`` what it is about, as a statistics module wrote
+        it) with the data's codes replaced by their names in this language: KPI column ids (``asa_s``), ``ALL`` for
+        the network, complaint categories (``billing``), survey dimensions (``empathy``), assessor bodies
+        (``city``). In a message only KPI ids, ``ALL``, quoted categories and a leading ``dimension:`` are
+        replaced; a subject is looked up whole (``report.subject_<words>``) and then word by word."""
         if not text:
-            return text or ""
+            return ""
         names = {code: self.t(f"kpi.{code}") for code in _locale_file("kpi") if code != "network"}
         names["ALL"] = self.t("kpi.network")
-        categories = {key[4:]: self.t(f"complaints.{key}") for key in _locale_file("complaints")
-                      if key.startswith("cat_")}
-
-        def swap(match: re.Match) -> str:
-            word = match.group(0)
-            return names.get(word, word)
-
-        text = re.sub(r"(?<![\w.])[A-Za-z][A-Za-z0-9_]*(?![\w])", swap, text)
-        for code, name in categories.items():
-            text = re.sub(rf"(?<=[“\"'\s(]){re.escape(code)}(?=[”\"'\s)]|$)|^{re.escape(code)}(?=[\s”\"'])",
-                          name, text)
+        codes = {key.partition("_")[2]: self.t(f"{area}.{key}") for area, prefix in (
+            ("complaints", "cat_"), ("servqual", "dim_"), ("audit", "body_")) for key in _locale_file(area)
+            if key.startswith(prefix)}
+        codes.update({k[8:]: self.t(f"report.{k}") for k in _locale_file("report") if k.startswith("subject_")})
+        if subject:
+            whole = re.sub(r"\W+", "_", text.strip())
+            if whole in codes:
+                return codes[whole]
+            words = {**codes, **names}
+            return re.sub(r"[A-Za-z][A-Za-z0-9_]*", lambda m: words.get(m.group(0), m.group(0)), text)
+        text = re.sub(r"(?<![\w.])[A-Za-z][A-Za-z0-9_]*(?![\w])", lambda m: names.get(m.group(0), m.group(0)), text)
+        text = re.sub(r"[“\"']([a-z_]+)[”\"']", lambda m: m.group(0).replace(m.group(1), codes.get(m.group(1), m.group(1))),
+                      text)
+        lead = re.match(r"([a-z_ ]+)(?=[:：])", text)
+        if lead and lead.group(1).replace(" ", "_") in codes:
+            text = codes[lead.group(1).replace(" ", "_")] + text[lead.end():]
         return text
 
     def note_text(self, note: Note) -> str:

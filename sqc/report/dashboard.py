@@ -165,7 +165,7 @@ def _warnings_html(ctx: ReportContext, sections: list[Section]) -> str:
         sev = html.escape(w.severity)
         rows.append(f"<tr><td>{html.escape(s.title)}</td><td class='nowrap'><code>{html.escape(w.code)}</code></td>"
                     f"<td class='sev-{sev}'>{html.escape(ctx.t('report.severity_' + w.severity))}</td>"
-                    f"<td>{html.escape(ctx.display_names(w.subject))}</td>"
+                    f"<td>{html.escape(ctx.display_names(w.subject, subject=True))}</td>"
                     f"<td>{html.escape(ctx.display_names(w.text(ctx.lang)))}</td></tr>")
     if not rows:
         return f"<p>{html.escape(ctx.t('report.no_warnings'))}</p>"
