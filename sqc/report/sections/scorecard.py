@@ -44,7 +44,7 @@ def _tile(ctx: ReportContext, row: pd.Series, conventions: dict | None = None) -
         extra = "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
     if kpi == "service_level" and conventions:
         text = ctx.t(f"{AREA}.sl_variant", t=f"{conventions.get('sl_threshold', 20):g}",
-                     variant=conventions.get("sl_variant", "offered"))
+                     variant=ctx.t(f"{AREA}.slv_{conventions.get('sl_variant', 'offered')}"))
         extra = "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
     return (
         "<div style='border:1px solid #ddd;border-radius:6px;padding:8px 10px;margin:4px;width:170px;"
