@@ -268,6 +268,9 @@ class ReportContext(ComputeContext):
         lead = re.match(r"([a-z_ ]+)(?=[:：])", text)
         if lead and lead.group(1).replace(" ", "_") in codes:
             text = codes[lead.group(1).replace(" ", "_")] + text[lead.end():]
+        if self.lang != "en":  # a translated message has no English words of its own: every code left is a name
+            text = re.sub(r"(?<![A-Za-z_])[a-z][a-z_]*(?![A-Za-z_])", lambda m: codes.get(m.group(0), m.group(0)),
+                          text)
         return text
 
     def note_text(self, note: Note) -> str:

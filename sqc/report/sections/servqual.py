@@ -283,7 +283,8 @@ def render(result: SectionResult, lang: str) -> Section:
     warns = result.warnings
     if warns:
         parts.append(pn.pane.Markdown(f"#### {t('servqual.warnings_title')}\n\n" +
-                                      "\n".join(f"- **{w.code}** {w.text(ctx.lang)}" for w in warns)))
+                                      "\n".join(f"- **{w.code}** {ctx.display_names(w.text(ctx.lang))}"
+                                                for w in warns)))
     parts.append(pn.pane.Markdown(f"<small>{t('servqual.method_note')}</small>"))
     return result.to_section(ctx, title, pn.Column(*parts))
 
