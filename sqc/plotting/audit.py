@@ -16,6 +16,8 @@ Interactive (Bokeh): :func:`league_bokeh`, :func:`funnel_bokeh`, :func:`bland_al
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .generic import label
@@ -77,7 +79,7 @@ def funnel_spec(funnel, lang: str = "en", *, title: str | None = None, labels: d
     out = (p["signal"] != "within").to_numpy()
     chart.points(p["n"].to_numpy(dtype=float), p["mean"].to_numpy(dtype=float),
                  colour=list(np.where(out, "#d73027", OTHER)), size=5.5,
-                 tips={"": list(p["branch"]), label("mean", lang): p["mean"].round(1).to_numpy(), "": list(p["signal"])})
+                 tips={"": list(p["branch"]), label("mean", lang): p["mean"].round(1).to_numpy(), "": [label("funnel_" + re.sub(r"\W+", "_", s).strip("_"), lang) for s in p["signal"]]})
     chart.text(p["n"].to_numpy(dtype=float), p["mean"].to_numpy(dtype=float), list(p["branch"]), align="left")
     return chart
 
