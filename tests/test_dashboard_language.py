@@ -255,3 +255,16 @@ def test_one_display_name_per_kpi(pages):
         for kpi in ("service_level", "asa_s", "complaint_rate_per_1000"):
             assert translate(f"kpi.{kpi}", lang) in shown
     assert "ASA (s)" not in "\n".join(pages["en"]["text"] + pages["en"]["figures"])
+
+
+def test_no_locale_text_names_an_internal_identifier():
+    """Also the texts the demo month does not show (an empty register, missing data) name no internal id."""
+    from sqc.report.context import LOCALE_DIR
+
+    found = []
+    for path in sorted(LOCALE_DIR.glob("*.json")):
+        for key, entry in json.loads(path.read_text(encoding="utf-8")).items():
+            for lang, text in entry.items():
+                found += [f"{path.name} {key} [{lang}]: {hit}" for hit in _internal_ids_in([text])
+                          if not hit.startswith("chart code")]
+    assert not found, "\n".join(found)
