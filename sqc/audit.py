@@ -56,6 +56,10 @@ __all__ = ["nps", "item_agreement", "ItemAgreementResult", "Checklist", "score_v
 
 DEFAULT_GRADE_BANDS: tuple[tuple[str, float], ...] = (("A", 90.0), ("B", 80.0), ("C", 70.0), ("D", 60.0), ("E", 0.0))
 CRITICAL_CONSEQUENCES = ("flag", "zero_section", "cap_total")
+# how each consequence reads in a warning (the code stays in the evidence)
+_CONSEQUENCE_TEXT = {"flag": ("flagged, score kept", "仅标记，得分不变"),
+                     "zero_section": ("its section scored zero", "所在部分记零分"),
+                     "cap_total": ("total score capped", "总分封顶")}
 ORDERS = ("monthly", "quarterly")
 ORDER_TEXT = {
     "monthly": ("Deductions are subtracted from each month's combined score (clipped to [{floor:g}, 100]) and the "
@@ -422,9 +426,11 @@ def score_visits(visits: pd.DataFrame, checklist: Checklist | pd.DataFrame, *, o
                            f"{int(excl['n_visits'].sum())} 次检查访问因数据问题未计分。"))
     n_crit = int(out["critical_failed"].sum())
     if n_crit:
+        en, zh = _CONSEQUENCE_TEXT[cl.critical_consequence]
         warns.append(_warn("W-MS-08", "info", f"{n_crit} visits failed a critical (knock-out) item "
-                           f"(consequence: {cl.critical_consequence}).", {"n_visits": n_crit}, "audit visits",
-                           f"{n_crit} 次访问关键项不合格（处理方式：{cl.critical_consequence}）。"))
+                           f"(consequence: {en}).", {"n_visits": n_crit,
+                                                      "consequence": cl.critical_consequence}, "audit visits",
+                           f"{n_crit} 次访问关键项不合格（处理方式：{zh}）。"))
     return VisitScores(out, sections, df.reset_index(drop=True), cl, excl, warnings=warns)
 
 

@@ -205,7 +205,7 @@ def test_note_parameters_render_per_language():
     assert zh_ctx.text(Formatted(0.1234, ".1%")) == zh_ctx.fmt_pct(0.1234) == "12.3%"
     assert zh_ctx.text(ByLang("desk", "柜台")) == "柜台"
     assert zh_ctx.text(Label("audit.body_nosuch", "nosuch")) == "nosuch"  # unknown key: the raw code
-    assert zh_ctx.text(Joined(("B07", Label("spc.kpi_asa_s")), " ")) == "B07 " + zh_ctx.t("spc.kpi_asa_s")
+    assert zh_ctx.text(Joined(("B07", Label("kpi.asa_s")), " ")) == "B07 " + zh_ctx.t("kpi.asa_s")
     assert note.to_dict()["params"]["start"] == "2026-08" and note.to_dict()["params"]["recent"] == 0.503
 
 

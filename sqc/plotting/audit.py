@@ -16,6 +16,8 @@ Interactive (Bokeh): :func:`league_bokeh`, :func:`funnel_bokeh`, :func:`bland_al
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .generic import label
@@ -41,7 +43,7 @@ def league_spec(rank_result, lang: str = "en", *, title: str | None = None, labe
                 names: dict | None = None) -> Chart:
     """Branch league of a :class:`sqc.audit.RankResult` (best at the top): final score with its bootstrap
     interval, grade colour, and the rank with its interval printed beside each branch."""
-    lab = {"x": "audit score (after deductions)", "rank": label("rank", lang), **(labels or {})}
+    lab = {"x": label("audit_score", lang), "rank": label("rank", lang), **(labels or {})}
     t = rank_result.table.iloc[::-1]
     y = np.arange(len(t))
     chart = Chart(title or f"{rank_result.chart_title(lang)} {rank_result.quarter}", x_label=lab["x"], lang=lang,
@@ -50,8 +52,9 @@ def league_spec(rank_result, lang: str = "en", *, title: str | None = None, labe
                    horizontal=True, colour="grey")
     rank_text = [f"{a} ({lo}–{hi})" for a, lo, hi in zip(t["rank"], t["rank_low"], t["rank_high"])]
     chart.points(t["final"].to_numpy(dtype=float), y, colour=[_grade_colour(g) for g in t["grade"]], size=6.5,
-                 tips={"": list(t["branch"]), "score": t["final"].round(1).to_numpy(), "grade": list(t["grade"]),
-                       lab["rank"]: rank_text, "visits": t["n_visits"].to_numpy()})
+                 tips={"": list(t["branch"]), label("score", lang): t["final"].round(1).to_numpy(),
+                       label("grade", lang): list(t["grade"]), lab["rank"]: rank_text,
+                       label("visits", lang): t["n_visits"].to_numpy()})
     right = float(np.nanmax(t["score_ci_high"])) + 1
     chart.text(np.full(len(t), right), y - 0.3, [f"{g}  {lab['rank']} {rt}" for g, rt in zip(t["grade"], rank_text)],
                align="left")
@@ -63,8 +66,8 @@ def league_spec(rank_result, lang: str = "en", *, title: str | None = None, labe
 def funnel_spec(funnel, lang: str = "en", *, title: str | None = None, labels: dict | None = None) -> Chart:
     """Funnel plot of a :class:`sqc.audit.FunnelResult`: branch mean against visits with 95 % (dashed) and
     99.8 % (solid) limits around the company mean; branches outside in red."""
-    lab = {"x": label("visits", lang), "y": "mean visit score", "l95": "95% limits", "l998": "99.8% limits",
-           "target": "company mean", **(labels or {})}
+    lab = {"x": label("visits", lang), "y": label("mean_visit_score", lang), "l95": label("limits_95", lang),
+           "l998": label("limits_998", lang), "target": label("company_mean", lang), **(labels or {})}
     lim, p = funnel.limits, funnel.points
     chart = Chart(title or f"{funnel.chart_title(lang)}, {funnel.group}", x_label=lab["x"], y_label=lab["y"],
                   legend=True, size=(6.0, 3.8), lang=lang)
@@ -76,7 +79,7 @@ def funnel_spec(funnel, lang: str = "en", *, title: str | None = None, labels: d
     out = (p["signal"] != "within").to_numpy()
     chart.points(p["n"].to_numpy(dtype=float), p["mean"].to_numpy(dtype=float),
                  colour=list(np.where(out, "#d73027", OTHER)), size=5.5,
-                 tips={"": list(p["branch"]), "mean": p["mean"].round(1).to_numpy(), "": list(p["signal"])})
+                 tips={"": list(p["branch"]), label("mean", lang): p["mean"].round(1).to_numpy(), "": [label("funnel_" + re.sub(r"\W+", "_", s).strip("_"), lang) for s in p["signal"]]})
     chart.text(p["n"].to_numpy(dtype=float), p["mean"].to_numpy(dtype=float), list(p["branch"]), align="left")
     return chart
 

@@ -40,7 +40,7 @@ def item_total_spec(result, lang: str = "en", *, threshold: float = 0.30, title:
     return chart
 
 
-def item_total_bars(result, threshold: float = 0.30, title: str | None = None, label: str = "Corrected item-total r",
+def item_total_bars(result, threshold: float = 0.30, title: str | None = None, label: str | None = None,
                     lang: str = "en"):
     """Matplotlib drawing of :func:`item_total_spec`."""
     return to_matplotlib(item_total_spec(result, lang, threshold=threshold, title=title, label_text=label))
@@ -110,7 +110,7 @@ def loadings_spec(result, lang: str = "en", *, title: str | None = None) -> Char
 
 
 def alpha_by_scale(results: dict, title: str = "Cronbach's alpha by dimension", threshold: float = 0.70,
-                   labels: dict | None = None):
+                   labels: dict | None = None, lang: str = "en"):
     """Alpha with its CI for several scales ({name: AlphaResult}); the 0.70 line marks 'acceptable'."""
     names = list(results)
     fig = _fig(6, 0.45 * len(names) + 1.3)
@@ -125,7 +125,7 @@ def alpha_by_scale(results: dict, title: str = "Cronbach's alpha by dimension", 
     ax.set_yticks(y, [labels.get(n, n) if labels else n for n in names])
     lo = min(min(r.ci[0] for r in results.values()) - 0.05, threshold - 0.05)
     ax.set_xlim(max(lo, -1), 1.05)
-    ax.set_xlabel("alpha (95% CI)")
+    ax.set_xlabel(label("alpha_ci", lang))
     ax.set_title(title)
     return fig
 

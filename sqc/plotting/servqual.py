@@ -135,8 +135,8 @@ def ipa_spec(ipa_result, lang: str = "en", *, title: str | None = None, labels: 
     attributes (CI straddling a cross-hair) are drawn hollow."""
     r = ipa_result
     t = r.table
-    lab = {"x": f"{label('performance', lang)} ({r.performance_kind})",
-           "y": f"{label('importance', lang)} ({r.importance_kind})", **(labels or {})}
+    lab = {"x": f"{label('performance', lang)} ({label('ipa_' + r.performance_kind, lang)})",
+           "y": f"{label('importance', lang)} ({label('ipa_' + r.importance_kind, lang)})", **(labels or {})}
     from ..servqual.ipa import QUADRANTS_ZH
 
     qn = {**{q: (QUADRANTS_ZH[q] if lang == "zh" else q) for q in QUAD_COLOURS}, **(quadrant_names or {})}

@@ -246,9 +246,16 @@ def _mpl_axes(chart: Chart, ax) -> None:
     if chart.x_dates:
         import matplotlib.dates as mdates
 
+        from .generic import label
+
         loc = mdates.AutoDateLocator(maxticks=8)
         ax.xaxis.set_major_locator(loc)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        # month and year names in the chart's language (the locale's strftime formats, not matplotlib's English)
+        formats = {kind: label(f"date_concise{kind}", chart.lang).split("|")
+                   for kind in ("", "_zero", "_offset")}
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, formats=formats[""],
+                                                                 zero_formats=formats["_zero"],
+                                                                 offset_formats=formats["_offset"]))
     ax.set_title(chart.title, fontsize=9)
     ax.set_xlabel(chart.x_label, fontsize=8)
     ax.set_ylabel(chart.y_label, fontsize=8)
@@ -365,6 +372,14 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
                y_axis_label=chart.y_label or None, tools="pan,wheel_zoom,box_zoom,reset,save")
     for layer in chart.layers:
         _BOKEH_DRAW[layer.kind](p, layer)
+    if chart.x_dates:
+        # the browser formats the ticks: month names come from the locale, not from Bokeh's English defaults
+        from bokeh.models import DatetimeTickFormatter
+
+        from .generic import label
+
+        p.xaxis.formatter = DatetimeTickFormatter(**{unit: label(f"date_{unit}", chart.lang)
+                                                     for unit in ("days", "months", "years")})
     for axis, cats in ((p.xaxis, chart.x_categories), (p.yaxis, chart.y_categories)):
         if cats is not None:
             axis.ticker = list(range(len(cats)))

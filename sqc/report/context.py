@@ -31,6 +31,7 @@ want one language (tests, the served app through ``build_sections``). A section 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -240,6 +241,37 @@ class ReportContext(ComputeContext):
         if isinstance(value, Joined):
             return self.text(value.sep).join(self.text(v) for v in value.parts) + value.suffix
         return value if isinstance(value, str) else str(value)
+
+    def display_names(self, text: str | None, *, subject: bool = False) -> str:
+        """``text`` (a warning's message, or with ``subject=True`` what it is about, as a statistics module wrote
+        it) with the data's codes replaced by their names in this language: KPI column ids (``asa_s``), ``ALL`` for
+        the network, complaint categories (``billing``), survey dimensions (``empathy``), assessor bodies
+        (``city``). In a message only KPI ids, ``ALL``, quoted categories and a leading ``dimension:`` are
+        replaced; a subject is looked up whole (``report.subject_<words>``) and then word by word."""
+        if not text:
+            return ""
+        names = {code: self.t(f"kpi.{code}") for code in _locale_file("kpi") if code != "network"}
+        names["ALL"] = self.t("kpi.network")
+        codes = {key.partition("_")[2]: self.t(f"{area}.{key}") for area, prefix in (
+            ("complaints", "cat_"), ("servqual", "dim_"), ("audit", "body_")) for key in _locale_file(area)
+            if key.startswith(prefix)}
+        codes.update({k[8:]: self.t(f"report.{k}") for k in _locale_file("report") if k.startswith("subject_")})
+        if subject:
+            whole = re.sub(r"\W+", "_", text.strip())
+            if whole in codes:
+                return codes[whole]
+            words = {**codes, **names}
+            return re.sub(r"[A-Za-z][A-Za-z0-9_]*", lambda m: words.get(m.group(0), m.group(0)), text)
+        text = re.sub(r"(?<![\w.])[A-Za-z][A-Za-z0-9_]*(?![\w])", lambda m: names.get(m.group(0), m.group(0)), text)
+        text = re.sub(r"[“\"']([a-z_]+)[”\"']", lambda m: m.group(0).replace(m.group(1), codes.get(m.group(1), m.group(1))),
+                      text)
+        lead = re.match(r"([a-z_ ]+)(?=[:：])", text)
+        if lead and lead.group(1).replace(" ", "_") in codes:
+            text = codes[lead.group(1).replace(" ", "_")] + text[lead.end():]
+        if self.lang != "en":  # a translated message has no English words of its own: every code left is a name
+            text = re.sub(r"(?<![A-Za-z_])[a-z][a-z_]*(?![A-Za-z_])", lambda m: codes.get(m.group(0), m.group(0)),
+                          text)
+        return text
 
     def note_text(self, note: Note) -> str:
         """The sentence of ``note`` in this language."""

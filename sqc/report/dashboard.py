@@ -165,7 +165,8 @@ def _warnings_html(ctx: ReportContext, sections: list[Section]) -> str:
         sev = html.escape(w.severity)
         rows.append(f"<tr><td>{html.escape(s.title)}</td><td class='nowrap'><code>{html.escape(w.code)}</code></td>"
                     f"<td class='sev-{sev}'>{html.escape(ctx.t('report.severity_' + w.severity))}</td>"
-                    f"<td>{html.escape(w.subject or '')}</td><td>{html.escape(w.text(ctx.lang))}</td></tr>")
+                    f"<td>{html.escape(ctx.display_names(w.subject, subject=True))}</td>"
+                    f"<td>{html.escape(ctx.display_names(w.text(ctx.lang)))}</td></tr>")
     if not rows:
         return f"<p>{html.escape(ctx.t('report.no_warnings'))}</p>"
     head = "".join(f"<th>{html.escape(ctx.t('report.' + k))}</th>"
@@ -179,9 +180,13 @@ def _load_html(ctx: ReportContext, load_summary: pd.DataFrame | None) -> str:
     keys = ("col_table", "col_rows_read", "col_rows_kept", "col_excluded", "col_reasons")
     cols = ("table", "rows_read", "rows_kept", "excluded", "reasons")
     head = "".join(f"<th>{html.escape(ctx.t('report.' + k))}</th>" for k in keys)
-    body = "".join("<tr>" + "".join(
-        f"<td>{html.escape(f'{r[c]:,}' if isinstance(r[c], (int, np.integer)) else str(r[c]))}</td>" for c in cols)
-        + "</tr>" for _, r in load_summary.iterrows())
+    def cell(r, c):
+        if c == "table":  # the table's name for readers, not its file or column name
+            return ctx.t(f"report.table_{r[c]}") if translate(f"report.table_{r[c]}") != f"table_{r[c]}" else str(r[c])
+        return f"{r[c]:,}" if isinstance(r[c], (int, np.integer)) else str(r[c])
+
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(r, c))}</td>" for c in cols) + "</tr>"
+                   for _, r in load_summary.iterrows())
     return (f"<p>{html.escape(ctx.t('report.load_summary'))}</p>"
             f"<table class='sqc-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 

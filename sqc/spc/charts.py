@@ -630,7 +630,7 @@ def _attribute(chart, df, count, size, *, time, baseline, stages, L, rules, rule
             warnings.append(QualityWarning(
                 "W-SPC-03", "warning",
                 f"{outside:.0%} of points fall outside the {chart} limits with large subgroups (median n "
-                f"{np.median(n):,.0f}): the data are overdispersed, so the limits are too tight; use {alt}()",
+                f"{np.median(n):,.0f}): the data are overdispersed, so the limits are too tight; use a Laney {chart}′ chart",
                 {"share_outside": round(float(outside), 4), "median_n": float(np.median(n)), "suggest": alt},
                 count, f"{outside:.0%}的点超出{chart}图控制限且样本量大：存在过度离散，请改用Laney {chart}′图"))
     phase = _phase(base, baseline is not None, iterate)

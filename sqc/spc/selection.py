@@ -114,8 +114,8 @@ def select_chart(data_type: str, *, subgroup_size: float | None = None, values=N
                 warnings.append(QualityWarning(
                     "W-SPC-03", "warning",
                     f"overdispersion: {outside:.0%} of points outside the {'p' if is_p else 'u'} limits, "
-                    f"dispersion ratio {ratio:.1f}, with large denominators; use {alt}",
-                    {**ev, "suggest": alt}, subject, f"过度离散：{outside:.0%}的点超限，离散比{ratio:.1f}，请用{alt}"))
+                    f"dispersion ratio {ratio:.1f}, with large denominators; use a Laney {'p' if is_p else 'u'}′ chart",
+                    {**ev, "suggest": alt}, subject, f"过度离散：{outside:.0%}的点超限，离散比{ratio:.1f}，请用Laney {'p' if is_p else 'u'}′图"))
                 rec = ((("Laney p′", "laney_p") if is_p else ("Laney u′", "laney_u")) +
                        ("large denominators make between-period variation dominate: Laney's chart widens the "
                         "limits by σ_z, the observed spread of the standardised values",

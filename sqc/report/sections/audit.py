@@ -240,14 +240,15 @@ def render(result: SectionResult, lang: str) -> Section:
 
     # ---- charts (computed once above; plots only read the results)
     league_fig = aplot.league_bokeh(league, title=t("audit.league_chart", quarter=quarter),
-                                    labels={"x": t("audit.x_score")}, names=None)
+                                    labels={"x": t("audit.x_score")}, names=None, lang=ctx.lang)
     funnel_fig = aplot.funnel_bokeh(funnel, title=t("audit.funnel_chart", quarter=quarter),
-                                    labels={"x": t("audit.x_visits"), "y": t("audit.y_mean")})
+                                    labels={"x": t("audit.x_visits"), "y": t("audit.y_mean")}, lang=ctx.lang)
     ba_fig = aplot.bland_altman_bokeh(bias, title=t("audit.ba_chart", period=ctx.fmt_period(ctx.period)),
                                       labels={"x": t("audit.ba_x"),
                                               "y": t("audit.ba_y", a=_body(ctx, "city"),
-                                                     b=_body(ctx, "provincial"))})
-    prof_fig = aplot.section_profile_bokeh(v["profile_scores"], title=t("audit.profile_chart", quarter=quarter))
+                                                     b=_body(ctx, "provincial"))}, lang=ctx.lang)
+    prof_fig = aplot.section_profile_bokeh(v["profile_scores"], title=t("audit.profile_chart", quarter=quarter),
+                                           lang=ctx.lang)
 
     bands = ", ".join(f"{g} ≥ {lo:g}" for g, lo in audit.DEFAULT_GRADE_BANDS[:-1])
     body = pn.Column(

@@ -163,11 +163,13 @@ def render(result: SectionResult, lang: str) -> Section:
         parts.append(pn.pane.Markdown(t("reliability.reverse_note")))
     parts.append(pn.pane.DataFrame(table, index=False))
     if results["P"]:
-        fig = rplot.alpha_by_scale(results["P"], title=t("reliability.chart_title"), labels=dim_label)
+        fig = rplot.alpha_by_scale(results["P"], title=t("reliability.chart_title"), labels=dim_label,
+                                   lang=ctx.lang)
         parts.append(figure_pane(fig))
         worst = min(results["P"], key=lambda d: results["P"][d].item_stats["r_drop"].min())
         fig2 = rplot.item_total_bars(results["P"][worst], title=t("reliability.items_title",
-                                                                     dimension=dim_label[worst]))
+                                                                     dimension=dim_label[worst]),
+                                     lang=ctx.lang)
         parts.append(figure_pane(fig2))
     parts.append(pn.pane.Markdown("\n\n".join([cfa_text] + (weak_lines or [t("reliability.no_weak")]))))
     return result.to_section(ctx, title, pn.Column(*parts))

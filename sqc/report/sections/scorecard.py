@@ -25,7 +25,7 @@ def _fmt_value(ctx: ReportContext, kpi: str, v) -> str:
 
 
 def _kpi_name(ctx, kpi):
-    return ctx.t(f"{AREA}.kpi_{kpi}")
+    return ctx.t(f"kpi.{kpi}")
 
 
 def _tile(ctx: ReportContext, row: pd.Series, conventions: dict | None = None) -> str:
@@ -44,7 +44,7 @@ def _tile(ctx: ReportContext, row: pd.Series, conventions: dict | None = None) -
         extra = "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
     if kpi == "service_level" and conventions:
         text = ctx.t(f"{AREA}.sl_variant", t=f"{conventions.get('sl_threshold', 20):g}",
-                     variant=conventions.get("sl_variant", "offered"))
+                     variant=ctx.t(f"{AREA}.slv_{conventions.get('sl_variant', 'offered')}"))
         extra = "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
     if row.get("stages", 1) > 1:
         text = ctx.t(f"{AREA}.stage_since", start=ctx.fmt_period(str(row["stage_start"])))
@@ -150,7 +150,7 @@ def compute(ctx: ComputeContext) -> SectionResult:
 
     # plain-language notes: concerns by branch, network targets consistently missed, improvements
     def kpi_names(kpis):
-        return Joined(tuple(Label(f"{AREA}.kpi_{k}") for k in kpis))
+        return Joined(tuple(Label(f"kpi.{k}") for k in kpis))
 
     notes = []
     concern = br.loc[br["variation_code"] == "concern"]

@@ -261,7 +261,7 @@ def render(result: SectionResult, lang: str) -> Section:
              pn.pane.DataFrame(head_tab, index=False),
              pn.pane.Markdown("\n\n".join(f"- {x}" for x in notes)),
              pn.pane.Bokeh(sp.gap_bokeh(res, title=t("servqual.chart_gaps"), names=names,
-                                        labels={"x": t("servqual.lab_gap_axis")})),
+                                        labels={"x": t("servqual.lab_gap_axis")}, lang=ctx.lang)),
              pn.pane.DataFrame(dim_tab, index=False)]
     figs = [sp.profile_figure(res, title=t("servqual.chart_profile"),
                               labels={"E": t("servqual.lab_expect"), "P": t("servqual.lab_perceive"),
@@ -269,20 +269,22 @@ def render(result: SectionResult, lang: str) -> Section:
     if v["has_zot"]:
         figs.append(sp.zot_figure(res.zot, title=t("servqual.chart_zot"),
                                   labels={"zone": t("servqual.lab_zone"), "P": t("servqual.lab_perceive"),
-                                          "y": t("servqual.lab_mean")}))
+                                          "y": t("servqual.lab_mean")}, lang=ctx.lang))
     if v["ipa"] is not None:
-        figs.append(sp.ipa_figure(v["ipa"], title=t("servqual.chart_ipa"), names=names))
+        figs.append(sp.ipa_figure(v["ipa"], title=t("servqual.chart_ipa"), names=names, lang=ctx.lang))
     for fig in figs:
         parts.append(figure_pane(fig, fmt="png", dpi=110, px_per_inch=None))
         plt.close(fig)
-    parts.append(pn.pane.Bokeh(sp.heatmap_bokeh(v["heat"], title=t("servqual.chart_heat"), names=names, min_n=MIN_N)))
+    parts.append(pn.pane.Bokeh(sp.heatmap_bokeh(v["heat"], title=t("servqual.chart_heat"), names=names, min_n=MIN_N,
+                                                lang=ctx.lang)))
     if gap_tab is not None:
         parts.append(pn.pane.Markdown(f"#### {t('servqual.gap_model_title')}\n\n{t('servqual.gap_model_note')}"))
         parts.append(pn.pane.DataFrame(gap_tab, index=False))
     warns = result.warnings
     if warns:
         parts.append(pn.pane.Markdown(f"#### {t('servqual.warnings_title')}\n\n" +
-                                      "\n".join(f"- **{w.code}** {w.text(ctx.lang)}" for w in warns)))
+                                      "\n".join(f"- **{w.code}** {ctx.display_names(w.text(ctx.lang))}"
+                                                for w in warns)))
     parts.append(pn.pane.Markdown(f"<small>{t('servqual.method_note')}</small>"))
     return result.to_section(ctx, title, pn.Column(*parts))
 

@@ -132,7 +132,7 @@ def compute(ctx: ComputeContext) -> SectionResult:
             warnings.append(QualityWarning(w.code, w.severity, w.message, w.evidence, f"{k} {b}", w.message_zh))
     notes = []
     for verdict in ("concern", "improvement"):
-        items = [Joined((Label(f"{AREA}.all_branches") if b == "ALL" else b, Label(f"{AREA}.kpi_{k}")), " ")
+        items = [Joined((Label(f"{AREA}.all_branches") if b == "ALL" else b, Label(f"kpi.{k}")), " ")
                  for (k, b), v in verdicts.items() if v.verdict == verdict]
         if items:
             notes.append(Note(f"{AREA}.{verdict}s_note", {"n": len(items), "items": Joined(
@@ -159,7 +159,7 @@ def render(result: SectionResult, lang: str) -> Section:
     t = ctx.t
     charts, verdicts, targets, signals, focus = (result.values[k] for k in (
         "charts", "verdicts", "targets", "signals", "focus"))
-    name = {k: t(f"{AREA}.kpi_{k}") for k in KPIS}
+    name = {k: t(f"kpi.{k}") for k in KPIS}
     bname = {b: b for b in ctx.branches}
     bname["ALL"] = t(f"{AREA}.all_branches")
 
@@ -173,7 +173,7 @@ def render(result: SectionResult, lang: str) -> Section:
                      t(f"{AREA}.variation"): t(f"{AREA}.v_{h['variation']}") if h["variation"]
                      else t(f"{AREA}.insufficient"),
                      t(f"{AREA}.assurance"): t(f"{AREA}.a_{h['assurance']}") if h["assurance"] else t(f"{AREA}.a_none"),
-                     t(f"{AREA}.chart"): h["chart"] or "—"})
+                     t(f"{AREA}.chart"): t(f"charts.chart_{h['chart']}") if h["chart"] else "—"})
     table = pd.DataFrame(rows)
 
     # ---- signals in plain words
