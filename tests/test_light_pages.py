@@ -72,3 +72,28 @@ def test_dashboard_pages_stay_light(published_reports):
     for lang in ("en", "zh"):
         size = (reports / "2026-10" / f"dashboard_{lang}.html").stat().st_size
         assert size <= PAGE_LIMIT_BYTES, f"dashboard_{lang}.html is {size / 1e6:.2f} MB"
+
+
+def test_png_figures_use_a_palette_with_no_visible_loss():
+    import io
+
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.add_subplot()
+    image = ax.imshow(np.random.default_rng(1).random((12, 7)), cmap="viridis")  # a heat map: many colours
+    fig.colorbar(image, ax=ax, label="share")
+    ax.plot([0, 6], [0, 11], color="crimson")
+    ax.set_title("heat map with a colour bar")
+    png = render_figure(fig, fmt="png", dpi=96)
+    fig.savefig(buf := io.BytesIO(), format="png", dpi=96, bbox_inches="tight")
+    assert Image.open(io.BytesIO(png)).mode == "P"
+    assert len(png) < 0.6 * len(buf.getvalue())
+    # the palette image against the same pixels in true colour (no crop difference: compare the re-encoding only)
+    from sqc.report.panes import palette_png
+
+    true_colour = Image.open(buf).convert("RGB")
+    quantized = Image.open(io.BytesIO(palette_png(buf.getvalue()))).convert("RGB")
+    diff = np.abs(np.asarray(true_colour, dtype=int) - np.asarray(quantized, dtype=int))
+    assert diff.mean() < 1.0 and np.percentile(diff, 99.9) < 40

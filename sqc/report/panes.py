@@ -17,6 +17,8 @@ def render_figure(fig, *, fmt: str = "svg", dpi: int = 96) -> bytes:
     - a PNG is drawn once and cropped to the pixels that differ from the background, plus
       ``savefig.pad_inches``; when the drawing touches the canvas edge or a text, legend or axes was placed off
       the canvas, it falls back to matplotlib's two-pass tight save so nothing is cut off;
+    - a PNG is stored with an adaptive palette of at most 256 colours (charts have few colours; about a third of
+      the bytes of true colour, with no visible difference);
     - an SVG is drawn once at the figure's size (its own layout, no crop). Its root width and height become
       100 %, as Panel's Matplotlib pane makes them, so it scales to the pane; the XML prolog is dropped (Panel's
       SVG pane takes a string that starts with ``<svg``).
@@ -51,16 +53,36 @@ def render_figure(fig, *, fmt: str = "svg", dpi: int = 96) -> bytes:
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
         imsave(buf, pixels, format="png", dpi=dpi)
-        return buf.getvalue()
+        return palette_png(buf.getvalue())
     height, width = ink.shape
     if (rows[0] == 0 or cols[0] == 0 or rows[-1] == height - 1 or cols[-1] == width - 1
             or _placed_outside(fig, canvas.get_renderer())):
         fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-        return buf.getvalue()
+        return palette_png(buf.getvalue())
     pad = int(round(mpl.rcParams["savefig.pad_inches"] * dpi))
     crop = pixels[max(rows[0] - pad, 0):rows[-1] + 1 + pad, max(cols[0] - pad, 0):cols[-1] + 1 + pad]
     imsave(buf, crop, format="png", dpi=dpi)
-    return buf.getvalue()
+    return palette_png(buf.getvalue())
+
+
+def palette_png(png: bytes) -> bytes:
+    """The PNG re-encoded with an adaptive palette of at most 256 colours, no dithering (median cut for an opaque
+    image, octree when it has transparency), when that is smaller; otherwise the PNG unchanged."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    if image.mode == "RGBA" and image.getextrema()[3][0] == 255:
+        image = image.convert("RGB")
+    if image.mode == "RGB":
+        quantized = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    elif image.mode == "RGBA":
+        quantized = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    else:
+        return png
+    buf = io.BytesIO()
+    quantized.save(buf, format="PNG", optimize=True, dpi=image.info.get("dpi", (96, 96)))
+    return buf.getvalue() if buf.tell() < len(png) else png
 
 
 def _placed_outside(fig, renderer) -> bool:
