@@ -95,13 +95,18 @@ def _placed_outside(fig, renderer) -> bool:
     return any(b.x0 < 0 or b.y0 < 0 or b.x1 > width or b.y1 > height for b in boxes)
 
 
-def figure_pane(fig, *, fmt: str = "svg", dpi: int = 96, px_per_inch: int | None = 96, fixed_height: bool = True):
+def figure_pane(fig, *, fmt: str = "png", dpi: int = 96, px_per_inch: int | None = 96, fixed_height: bool = True):
     """A matplotlib figure as a Panel image pane, drawn once (see :func:`render_figure`).
 
     ``px_per_inch`` sets the pane's pixel width from the figure's width (and its height too when
     ``fixed_height``; otherwise the height follows the image's aspect ratio); ``None`` shows a PNG at its natural
-    size. Panel draws an SVG 100 % wide of a container that has no width, so an SVG needs a size.
-    ``fmt="png"`` is cheaper to embed for dense small multiples. The figure can be closed once this returns.
+    size. A PNG is cropped to its content, so its pane is sized from the cropped image (``px_per_inch / dpi``
+    pixels of the pane per pixel of the image). Panel draws an SVG 100 % wide of a container that has no width,
+    so an SVG needs a size.
+
+    PNG is the default: its size depends on the canvas, not on the number of points or glyphs drawn (an SVG of a
+    dense chart, or one with Chinese text, whose glyphs are stored as outlines, is several times larger).
+    The figure can be closed once this returns.
     """
     import panel as pn
 
@@ -109,9 +114,12 @@ def figure_pane(fig, *, fmt: str = "svg", dpi: int = 96, px_per_inch: int | None
     data = render_figure(fig, fmt=fmt, dpi=dpi)
     size = {}
     if px_per_inch is not None:
-        size["width"] = int(w * px_per_inch)
+        if fmt == "png":
+            # the IHDR chunk: width and height as big-endian 32-bit integers at bytes 16..24
+            w, h = (int.from_bytes(data[i:i + 4], "big") / dpi for i in (16, 20))
+        size["width"] = int(round(w * px_per_inch))
         if fixed_height:
-            size["height"] = int(h * px_per_inch)
+            size["height"] = int(round(h * px_per_inch))
     if fmt == "svg":
         return pn.pane.SVG(data.decode("utf-8"), **size)
     return pn.pane.PNG(data, **size)
