@@ -41,7 +41,23 @@ CSS = """
 .sev-warning { color: #b44d12; font-weight: 600; }
 .sev-info { color: #486581; }
 .nowrap { white-space: nowrap; }
+@media print {
+  .sqc-header, .sqc-notes, .sev-critical, .sev-warning { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .sqc-header { break-after: avoid; }
+  .sqc-table { break-inside: auto; }
+  .sqc-table thead { display: table-header-group; }
+  .sqc-table tr { break-inside: avoid; }
+}
 """
+# Print / "Save as PDF" of the saved page (document level: @page is ignored inside the panes' shadow roots). The
+# current tab is printed below the header and the notes, scaled to the page width; landscape fits the widest figure.
+PRINT_CSS = """<style>
+@page { size: A4 landscape; margin: 10mm; }
+@media print {
+  html, body { width: auto !important; height: auto !important; overflow: visible !important; }
+  img { max-width: 100% !important; height: auto !important; }
+}
+</style>"""
 
 # Anything the browser would fetch on load: <script src>, <link href>, CSS @import/url() with a remote address,
 # and Bokeh ImportedStyleSheet models ("url": "https://..."). URLs that only sit inside library code paths we never
@@ -289,8 +305,8 @@ def pack_scripts(html_text: str) -> str:
 def save_dashboard(page, path: str | Path, *, title: str = "sqc") -> Path:
     """Save a Panel page as one self-contained HTML file and verify it makes no network request.
 
-    Only the BokehJS bundles the page uses are inlined (:func:`bokeh_components`), and the large library scripts
-    are stored compressed (:func:`pack_scripts`)."""
+    Only the BokehJS bundles the page uses are inlined (:func:`bokeh_components`), the large library scripts
+    are stored compressed (:func:`pack_scripts`), and a print stylesheet (:data:`PRINT_CSS`) is added."""
     from bokeh.resources import Resources
 
     path = Path(path)
@@ -303,7 +319,11 @@ def save_dashboard(page, path: str | Path, *, title: str = "sqc") -> Path:
     if remote:
         raise PipelineError(f"the saved dashboard {path} would load {len(remote)} resource(s) from the network "
                             f"(first: {remote[0][:120]!r}); it must work offline")
-    path.write_text(pack_scripts(text), encoding="utf-8")
+    # after the title, before the first script (library code contains the string "</head>")
+    head, sep, tail = text.partition("</title>")
+    if not sep or "<script" in head:
+        raise PipelineError(f"the saved dashboard {path} has no <title> before its scripts; Panel's page layout changed")
+    path.write_text(pack_scripts(head + sep + PRINT_CSS + tail), encoding="utf-8")
     return path
 
 
