@@ -12,6 +12,7 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[1]
+PAGE_LIMIT_BYTES = 2_500_000  # each published dashboard page (e-mailed)
 # All text on the page, including what Panel/Bokeh render inside (nested) shadow roots.
 PAGE_TEXT = """() => { const out = [document.body.innerText];
   const walk = (root) => root.querySelectorAll('*').forEach(e => {
@@ -66,9 +67,20 @@ def test_published_dashboard_offline(browser, published_reports, tmp_path, lang,
         for section in summary["sections"].values():
             assert section["title"] in text, f"tab {section['title']!r} not shown"
     page.screenshot(path=str(tmp_path / f"dashboard_{lang}.png"), full_page=False)
+    # every tab switches (the tab strip is Bokeh's, inside Panel's shadow roots; Playwright's CSS pierces them)
+    tabs = page.locator(".bk-tab")
+    assert tabs.count() == len(summary["sections"]) + 1  # + data quality
+    for i in reversed(range(tabs.count())):
+        tabs.nth(i).click()
+        page.wait_for_function("(el) => el.classList.contains('bk-active')", arg=tabs.nth(i).element_handle(),
+                               timeout=10_000)
+    # "Print to PDF" for e-mail: the print stylesheet is there and Chromium prints the page
+    pdf = page.pdf(path=str(tmp_path / f"dashboard_{lang}.pdf"))
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
     assert problems["blocked"] == [], f"the offline dashboard tried the network: {problems['blocked'][:5]}"
     assert problems["pageerror"] == [] and problems["console"] == [], problems
     assert body.is_visible()
+    assert path.stat().st_size <= PAGE_LIMIT_BYTES, f"{path.name} is {path.stat().st_size / 1e6:.2f} MB"
     context.close()
 
 

@@ -13,6 +13,21 @@ import numpy as np
 SURGE_RED = "#c0392b"
 BAR = "#4c72b0"
 VITAL = "#dd8452"
+KM_GRID_POINTS = 401  # days axis of the time-to-resolve figure: a step is placed within ~1.5 px of its day
+
+
+def step_on_grid(curve, grid):
+    """A right-continuous step function (rows sorted by ``days``; every other column a value that holds from
+    that day until the next row) evaluated at ``grid``: the value of the last row with ``days <= grid``. Before
+    the first row the first row's values hold (a survival curve starts at day 0). Grid points where no value
+    changes are dropped (a post-step draws the same line without them); the first and last are kept."""
+    days = curve["days"].to_numpy(dtype=float)
+    at = np.clip(np.searchsorted(days, grid, side="right") - 1, 0, len(days) - 1)
+    keep = np.r_[True, at[1:] != at[:-1]]
+    keep[-1] = True
+    out = curve.iloc[at[keep]].reset_index(drop=True)
+    out["days"] = grid[keep]
+    return out
 
 
 def pareto_figure(pareto, *, title: str | None = None, labels: dict | None = None, figsize=(7.5, 3.6)):
@@ -60,10 +75,16 @@ def time_to_resolve_figure(ttr, *, groups=None, title: str | None = None, labels
     lab = {"x": "days since opened", "y": "share resolved", "sla": "SLA", "median": "median", "names": {},
            **(labels or {})}
     groups = list(ttr.curves) if groups is None else list(groups)
+    if max_days is None:
+        p90 = ttr.table["p90"].replace([np.inf], np.nan).max()
+        max_days = float(np.nanmax([p90 * 1.6 if np.isfinite(p90) else 30.0, (ttr.sla_days or 0) * 1.5, 5.0]))
+    # the curves have one step per distinct closing time (grows with the data); drawn on a fixed grid instead,
+    # finer than the pixels of the axis, so the figure's size does not depend on the number of complaints
+    grid = np.linspace(0.0, max_days, KM_GRID_POINTS)
     fig, ax = plt.subplots(figsize=figsize)
     cmap = plt.get_cmap("tab10")
     for k, g in enumerate(groups):
-        c = ttr.curves[g]
+        c = step_on_grid(ttr.curves[g], grid)
         col = "k" if g == "ALL" else cmap(k % 10)
         name = lab["names"].get(str(g), str(g))
         ax.step(c["days"], 1 - c["survival"], where="post", color=col, lw=1.6 if g == "ALL" else 1.0,
@@ -78,9 +99,6 @@ def time_to_resolve_figure(ttr, *, groups=None, title: str | None = None, labels
         ax.text(ttr.sla_days, 0.02, f" {lab['sla']} {ttr.sla_days:g} d", color=SURGE_RED, fontsize=7)
     ax.axhline(0.5, color="grey", ls=":", lw=0.6)
     ax.axhline(0.9, color="grey", ls=":", lw=0.6)
-    if max_days is None:
-        p90 = ttr.table["p90"].replace([np.inf], np.nan).max()
-        max_days = float(np.nanmax([p90 * 1.6 if np.isfinite(p90) else 30.0, (ttr.sla_days or 0) * 1.5, 5.0]))
     ax.set_xlim(0, max_days)
     ax.set_ylim(0, 1.01)
     ax.set_xlabel(lab["x"], fontsize=8)

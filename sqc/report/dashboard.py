@@ -41,7 +41,23 @@ CSS = """
 .sev-warning { color: #b44d12; font-weight: 600; }
 .sev-info { color: #486581; }
 .nowrap { white-space: nowrap; }
+@media print {
+  .sqc-header, .sqc-notes, .sev-critical, .sev-warning { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .sqc-header { break-after: avoid; }
+  .sqc-table { break-inside: auto; }
+  .sqc-table thead { display: table-header-group; }
+  .sqc-table tr { break-inside: avoid; }
+}
 """
+# Print / "Save as PDF" of the saved page (document level: @page is ignored inside the panes' shadow roots). The
+# current tab is printed below the header and the notes, scaled to the page width; landscape fits the widest figure.
+PRINT_CSS = """<style>
+@page { size: A4 landscape; margin: 10mm; }
+@media print {
+  html, body { width: auto !important; height: auto !important; overflow: visible !important; }
+  img { max-width: 100% !important; height: auto !important; }
+}
+</style>"""
 
 # Anything the browser would fetch on load: <script src>, <link href>, CSS @import/url() with a remote address,
 # and Bokeh ImportedStyleSheet models ("url": "https://..."). URLs that only sit inside library code paths we never
@@ -228,19 +244,91 @@ def find_remote_resources(html_text: str) -> list[str]:
     return [m.group(0) for m in _REMOTE_RESOURCE.finditer(html_text)]
 
 
+def bokeh_components(page) -> list[str]:
+    """The BokehJS bundles the models of ``page`` need: ``bokeh``, ``bokeh-widgets`` and ``bokeh-tables`` always
+    (Panel's bundle imports widget and table modules when it loads), ``bokeh-gl`` only for a WebGL plot. Panel's
+    ``save`` inlines all of them whatever the page holds."""
+    from bokeh.document import Document
+    from bokeh.models import Plot
+
+    doc = Document()
+    doc.add_root(page.get_root(doc))
+    models = list(doc.models)
+    components = ["bokeh", "bokeh-widgets", "bokeh-tables"]
+    if any(isinstance(m, Plot) and m.output_backend == "webgl" for m in models):
+        components.append("bokeh-gl")
+    return components
+
+
+# Library scripts this large are stored gzip-compressed (base64) and unpacked by the browser's
+# DecompressionStream: BokehJS and Panel's bundle are ~2.4 MB as text, ~0.85 MB packed. The page's own content
+# (the document JSON with its text and figures) stays readable in the file.
+_PACK_MIN_CHARS = 20_000
+_INLINE_SCRIPT = re.compile(r'<script(?: type="text/javascript")?>(.*?)</script>', re.S)
+_DEFERRED_TYPE = "text/x-sqc-deferred"
+_LOADER = """<script type="text/javascript">
+(async () => {
+  // run the page's scripts in document order; the large library bundles are gzip + base64
+  if (typeof DecompressionStream === "undefined") {
+    document.body.insertAdjacentHTML("afterbegin", "<p>This report needs a current browser (Chrome/Edge 80+, Firefox 113+, Safari 16.4+).</p>");
+    return;
+  }
+  for (const el of document.querySelectorAll('script[type="%(type)s"]')) {
+    let code = el.textContent;
+    if (el.dataset.encoding === "gzip-base64") {
+      const bytes = Uint8Array.from(atob(code), (c) => c.charCodeAt(0));
+      code = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+    }
+    const script = document.createElement("script");
+    script.text = code;
+    document.head.appendChild(script);
+  }
+})();
+</script>""" % {"type": _DEFERRED_TYPE}
+
+
+def pack_scripts(html_text: str) -> str:
+    """Store the page's inline scripts for the loader appended at the end of the body: large ones gzip-compressed
+    and base64-encoded, small ones as they are (so they still run after the libraries, in order)."""
+    import base64
+    import gzip
+
+    def replace(match: re.Match) -> str:
+        code = match.group(1)
+        if len(code) < _PACK_MIN_CHARS:
+            return f'<script type="{_DEFERRED_TYPE}">{code}</script>'
+        packed = base64.b64encode(gzip.compress(code.encode("utf-8"), 9, mtime=0)).decode("ascii")
+        return f'<script type="{_DEFERRED_TYPE}" data-encoding="gzip-base64">{packed}</script>'
+
+    text, n = _INLINE_SCRIPT.subn(replace, html_text)
+    if n == 0 or "</body>" not in text:
+        raise PipelineError("the saved dashboard has no inline scripts or no </body>; Panel's page layout changed")
+    head, _, tail = text.rpartition("</body>")
+    return head + _LOADER + "</body>" + tail
+
+
 def save_dashboard(page, path: str | Path, *, title: str = "sqc") -> Path:
-    """Save a Panel page as one self-contained HTML file and verify it makes no network request."""
-    from bokeh.resources import INLINE
+    """Save a Panel page as one self-contained HTML file and verify it makes no network request.
+
+    Only the BokehJS bundles the page uses are inlined (:func:`bokeh_components`), the large library scripts
+    are stored compressed (:func:`pack_scripts`), and a print stylesheet (:data:`PRINT_CSS`) is added."""
+    from bokeh.resources import Resources
 
     path = Path(path)
+    resources = Resources(mode="inline", components=bokeh_components(page))
     # embed=False: the page has no widgets whose states need pre-rendering (Tabs switch client-side)
-    page.save(str(path), resources=INLINE, embed=False, title=title)
+    page.save(str(path), resources=resources, embed=False, title=title)
     text = inline_panel_cdn(path.read_text(encoding="utf-8"))
-    path.write_text(text, encoding="utf-8")
+    # checked before packing: compressed scripts could hide an address
     remote = find_remote_resources(text)
     if remote:
         raise PipelineError(f"the saved dashboard {path} would load {len(remote)} resource(s) from the network "
                             f"(first: {remote[0][:120]!r}); it must work offline")
+    # after the title, before the first script (library code contains the string "</head>")
+    head, sep, tail = text.partition("</title>")
+    if not sep or "<script" in head:
+        raise PipelineError(f"the saved dashboard {path} has no <title> before its scripts; Panel's page layout changed")
+    path.write_text(pack_scripts(head + sep + PRINT_CSS + tail), encoding="utf-8")
     return path
 
 
