@@ -74,6 +74,20 @@ def test_published_dashboard_offline(browser, published_reports, tmp_path, lang,
         tabs.nth(i).click()
         page.wait_for_function("(el) => el.classList.contains('bk-active')", arg=tabs.nth(i).element_handle(),
                                timeout=10_000)
+    # the "did our fixes work?" section renders in both languages: its tab shows every intervention and a verdict
+    from sqc.report.context import translate
+
+    fixes = page.locator(".bk-tab", has_text=translate("interventions.title", lang))
+    fixes.click()
+    verdict = translate("interventions.verdict_effective", lang)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        shown = page.evaluate(PAGE_TEXT)
+        if all(i in shown for i in ("INT-01", "INT-02", "INT-03")) and verdict in shown:
+            break
+        page.wait_for_timeout(500)
+    else:
+        pytest.fail(f"the interventions tab did not render in {lang}")
     # "Print to PDF" for e-mail: the print stylesheet is there and Chromium prints the page
     pdf = page.pdf(path=str(tmp_path / f"dashboard_{lang}.pdf"))
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
