@@ -27,16 +27,14 @@ import pandas as pd
 from ..errors import DataError, ParameterError
 from ..schema import Exclusion, validate
 from . import checks
-from .store import META_DDL, Store, default_store_path, dumps, schema_version, table_ddl
+from .store import (DEFAULT_MEMORY, ENV_STORE_MEMORY, META_DDL, Store, default_store_path, dumps, schema_version,
+                    table_ddl)
 
 #: Tables validated and loaded by DuckDB directly (never materialised in pandas at ingest).
 BIG_TABLES = frozenset({"hotline"})
 #: Reference tables are ingested first: the others are checked against them.
 _FIRST = ("branches", "checklist")
 _MONTH_STEM = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-ENV_STORE_MEMORY = "SQC_STORE_MEMORY"
-#: DuckDB's memory limit while ingesting (``$SQC_STORE_MEMORY`` overrides, e.g. ``4GB``).
-DEFAULT_MEMORY = "1GB"
 _WRITE_LOCK = threading.Lock()
 #: Test hook: called with the relative path after each file is loaded, inside the transaction.
 _after_file_hook: Callable[[str], None] | None = None

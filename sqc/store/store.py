@@ -25,6 +25,11 @@ from ..errors import DataError
 
 ENV_STORE = "SQC_STORE"
 ENV_STORE_WAIT = "SQC_STORE_WAIT"
+#: DuckDB's memory limit for ingests and queries (``$SQC_STORE_MEMORY`` overrides, e.g. "4GB"): past it DuckDB
+#: spills to disk, so a run's memory follows the aggregates, not the raw rows (DuckDB's own default is 80 % of RAM,
+#: and its buffer pool keeps what it read).
+ENV_STORE_MEMORY = "SQC_STORE_MEMORY"
+DEFAULT_MEMORY = "1GB"
 #: Seconds to wait for another process's ingest to finish before giving up (``$SQC_STORE_WAIT`` overrides).
 DEFAULT_WAIT_S = 120.0
 STORE_DIRNAME = ".sqc"
@@ -191,6 +196,9 @@ class Store:
             import ibis
 
             self._ibis = ibis.duckdb.connect(str(self.path), read_only=True)
+            # set after connecting: a connection opened with another configuration than this process's other
+            # connections to the file is refused by DuckDB
+            self._ibis.raw_sql(f"SET memory_limit = '{os.environ.get(ENV_STORE_MEMORY, DEFAULT_MEMORY)}'")
         return self._ibis
 
     def table(self, name: str):
