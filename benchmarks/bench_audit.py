@@ -7,24 +7,11 @@ data. The audit data are synthetic (12 branches, 2 bodies, 36 items), ``scale`` 
 from __future__ import annotations
 
 import argparse
-import time
-import tracemalloc
 
 import numpy as np
 import pandas as pd
 
-
-def measure(fn, repeat: int = 3):
-    best = float("inf")
-    peak = 0
-    for _ in range(repeat):
-        tracemalloc.start()
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-        peak = max(peak, tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
-    return best, peak / 2 ** 20
+from benchutil import measure  # noqa: E402 (benchmarks/ is the script's folder)
 
 
 def synthetic_audit(scale: int, seed: int = 1):

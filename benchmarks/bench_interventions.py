@@ -7,24 +7,12 @@ cohorts, a third of the branches never treated) and on the Sicily series of the 
 from __future__ import annotations
 
 import argparse
-import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-
-def measure(fn, repeat: int = 3):
-    best, peak = float("inf"), 0
-    for _ in range(repeat):
-        tracemalloc.start()
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-        peak = max(peak, tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
-    return best, peak / 2 ** 20
+from benchutil import measure  # noqa: E402 (benchmarks/ is the script's folder)
 
 
 def synthetic_panel(n_units: int, n_months: int, rr: float = 0.8, seed: int = 1) -> pd.DataFrame:

@@ -110,21 +110,19 @@ def evaluate(ctx: Any) -> InterventionsResult:
     res.headline = {
         "period": per, "n_evaluated": len(res.rows),
         "interventions": [{"id": r["intervention_id"], "measure": r["measure"], "design": r["design"],
-                           "verdict": r["verdict"],
-                           "rate_ratio": {"value": _num(r["rate_ratio"]), "ci_low": _num(r["ci_low"]),
-                                          "ci_high": _num(r["ci_high"]), "p": _num(r["p"]),
-                                          "n": int(r["count_before"] + r["count_after"]),
-                                          "n_before": int(r["n_before"]), "n_after": int(r["n_after"]),
-                                          "unit": r["unit"]}} for r in res.rows],
+                           "verdict": r["verdict"], "rate_ratio": _rate_ratio(r, "n")} for r in res.rows],
         "process_measures": [{"id": p["intervention_id"], "item_id": p["item_id"], "design": p["design"],
-                              "verdict": p["verdict"],
-                              "failure_rate_ratio": {"value": _num(p["rate_ratio"]), "ci_low": _num(p["ci_low"]),
-                                                     "ci_high": _num(p["ci_high"]), "p": _num(p["p"]),
-                                                     "n_checks_failed": int(p["count_before"] + p["count_after"]),
-                                                     "n_before": int(p["n_before"]), "n_after": int(p["n_after"]),
-                                                     "unit": p["unit"]}} for p in res.process],
+                              "verdict": p["verdict"], "failure_rate_ratio": _rate_ratio(p, "n_checks_failed")}
+                             for p in res.process],
     }
     return res
+
+
+def _rate_ratio(row: dict, count_name: str) -> dict:
+    """A rate ratio for summary.json: value, interval, p, the count it rests on and the periods before/after."""
+    return {"value": _num(row["rate_ratio"]), "ci_low": _num(row["ci_low"]), "ci_high": _num(row["ci_high"]),
+            "p": _num(row["p"]), count_name: int(row["count_before"] + row["count_after"]),
+            "n_before": int(row["n_before"]), "n_after": int(row["n_after"]), "unit": row["unit"]}
 
 
 def _fmt_rr(rr, lo, hi) -> str:
