@@ -1,4 +1,4 @@
-"""methods.md §9 D5 golden values on the public kiosk export (../shared/data/kiosk-servqual; MIT, not copied).
+"""Golden values on the public kiosk export (bundled in sqc/data/tutorials/kiosk; MIT).
 
 α_E = .879 and α_P = .907 on the 207 complete respondents (methods.md §1.10); exact values from R 4.2 / psych 2.2.9
 ``alpha()`` computed 2026-11-22: α_E 0.8788158046 (std 0.9147357762), α_P 0.9065173704 (std 0.9073225049);
@@ -11,11 +11,9 @@ import pytest
 
 from sqc.reliability import alpha, omega
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-KIOSK = SHARED / "data" / "kiosk-servqual" / "kiosk.csv"
+# the copy bundled with the tutorials (MIT, with its licence and attribution): the tests never depend on ../shared
+KIOSK = Path(__file__).resolve().parents[1] / "sqc" / "data" / "tutorials" / "kiosk" / "kiosk.csv"
 INSTRUMENT = Path(__file__).resolve().parent / "data" / "kiosk_instrument.csv"
-
-pytestmark = pytest.mark.skipif(not KIOSK.exists(), reason="../shared/data/kiosk-servqual is not available")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The public kiosk SERVQUAL export (hanakim120/kiosk-servqual-research, MIT; ../shared/data/kiosk-servqual),
+"""The public kiosk SERVQUAL export (hanakim120/kiosk-servqual-research, MIT; bundled in sqc/data/tutorials/kiosk),
 loaded as a new user would: cp949 CSV with Korean headers, mapped by tests/data/kiosk_instrument.csv.
 
 References: methods.md §1.10 / §9 D5 and an independent R 4.2 run (psych 2.2.9 alpha(), stats cor(), t.test(),
@@ -18,11 +18,9 @@ import pytest
 
 from sqc.servqual import Instrument, hodges_lehmann, score
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-KIOSK = SHARED / "data" / "kiosk-servqual" / "kiosk.csv"
+# the copy bundled with the tutorials (MIT, with its licence and attribution): the tests never depend on ../shared
+KIOSK = Path(__file__).resolve().parents[1] / "sqc" / "data" / "tutorials" / "kiosk" / "kiosk.csv"
 INSTRUMENT = Path(__file__).resolve().parent / "data" / "kiosk_instrument.csv"
-
-pytestmark = pytest.mark.skipif(not KIOSK.exists(), reason="../shared/data/kiosk-servqual is not available")
 
 
 @pytest.fixture(scope="module")
