@@ -76,7 +76,7 @@ def main(argv=None) -> int:
     p.add_argument("--height", type=int, default=900)
     p.add_argument("--chromium", default="/usr/bin/chromium")
     a = p.parse_args(argv)
-    return shoot(a.period_dir, a.out, a.lang.split(","), a.width, a.height, a.chromium)
+    return shoot(a.period_dir.resolve(), a.out, a.lang.split(","), a.width, a.height, a.chromium)
 
 
 if __name__ == "__main__":
