@@ -25,6 +25,7 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQu
                 "Droid Sans Fallback", "SimHei", "Microsoft YaHei")
 _MPL_DASH = {"solid": "-", "dashed": "--", "dotted": ":", "dashdot": "-."}
 PIXELS_PER_INCH = 90
+AXIS_FORMATS = (None, "percent")
 
 
 @dataclass
@@ -46,10 +47,18 @@ class Chart:
     x_categories: Sequence[str] | None = None
     y_categories: Sequence[str] | None = None
     x_dates: bool = False
+    # "percent": values are proportions (0.726) shown as 72.6% / 73% on that axis; None: plain numbers
+    x_format: str | None = None
+    y_format: str | None = None
     size: tuple[float, float] = (6.4, 3.4)
     legend: bool = False
     lang: str = "en"
     layers: list[Layer] = field(default_factory=list)
+
+    def __post_init__(self):
+        for name in ("x_format", "y_format"):
+            if getattr(self, name) not in AXIS_FORMATS:
+                raise ParameterError(f"Chart {name}={getattr(self, name)!r}; expected one of {AXIS_FORMATS}")
 
     def _add(self, kind: str, data: dict, **style) -> "Chart":
         self.layers.append(Layer(kind, data, {k: v for k, v in style.items() if v is not None}))
@@ -256,6 +265,11 @@ def _mpl_axes(chart: Chart, ax) -> None:
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, formats=formats[""],
                                                                  zero_formats=formats["_zero"],
                                                                  offset_formats=formats["_offset"]))
+    for axis, fmt in ((ax.xaxis, chart.x_format), (ax.yaxis, chart.y_format)):
+        if fmt == "percent":
+            from matplotlib.ticker import PercentFormatter
+
+            axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
     ax.set_title(chart.title, fontsize=9)
     ax.set_xlabel(chart.x_label, fontsize=8)
     ax.set_ylabel(chart.y_label, fontsize=8)
@@ -384,6 +398,11 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
         if cats is not None:
             axis.ticker = list(range(len(cats)))
             axis.major_label_overrides = {i: str(c) for i, c in enumerate(cats)}
+    for axis, fmt in ((p.xaxis, chart.x_format), (p.yaxis, chart.y_format)):
+        if fmt == "percent":
+            from bokeh.models import NumeralTickFormatter
+
+            axis.formatter = NumeralTickFormatter(format="0[.]0%")
     if chart.x_categories is not None and len(chart.x_categories) > 8:
         p.xaxis.major_label_orientation = 1.2
     if p.legend:
