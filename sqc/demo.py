@@ -35,7 +35,7 @@ import pandas as pd
 
 from .errors import ParameterError
 from .tables import (ASSESSOR_BODIES, BRANCHES, COMPLAINT_CATEGORIES, COMPLAINT_CHANNELS, DIMENSION_ITEMS,
-                     DIMENSIONS, INSTRUMENT_FILES, N_ITEMS, SCHEMAS, SEGMENTS, SEVERITIES, TABLE_FILES,
+                     DIMENSIONS, INSTRUMENT_FILES, N_ITEMS, OPTIONAL_TABLES, SCHEMAS, SEGMENTS, SEVERITIES, TABLE_FILES,
                      data_dictionary_markdown)
 
 SEED = 20261031
@@ -656,6 +656,17 @@ def make_interventions(ctx: _Context) -> pd.DataFrame:
     return df
 
 
+def make_limit_stages(ctx: _Context) -> pd.DataFrame:
+    """The analyst's stage table (table ``limit_stages``): B04's first-contact resolution process change, recorded
+    so its control limits restart at the month of the change (when that month is in the window)."""
+    rows = []
+    if pd.Period(B04_FCR_STEP_START, "M") in set(ctx.periods):
+        rows.append(("B04", "fcr_rate", B04_FCR_STEP_START,
+                     "Process change: the first agent keeps ownership of the case until it is resolved",
+                     "流程变更：首位坐席负责到底，直至问题解决"))
+    return pd.DataFrame(rows, columns=["chart", "kpi", "start", "reason_en", "reason_zh"])
+
+
 # ================================================================================================ survey
 # Dimension means (1-7) for perceptions and expectations; reliability has the largest gap.
 _P_MU = {"tangibles": 5.55, "reliability": 5.05, "responsiveness": 5.20, "assurance": 5.50, "empathy": 5.15}
@@ -1059,7 +1070,8 @@ def generate(out_dir: str | Path, *, seed: int = SEED, scale: float = 1.0, end_p
     small = {"branches": make_branches, "targets": make_targets, "checklist": make_checklist,
              "volumes": lambda: make_volumes(ctx), "incidents": lambda: make_incidents(ctx),
              "complaints": lambda: make_complaints(ctx), "audit_visits": lambda: make_audit_visits(ctx),
-             "blueprint_steps": make_blueprint_steps, "interventions": lambda: make_interventions(ctx)}
+             "blueprint_steps": make_blueprint_steps, "interventions": lambda: make_interventions(ctx),
+             "limit_stages": lambda: make_limit_stages(ctx)}
     for name, make in small.items():
         if name in wanted:
             df = make()
@@ -1202,6 +1214,8 @@ def readme_markdown(out: Path, ctx: _Context, counts: dict[str, int], stats: _St
     table_rows = ["| table | file | rows | size |", "|---|---|---:|---:|"]
     total = 0
     for name, rel in TABLE_FILES.items():
+        if name in OPTIONAL_TABLES and not (out / rel).exists():
+            continue  # an optional table the demo does not ship (described in the data dictionary below)
         size = _size(out / rel)
         total += size
         n_files = len(list((out / rel).glob("*.parquet"))) if (out / rel).is_dir() else 0

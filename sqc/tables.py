@@ -241,9 +241,23 @@ interventions = TableSchema(
     "started there, the blueprint failure point it guards and the measures it should move.",
     key=("intervention_id", "branch"))
 
+limit_stages = TableSchema(
+    "limit_stages",
+    (Column("chart", "str", "Whose control chart: a branch id declared in branches.csv, or ALL for the network"),
+     Column("kpi", "category", "KPI whose control limits start a new stage", allowed=KPIS),
+     Column("start", "period", "First month of the new stage: limits are recalculated from this month on",
+            unit="YYYY-MM"),
+     Column("reason_en", "str", "Why the process changed at that month, e.g. a new routing system (English)",
+            nullable=True),
+     Column("reason_zh", "str", "Why the process changed at that month (Simplified Chinese)", nullable=True)),
+    "Stage table kept by the analyst: months where a KPI's control limits are recalculated because the process "
+    "was deliberately changed. A chart listed here takes its stages from this table instead of the automatic "
+    "sustained-shift rule.",
+    key=("chart", "kpi", "start"))
+
 SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (branches, volumes, targets, hotline, complaints, survey,
                                                           checklist, audit_visits, incidents, blueprint_steps,
-                                                          interventions)}
+                                                          interventions, limit_stages)}
 
 #: Relative location of each table in a data directory. ``hotline`` is a folder of ``YYYY-MM.parquet`` files;
 #: small reference tables are CSV (as users export them), large ones Parquet (zstd).
@@ -259,11 +273,12 @@ TABLE_FILES: dict[str, str] = {
     "incidents": "incidents.csv",
     "blueprint_steps": "blueprint_steps.csv",
     "interventions": "interventions.csv",
+    "limit_stages": "limit_stages.csv",
 }
 
 #: Tables an organisation may not keep (yet): the loader should accept a data folder without them (an empty
 #: register means "no interventions recorded", not an error).
-OPTIONAL_TABLES = ("blueprint_steps", "interventions")
+OPTIONAL_TABLES = ("blueprint_steps", "interventions", "limit_stages")
 
 #: The survey instrument (item wording and keying) used by each questionnaire version.
 INSTRUMENT_FILES: dict[str, str] = {"v1": "survey_instrument_v1.csv", "v2": "survey_instrument_v2.csv"}
