@@ -273,6 +273,31 @@ def _stage_table(stages) -> dict:
                          f"branch, kpi, start; got {type(stages).__name__}")
 
 
+def stages_from_table(limit_stages: pd.DataFrame | None, *, period: str, branches, known_branches,
+                      file: str = "limit_stages.csv") -> pd.DataFrame:
+    """The ``branch, kpi, start`` stage table of one report from the data folder's ``limit_stages`` table.
+
+    Rows whose ``chart`` is a declared branch outside ``branches`` (a report of some branches) and stages that
+    start after ``period`` do not apply to this report and are left out; a ``chart`` that is neither ``ALL`` nor
+    a declared branch is an error naming the file, the 1-based row and the value.
+    """
+    cols = ["branch", "kpi", "start"]
+    if limit_stages is None or len(limit_stages) == 0:
+        return pd.DataFrame(columns=cols)
+    chart = limit_stages["chart"].astype(str).str.strip()
+    known = set(map(str, known_branches)) | {"ALL"}
+    bad = ~chart.isin(known)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError("the stage table names a chart that is neither a declared branch nor ALL", file=file,
+                        column="chart", row=i + 1, value=chart.iloc[i],
+                        expected=f"ALL or a branch id in branches.csv ({', '.join(sorted(known - {'ALL'})[:12])})")
+    start = limit_stages["start"].astype(str).str.strip()
+    keep = (chart.eq("ALL") | chart.isin(set(map(str, branches)))) & (start <= str(period))
+    return pd.DataFrame({"branch": chart[keep].to_numpy(), "kpi": limit_stages["kpi"].astype(str)[keep].to_numpy(),
+                         "start": start[keep].to_numpy()}, columns=cols)
+
+
 def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, targets: pd.DataFrame | None = None,
                   branches=None, include: tuple = SCORECARD_KPIS, weights: dict | None = None, cap: float = 1.0,
                   baseline: int = DEFAULT_BASELINE, laney: str = "auto", min_points: int = MIN_POINTS,

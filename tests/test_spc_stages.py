@@ -161,8 +161,36 @@ def test_tile_says_the_assurance_is_provisional(demo_data, lang):
     view = _recalc_view(res.context.in_language(lang), res.values["scorecard"])
     assert len(view) == len(res.values["scorecard"].recalculations)
     b04 = view.loc[view.iloc[:, 0].eq("B04")].iloc[0].tolist()
-    assert b04[3] == {"en": "14 months in a row above the centre line", "zh": "连续 14 个月位于中心线上方"}[lang]
-    assert b04[4] == "70.1% → 80.1%"
+    # the demo's stage table (limit_stages.csv) records B04's process change at 2025-09, with its reason
+    assert b04[2] == {"en": "Sep 2025", "zh": "2025年9月"}[lang]
+    assert b04[3] == {"en": "stage table: Process change: the first agent keeps ownership of the case until it is "
+                            "resolved", "zh": "阶段表: 流程变更：首位坐席负责到底，直至问题解决"}[lang]
+    assert b04[4] == "68.1% → 80.1%"
+
+
+def test_stage_table_file_sets_the_stages_and_names_bad_rows(demo_data):
+    """The data folder's limit_stages table replaces the automatic rule for the charts it lists; a chart that is not
+    a declared branch is refused with file, column, 1-based row and value; rows of other branches and stages
+    after the report month do not apply."""
+    import pandas as pd
+
+    from sqc.errors import DataError
+    from sqc.scorecard import kpi_scorecard, stages_from_table
+
+    table = pd.DataFrame({"chart": ["B04", "ALL", "B09", "B04"], "kpi": ["fcr_rate", "aht_s", "fcr_rate", "asa_s"],
+                          "start": ["2025-09", "2026-02", "2025-12", "2026-11"]})
+    known = list(demo_data.branches["branch"])
+    applied = stages_from_table(table, period="2026-10", branches=["B01", "B04"], known_branches=known)
+    assert applied.values.tolist() == [["B04", "fcr_rate", "2025-09"], ["ALL", "aht_s", "2026-02"]]
+    sc = kpi_scorecard(demo_data, period="2026-10", branches=["B01", "B04"], stages=applied)
+    rec = sc.recalculations
+    assert rec.loc[(rec["branch"] == "ALL") & (rec["kpi"] == "aht_s"), ["period", "rule"]].values.tolist() == \
+        [["2026-02", "stage_table"]]
+    bad = table.assign(chart=["B04", "ALL", "B99", "B04"])
+    with pytest.raises(DataError) as err:
+        stages_from_table(bad, period="2026-10", branches=known, known_branches=known)
+    msg = str(err.value)
+    assert "limit_stages.csv" in msg and "chart" in msg and "row 3" in msg and "B99" in msg
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

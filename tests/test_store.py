@@ -58,7 +58,7 @@ def test_periods_and_summary_come_from_the_metadata(net):
 
 def test_unchanged_files_are_skipped_and_a_changed_file_replaces_its_rows(net):
     first = ingest(net)
-    assert len(first.ingested) == 10 + len(MONTHS) and not first.skipped
+    assert len(first.ingested) == 11 + len(MONTHS) and not first.skipped
     again = ingest(net)
     assert not again.ingested and not again.removed and len(again.skipped) == len(first.ingested)
     edit_parquet(net / "hotline" / "2026-09.parquet", lambda f: f.iloc[:1000])
@@ -212,9 +212,9 @@ def test_two_ingests_at_once_load_each_file_once(net):
     for t in threads:
         t.join()
     assert all(not isinstance(o, Exception) for o in outcomes), outcomes
-    assert sorted(len(o.ingested) for o in outcomes) == [0, 10 + len(MONTHS)]
+    assert sorted(len(o.ingested) for o in outcomes) == [0, 11 + len(MONTHS)]
     files = outcomes[0].store.files()
-    assert files["path"].is_unique and len(files) == 10 + len(MONTHS)
+    assert files["path"].is_unique and len(files) == 11 + len(MONTHS)
 
 
 def test_optional_tables_may_be_absent(net):
@@ -252,9 +252,9 @@ def test_sqc_ingest_draws_a_file_bar_on_a_terminal(net, monkeypatch, capsys):
     monkeypatch.setattr(cli._FileBar, "__init__", keep)
     assert cli.main(["ingest", "--data", str(net)]) == 0
     out = capsys.readouterr().out
-    assert out.count("ingested ") == 10 + len(MONTHS)
+    assert out.count("ingested ") == 11 + len(MONTHS)
     (bar,) = bars
-    assert bar.total == bar.n == 10 + len(MONTHS)
+    assert bar.total == bar.n == 11 + len(MONTHS)
     assert "ingest" in terminal.getvalue() and "file" in terminal.getvalue()
     edit_parquet(net / "hotline" / "2026-09.parquet", lambda f: f.iloc[:1000])
     monkeypatch.setattr(sys, "stderr", io.StringIO())      # not a terminal

@@ -29,6 +29,7 @@ CONTRACT = {
                         "complaint_category", "checklist_item"],
     "interventions": ["intervention_id", "kind", "name_en", "name_zh", "description_en", "description_zh", "step_id",
                       "failure_type", "branch", "start_date", "complaint_categories", "kpis", "checklist_items"],
+    "limit_stages": ["chart", "kpi", "start", "reason_en", "reason_zh"],
 }
 
 

@@ -175,7 +175,17 @@ class ComputeContext:
         from ..scorecard import kpi_scorecard
 
         return self.shared("kpi_scorecard", lambda: kpi_scorecard(self.data, period=self.period,
-                                                                  branches=self.branches))
+                                                                  branches=self.branches,
+                                                                  stages=self.limit_stages()))
+
+    def limit_stages(self) -> pd.DataFrame:
+        """The analyst's stage table (data folder's optional ``limit_stages``) as it applies to this report."""
+        from ..scorecard import stages_from_table
+
+        tables = getattr(self.data, "tables", {}) or {}
+        known = tables["branches"]["branch"] if "branches" in tables else self.branches
+        return stages_from_table(tables.get("limit_stages"), period=self.period, branches=self.branches,
+                                 known_branches=known)
 
     def kpis(self, start: str | None = None) -> pd.DataFrame:
         """The tidy monthly KPI frame (hotline KPIs with wait/handle-time quantiles and complaint rates, per branch

@@ -102,13 +102,26 @@ def _branch_table(ctx: ReportContext, sc) -> str:
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
+def _stage_reasons(ctx: ReportContext) -> dict:
+    """(chart, kpi, start) → the reason the analyst wrote in the stage table, in this language."""
+    table = (getattr(ctx.data, "tables", {}) or {}).get("limit_stages")
+    if table is None or not len(table):
+        return {}
+    column = "reason_zh" if ctx.lang == "zh" else "reason_en"
+    return {(str(c).strip(), str(k), str(st).strip()): str(why) for c, k, st, why in
+            zip(table["chart"], table["kpi"], table["start"], table[column]) if pd.notna(why) and str(why).strip()}
+
+
 def _recalc_view(ctx: ReportContext, sc) -> pd.DataFrame:
     """Every limit recalculation (network first: "ALL" sorts before the branch ids), in this language."""
     rec = sc.recalculations
     rows = []
+    reasons = _stage_reasons(ctx)
     for r in rec.itertuples():
         why = (ctx.t(f"{AREA}.why_shift", k=int(r.run_length), side=ctx.t(f"{AREA}.side_{r.side}"))
                if r.rule == "shift" else ctx.t(f"{AREA}.why_stage_table"))
+        if r.rule != "shift" and reasons.get((r.branch, r.kpi, r.period)):
+            why = f"{why}: {reasons[(r.branch, r.kpi, r.period)]}"
         rows.append({ctx.t(f"{AREA}.col_branch"): ctx.t(f"{AREA}.network") if r.branch == "ALL" else r.branch,
                      ctx.t(f"{AREA}.col_kpi"): _kpi_name(ctx, r.kpi),
                      ctx.t(f"{AREA}.col_from"): ctx.fmt_period(r.period),
