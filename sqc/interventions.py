@@ -955,6 +955,17 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
             raise InsufficientDataError(f"no applicable audit checks of item {cats[0]!r} in scope", column="item_id")
     else:
         counts = monthly_counts(data.complaints, data.volumes, cats, branches=scope, end=as_of)
+    return _evaluate_counts(intervention, cats[0], counts, scope, seasonality=seasonality, confidence=confidence)
+
+
+def _evaluate_counts(intervention: Intervention, measure: str, counts: pd.DataFrame, scope, *,
+                     seasonality: int | None, confidence: float, direction: str = "lower_is_better",
+                     kind: str = "rate") -> InterventionEffect:
+    """The design choice of :func:`evaluate` on a branch × month panel ``branch, period, count, exposure``.
+
+    ``kind``: ``"rate"`` (events per exposure), ``"proportion"`` (successes per trial: the before/after fallback
+    is a p chart) or ``"mean"`` (a sum of values per observation: only the model-based designs, whose quasi-Poisson
+    or cluster-robust errors do not assume Poisson counts)."""
     applies = [b for b in intervention.starts if scope is None or b in scope]
     if not applies:
         raise InsufficientDataError(f"intervention {intervention.intervention_id!r} applies to none of the "
@@ -968,7 +979,8 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
     if in_data and (never or len(set(start_periods.values())) > 1):
         # some branches are never or not yet treated: compare against them (difference-in-differences)
         panel = counts.assign(start=counts["branch"].map({b: str(p) for b, p in start_periods.items()}))
-        res = staggered(panel, "count", "branch", "period", "start", offset="exposure", confidence=confidence)
+        res = staggered(panel, "count", "branch", "period", "start", offset="exposure", confidence=confidence,
+                        direction=direction)
         treated = [b for units in res.cohorts.values() for b in units]
         tr = panel.loc[panel["branch"].isin(treated)]
         after = tr["period"] >= tr["start"]
@@ -976,7 +988,7 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
         eff.update(n_before=int((~after).sum()), n_after=int(after.sum()), count_before=float(tr.loc[~after,
                    "count"].sum()), count_after=float(tr.loc[after, "count"].sum()), unit="branch_months")
         series = res.series.rename(columns={"time": "period"})[["period", "observed", "counterfactual", "after"]]
-        return InterventionEffect(intervention, cats[0], "staggered", eff, res.verdict, series, res,
+        return InterventionEffect(intervention, measure, "staggered", eff, res.verdict, series, res,
                                   warnings=_unique(res.warnings + warnings))
     sub = counts.loc[counts["branch"].isin(applies)]
     total = sub.groupby("period", as_index=False)[["count", "exposure"]].sum()
@@ -986,12 +998,12 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
     if n_pre >= MIN_SEGMENT_POINTS and n_post >= MIN_SEGMENT_POINTS:
         k = seasonality if seasonality is not None else (0 if len(total) < 24 else 1 if len(total) < 36 else 2)
         res = its(total, "count", "period", "after", offset="exposure", seasonality=k, confidence=confidence,
-                  interval="t")
+                  interval="t", direction=direction)
         if any(w.code == "W-INT-01" for w in res.warnings):
             # autocorrelated residuals: the model-based interval may be too narrow, and Newey-West is itself
             # optimistic in short series, so report the wider of the two
             hac = its(total, "count", "period", "after", offset="exposure", seasonality=k, confidence=confidence,
-                      interval="t", cov_type="HAC")
+                      interval="t", cov_type="HAC", direction=direction)
             if hac.effects.loc["level", "se"] > res.effects.loc["level", "se"]:
                 res = hac
         eff = dict(res.headline[["rate_ratio", "ci_low", "ci_high", "p"]])
@@ -1000,21 +1012,88 @@ def evaluate(data, intervention: Intervention | str, *, as_of: str | None = None
                    count_after=float(total.loc[after, "count"].sum()), unit="months")
         series = res.series.rename(columns={"time": "period"})[["period", "observed", "counterfactual", "cf_low",
                                                                  "cf_high", "after"]]
-        return InterventionEffect(intervention, cats[0], "its", eff, res.verdict, series, res,
+        return InterventionEffect(intervention, measure, "its", eff, res.verdict, series, res,
                                   warnings=_unique(res.warnings))
     if n_pre < 1 or n_post < 1:
         raise InsufficientDataError(f"intervention {intervention.intervention_id!r}: no months "
                                     f"{'before' if n_pre < 1 else 'after'} its start in the data",
                                     column="start_date", value=str(start.date()))
-    res = before_after(total, "count", "exposure", "period", "after", confidence=confidence)
+    if kind == "mean":
+        raise InsufficientDataError(f"intervention {intervention.intervention_id!r}: {n_pre} month(s) before and "
+                                    f"{n_post} after its start; a change in a mean KPI needs the segmented "
+                                    f"regression, i.e. at least {MIN_SEGMENT_POINTS} months on each side",
+                                    column="start_date", value=str(start.date()))
+    res = before_after(total, "count", "exposure", "period", "after", confidence=confidence, direction=direction,
+                       chart="p" if kind == "proportion" else "u")
     eff = {"rate_ratio": res.rate_ratio, "ci_low": res.ci_low, "ci_high": res.ci_high, "p": res.p,
            "n_before": n_pre, "n_after": n_post, "count_before": res.before["count"],
            "count_after": res.after["count"], "unit": "months"}
     rate_before = res.before["count"] / res.before["exposure"]
     series = total.assign(observed=total["count"], counterfactual=rate_before * total["exposure"])[
         ["period", "observed", "counterfactual", "after"]]
-    return InterventionEffect(intervention, cats[0], "before_after", eff, res.verdict, series, res,
+    return InterventionEffect(intervention, measure, "before_after", eff, res.verdict, series, res,
                               warnings=_unique(res.warnings))
+
+
+def evaluate_kpis(kpis: pd.DataFrame, intervention: Intervention, *, as_of: str | None = None, branches=None,
+                  confidence: float = DEFAULT_CONFIDENCE
+                  ) -> tuple[list[InterventionEffect], list[QualityWarning]]:
+    """:func:`evaluate` on each KPI the intervention should move (the register's ``kpis``).
+
+    The outcome of a KPI is its numerator per denominator in each branch and month, from the tidy monthly KPI
+    frame of :mod:`sqc.kpi` (``branch, period, kpi, numerator, denominator``; network rows ``ALL`` are not
+    used): answered-first-time contacts per contact for first-contact resolution, summed scores per answered
+    survey for mean satisfaction, and so on. The effect is the ratio of the KPI after to before (for a mean, the
+    ratio of means), judged in the KPI's own direction (higher is better for satisfaction and resolution).
+
+    Parameters
+    ----------
+    kpis : DataFrame
+        Tidy monthly KPI frame (e.g. ``sqc.kpi.network_kpis(...)`` or the scorecard's).
+    intervention : Intervention
+        From :func:`register`.
+    as_of : "YYYY-MM", optional
+        Months after it are ignored.
+    branches : list, optional
+        Branches in scope (default: all in the frame).
+
+    Returns
+    -------
+    (effects, warnings) : a list of :class:`InterventionEffect` (``measure`` is the KPI code) and info warnings
+    (W-INT-02) for KPIs that cannot be judged yet.
+    """
+    from .kpi import KPI_DIRECTION
+    from .spc import KPI_KINDS
+
+    out, warnings = [], []
+    for kpi in intervention.kpis:
+        sub = kpis.loc[(kpis["kpi"] == kpi) & (kpis["branch"] != "ALL")]
+        if branches is not None:
+            sub = sub.loc[sub["branch"].isin(list(branches))]
+        if as_of is not None:
+            sub = sub.loc[sub["period"].astype(str) <= str(as_of)]
+        sub = sub.loc[sub["denominator"] > 0]
+        # the models take whole counts: a mean KPI's summed seconds or scores are rounded to the unit (a change
+        # of < 1 in sums of thousands), counts and successes are whole already
+        counts = pd.DataFrame({"branch": sub["branch"].to_numpy(), "period": sub["period"].astype(str).to_numpy(),
+                               "count": np.rint(sub["numerator"].to_numpy(float)),
+                               "exposure": sub["denominator"].to_numpy(float)})
+        try:
+            if counts.empty:
+                raise InsufficientDataError(f"no months of KPI {kpi!r} in scope", column="kpis", value=kpi)
+            e = _evaluate_counts(intervention, kpi, counts, None if branches is None else list(branches),
+                                 seasonality=None, confidence=confidence,
+                                 direction=KPI_DIRECTION.get(kpi, "higher_is_better"),
+                                 kind=KPI_KINDS.get(kpi, "rate"))
+        except InsufficientDataError as exc:
+            warnings.append(QualityWarning("W-INT-02", "info", f"{intervention.intervention_id} / {kpi} not "
+                                           f"evaluated: {exc.reason}", {"kpi": kpi},
+                                           subject=intervention.intervention_id,
+                                           message_zh=f"{intervention.intervention_id} / {kpi} 暂无法评估：数据不足。"))
+            continue
+        e.warnings = [replace(w, subject=f"{intervention.intervention_id}/{kpi}") for w in e.warnings]
+        out.append(e)
+    return out, warnings
 
 
 def _unique(warnings: list[QualityWarning]) -> list[QualityWarning]:
@@ -1077,6 +1156,6 @@ def effects_frame(effects: list[InterventionEffect]) -> pd.DataFrame:
 
 
 __all__ = ["its", "ITSResult", "before_after", "BeforeAfterResult", "staggered", "StaggeredResult", "register",
-           "Intervention", "evaluate", "evaluate_all", "evaluate_process_measures", "InterventionEffect",
+           "Intervention", "evaluate", "evaluate_all", "evaluate_process_measures", "evaluate_kpis", "InterventionEffect",
            "effects_frame", "monthly_counts", "audit_failures",
            "verdict_code", "harmonics", "VERDICTS", "DESIGNS", "FAMILIES"]

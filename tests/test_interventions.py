@@ -283,3 +283,54 @@ def test_process_measure_counts_failed_audit_checks(demo_data):
     effects, _ = iv.evaluate_process_measures(demo_data, reg["INT-02"], as_of="2026-10")
     assert [e.measure for e in effects] == ["BH04"] and effects[0].design == "staggered"
     assert effects[0].effect["count_before"] + effects[0].effect["count_after"] > 0
+
+
+def _kpi_panel(kpi, *, before, after, start="2025-11", months=24, branches=("B01", "B02", "B03"), n=2000, seed=3,
+               kind="proportion"):
+    """A tidy monthly KPI frame with a planted step at ``start`` in every branch (binomial successes for a
+    proportion, summed gamma-distributed waits for a mean)."""
+    rng = np.random.default_rng(seed)
+    periods = [str(p) for p in pd.period_range(end="2026-10", periods=months, freq="M")]
+    rows = []
+    for b in branches:
+        for p in periods:
+            level = after if p >= start else before
+            num = rng.binomial(n, level) if kind == "proportion" else rng.gamma(2.0, level / 2.0, n).sum()
+            rows.append({"branch": b, "period": p, "kpi": kpi, "numerator": float(num), "denominator": float(n)})
+    return pd.DataFrame(rows)
+
+
+def _single_start_register(kpis: str, start="2025-11-01", branches=("B01", "B02", "B03")):
+    return iv.register(pd.DataFrame({
+        "intervention_id": "INT-K", "kind": "process_change", "name_en": "k", "name_zh": "k", "description_en": "d",
+        "description_zh": "d", "step_id": "S1", "failure_type": "server_task", "branch": list(branches),
+        "start_date": start, "complaint_categories": "billing", "kpis": kpis, "checklist_items": None}))["INT-K"]
+
+
+def test_kpi_effects_recover_a_planted_step_in_the_kpis_own_direction():
+    """A 10% rise of first-contact resolution (0.70 → 0.77) planted from 2025-11 in every branch: the segmented
+    regression's ratio covers 1.10 and, higher being better, the verdict is "effective"; a 20% rise of a mean wait
+    (lower is better) is "worsened"; no step gives no evidence."""
+    fcr = _kpi_panel("fcr_rate", before=0.70, after=0.77)
+    asa = _kpi_panel("asa_s", before=20.0, after=24.0, kind="mean", n=400)
+    flat = _kpi_panel("abandonment_rate", before=0.06, after=0.06, seed=11)
+    frame = pd.concat([fcr, asa, flat], ignore_index=True)
+    effects, skipped = iv.evaluate_kpis(frame, _single_start_register("fcr_rate;asa_s;abandonment_rate"),
+                                        as_of="2026-10")
+    assert not skipped
+    by = {e.measure: e for e in effects}
+    assert by["fcr_rate"].design == "its" and by["fcr_rate"].verdict == "effective"
+    assert by["fcr_rate"].effect["ci_low"] < 1.10 < by["fcr_rate"].effect["ci_high"]
+    assert by["asa_s"].verdict == "worsened" and by["asa_s"].effect["ci_low"] < 1.20 < by["asa_s"].effect["ci_high"]
+    assert by["abandonment_rate"].verdict == "no_evidence"
+
+
+def test_kpi_effect_of_a_mean_needs_the_segmented_regression():
+    """Two months after the start: a proportion falls back to the before/after p chart, a mean is not judged (an
+    exact Poisson comparison of summed seconds would be meaningless) and gets an info warning instead."""
+    frame = pd.concat([_kpi_panel("fcr_rate", before=0.70, after=0.77, start="2026-09"),
+                       _kpi_panel("asa_s", before=20.0, after=24.0, start="2026-09", kind="mean", n=400)])
+    effects, skipped = iv.evaluate_kpis(frame, _single_start_register("fcr_rate;asa_s", start="2026-09-01"),
+                                        as_of="2026-10")
+    assert [(e.measure, e.design) for e in effects] == [("fcr_rate", "before_after")]
+    assert [w.code for w in skipped] == ["W-INT-02"] and "asa_s" in skipped[0].message

@@ -28,6 +28,7 @@ class InterventionsResult:
     period: str
     rows: list = field(default_factory=list)          # one dict per evaluated intervention
     process: list = field(default_factory=list)       # one dict per (intervention, audit checklist item)
+    kpi_effects: list = field(default_factory=list)   # one dict per (intervention, KPI it should move)
     items: dict = field(default_factory=dict)         # checklist item id -> {"en": text, "zh": text}
     series: dict = field(default_factory=dict)        # intervention id -> DataFrame (observed, counterfactual)
     steps: pd.DataFrame | None = None                 # blueprint_steps table
@@ -58,7 +59,7 @@ def compute(ctx: ComputeContext) -> SectionResult:
 def evaluate(ctx: Any) -> InterventionsResult:
     """The section's statistics as an :class:`InterventionsResult` (codes and numbers, no display text)."""
     from ...blueprint import failure_counts
-    from ...interventions import evaluate_all, evaluate_process_measures
+    from ...interventions import evaluate_all, evaluate_kpis, evaluate_process_measures
 
     data, per = ctx.data, ctx.period
     tables = data.tables
@@ -68,6 +69,8 @@ def evaluate(ctx: Any) -> InterventionsResult:
         res.headline = {"period": per, "interventions": [], "n_evaluated": 0}
         return res
     effects, warnings = evaluate_all(data, as_of=per, branches=ctx.branches)
+    # the KPIs an intervention should move are judged on the run's shared monthly KPI frame
+    kpi_frame = ctx.kpis() if hasattr(ctx, "kpis") else None
     res.warnings += warnings
     for e in effects:
         iv = e.intervention
@@ -94,6 +97,15 @@ def evaluate(ctx: Any) -> InterventionsResult:
                                 "verdict": p.verdict, **{k: p.effect[k] for k in (
                                     "rate_ratio", "ci_low", "ci_high", "p", "n_before", "n_after", "count_before",
                                     "count_after", "unit")}})
+        if kpi_frame is not None:
+            kpi_effects, skipped = evaluate_kpis(kpi_frame, iv, as_of=per, branches=ctx.branches)
+            res.warnings += skipped
+            for k in kpi_effects:
+                res.warnings += k.warnings
+                res.kpi_effects.append({"intervention_id": iv.intervention_id, "kpi": k.measure, "design": k.design,
+                                        "verdict": k.verdict, **{f: k.effect[f] for f in (
+                                            "rate_ratio", "ci_low", "ci_high", "p", "n_before", "n_after",
+                                            "count_before", "count_after", "unit")}})
         if e.verdict in ("effective", "worsened"):
             res.notes.append((f"note_{e.verdict}", {"id": iv.intervention_id, "rr": e.effect["rate_ratio"],
                                                     "lo": e.effect["ci_low"], "hi": e.effect["ci_high"],
@@ -114,6 +126,8 @@ def evaluate(ctx: Any) -> InterventionsResult:
         "process_measures": [{"id": p["intervention_id"], "item_id": p["item_id"], "design": p["design"],
                               "verdict": p["verdict"], "failure_rate_ratio": _rate_ratio(p, "n_checks_failed")}
                              for p in res.process],
+        "kpi_effects": [{"id": k["intervention_id"], "kpi": k["kpi"], "design": k["design"], "verdict": k["verdict"],
+                         "kpi_ratio": _rate_ratio(k, "numerator")} for k in res.kpi_effects],
     }
     return res
 
@@ -204,6 +218,23 @@ def render(section_result: SectionResult, lang: str = "en") -> Section:
             body.append(pn.pane.HTML("<table class='sqc-table'><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head)
                                      + "</tr>" + "".join(trs) + "</table>", sizing_mode="stretch_width"))
             body.append(pn.pane.Markdown(f"*{t('process_note')}*"))
+        if result.kpi_effects:
+            body.append(pn.pane.Markdown(f"#### {t('kpi_effects_title')}"))
+            head = [t(c) for c in ("col_intervention", "col_kpi", "col_design", "col_kpi_change", "col_basis",
+                                   "col_verdict")]
+            trs = []
+            for k in result.kpi_effects:
+                basis = t(f"basis_{k['unit']}_kpi", nb=k["n_before"], na=k["n_after"])
+                change = f"{100 * (k['rate_ratio'] - 1):+.1f}% ({100 * (k['ci_low'] - 1):+.1f}% … " \
+                         f"{100 * (k['ci_high'] - 1):+.1f}%)"
+                trs.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
+                    f"<b>{esc(k['intervention_id'])}</b>", esc(translate(f"kpi.{k['kpi']}", lang)),
+                    esc(t(f"design_{k['design']}")), f"<span class='nowrap'>{esc(change)}</span>", esc(basis),
+                    f"<span class='{VERDICT_CLASS[k['verdict']]}'>{esc(t('kverdict_' + k['verdict']))}</span>"))
+                    + "</tr>")
+            body.append(pn.pane.HTML("<table class='sqc-table'><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head)
+                                     + "</tr>" + "".join(trs) + "</table>", sizing_mode="stretch_width"))
+            body.append(pn.pane.Markdown(f"*{t('kpi_effects_note')}*"))
         labels = {"observed": t("ax_observed"), "counterfactual": t("ax_counterfactual"), "after": t("ax_after"),
                   "y": t("ax_y")}
         for r in result.rows:
