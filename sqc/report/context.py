@@ -31,6 +31,7 @@ want one language (tests, the served app through ``build_sections``). A section 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -108,18 +109,51 @@ class Joined:
     suffix: str = ""
 
 
+NOTE_SEVERITIES = ("critical", "warning", "info")
+
+
 @dataclass(frozen=True)
 class Note:
-    """A plain-language sentence as a locale key and parameters (plain values or the wrappers above).
+    """A finding as a locale key and parameters (plain values or the wrappers above), with what ranks it.
 
     ``compute`` returns these; ``ReportContext.note_text`` renders one in a language; ``to_dict`` is its
-    language-free form for ``summary.json``."""
+    language-free form for ``summary.json``.
+
+    Attributes
+    ----------
+    key : str
+        The complete sentence (with the method's name and its numbers), shown in the dashboard's details list.
+    params : dict
+        Its parameters; the plain sentence uses the same ones.
+    severity : {"critical", "warning", "info"}
+        How urgently a manager must act: ``critical`` (act now: a surge, a fix that made things worse, a veto),
+        ``warning`` (a signal or a target that needs action), ``info`` (context; never in "needs action").
+    effect : float, optional
+        A unit-free size for ranking within a severity, larger first: a relative change ``|ratio − 1|`` or a
+        relative distance from the target or expectation ``|value / target − 1|``.
+    subject : str, optional
+        What the finding is about (``"B07"``, ``"ALL"`` for the network, ``"complaints:billing"``,
+        ``"item:20"``); findings with the same subject make one action item.
+    plain_key : str, optional
+        The same finding in a manager's words (no test names, p-values or symbols); ``key`` when missing.
+    """
 
     key: str
     params: dict = field(default_factory=dict)
+    severity: str = "info"
+    effect: float | None = None
+    subject: str | None = None
+    plain_key: str | None = None
+
+    def __post_init__(self):
+        if self.severity not in NOTE_SEVERITIES:
+            raise ValueError(f"Note {self.key!r}: severity {self.severity!r} is not one of {NOTE_SEVERITIES}")
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}}
+        out = {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}, "severity": self.severity}
+        effect = None if self.effect is None or not math.isfinite(float(self.effect)) else float(self.effect)
+        out.update(effect=effect, subject=self.subject, plain_key=self.plain_key or self.key)
+        return out
 
 
 def _plain(value: Any) -> Any:
@@ -273,9 +307,10 @@ class ReportContext(ComputeContext):
                           text)
         return text
 
-    def note_text(self, note: Note) -> str:
-        """The sentence of ``note`` in this language."""
-        return self.t(note.key, **{k: self.text(v) for k, v in note.params.items()})
+    def note_text(self, note: Note, *, plain: bool = False) -> str:
+        """The sentence of ``note`` in this language (``plain=True``: in a manager's words, ``Note.plain_key``)."""
+        key = (note.plain_key or note.key) if plain else note.key
+        return self.t(key, **{k: self.text(v) for k, v in note.params.items()})
 
 
 @dataclass
@@ -311,7 +346,7 @@ class SectionResult:
     def to_section(self, ctx: ReportContext, title: str, body: Any) -> "Section":
         """The ``Section`` of ``ctx.lang``: this result's headline and warnings, its notes rendered."""
         return Section(self.key, title, body, self.headline, self.warnings, [ctx.note_text(n) for n in self.notes],
-                       [n.to_dict() for n in self.notes])
+                       [n.to_dict() for n in self.notes], result=self)
 
 
 @dataclass
@@ -346,3 +381,6 @@ class Section:
     notes: list[str] = field(default_factory=list)
     note_codes: list[dict] = field(default_factory=list)  # the notes' language-free form (Note.to_dict)
     seconds: float = 0.0  # compute + render time, filled in by the dashboard assembly (shown in the run log)
+    # the language-free result it was rendered from (its Note objects and values feed the page's summary); None
+    # for a section module that only has build(ctx)
+    result: "SectionResult | None" = field(default=None, repr=False, compare=False)
