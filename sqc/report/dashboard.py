@@ -374,6 +374,18 @@ def _jsonable(obj: Any):
     return obj
 
 
+def _summary_actions(ctx: ReportContext, sections: list[Section]) -> dict:
+    """``actions``: the "needs action" items in order (codes, parameters and the text in each language, for the
+    index page); ``warning_counts``: warnings by severity."""
+    from .summary import action_items, findings, severity_counts
+
+    items = action_items(findings(s.result for s in sections if s.result is not None))
+    langs = {lang: ctx.in_language(lang) for lang in ("en", "zh")}
+    return {"actions": [dict(a.to_dict(), text={lang: c.note_text(a.note, plain=True) for lang, c in langs.items()})
+                        for a in items],
+            "warning_counts": severity_counts(w for s in sections for w in s.warnings)}
+
+
 def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: pd.DataFrame | None = None,
                  fingerprint: str = "") -> dict:
     """The machine-readable summary of one report (headline numbers with n and CI, warnings, notes)."""
@@ -384,6 +396,7 @@ def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: p
         "notes": {s.key: s.notes for s in sections},
         "note_codes": {s.key: s.note_codes for s in sections},
         "warnings": [dict(w.to_dict(), section=s.key) for s in sections for w in s.warnings],
+        **_summary_actions(ctx, sections),
         "load": [] if load_summary is None else load_summary.to_dict(orient="records"),
     })
 
