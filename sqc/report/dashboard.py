@@ -186,7 +186,7 @@ def summary_html(ctx: ReportContext, sections: list[Section]) -> str:
 
     from ..plotting.scorecard import icon_html
     from .sections.scorecard import branch_label, fmt_kpi_value
-    from .summary import action_items, findings, severity_counts, summary_rows
+    from .summary import ACTIONS, action_items, findings, severity_counts, summary_rows
 
     rows = []
     scorecard = next((s.result.values.get("scorecard") for s in sections
@@ -212,8 +212,16 @@ def summary_html(ctx: ReportContext, sections: list[Section]) -> str:
                 "target": fmt_kpi_value(ctx, r.kpi, r.target),
                 "variation_icon": Markup(icon_html("variation", r.variation_code, w["variation_zh" if zh else "variation"], 16)),
                 "assurance_icon": Markup(icon_html("assurance", r.assurance_code, assurance, 16)),
-                "provisional": provisional, "action": r.action, "action_text": ctx.t(f"summary.action_{r.action}")})
+                "provisional": provisional, "action": r.action, "action_text": ctx.t(f"summary.action_{r.action}"),
+                "action_why": ctx.t(f"summary.action_{r.action}_why"), "branch": r.branch})
             first_branch = first_branch and r.branch == "ALL"
+        for i, row in enumerate(rows):  # one "where" cell per run of rows of the same branch
+            same = i > 0 and rows[i - 1]["branch"] == row["branch"]
+            row["where_span"] = 0 if same else next((j for j, r in enumerate(rows[i:]) if r["branch"] != row["branch"]),
+                                                    len(rows) - i)
+    used = list(dict.fromkeys(r["action"] for r in rows))
+    legend = [{"code": a, "text": ctx.t(f"summary.action_{a}"), "why": ctx.t(f"summary.action_{a}_why")}
+              for a in ACTIONS if a in used]
     found = findings(s.result for s in sections if s.result is not None)
     items = action_items(found)
     needing = sum(n.severity != "info" for _, n in found)
@@ -231,7 +239,7 @@ def summary_html(ctx: ReportContext, sections: list[Section]) -> str:
         intro=ctx.t("summary.intro"),
         columns=[ctx.t(f"summary.col_{c}") for c in ("where", "kpi", "value", "target", "variation", "assurance",
                                                      "action")],
-        rows=rows, branch_heading=ctx.t("summary.branch_rows"), provisional=ctx.t("summary.provisional"),
+        rows=rows, legend=legend, branch_heading=ctx.t("summary.branch_rows"), provisional=ctx.t("summary.provisional"),
         needs_action=ctx.t("summary.needs_action"), actions=actions, no_actions=ctx.t("summary.no_actions"),
         more=ctx.t("summary.more_actions", n=n_more) if n_more > 0 else "",
         warnings_line=ctx.t("summary.warnings_line", tab=ctx.t("report.data_quality"), **counts),

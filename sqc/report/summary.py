@@ -77,7 +77,8 @@ def summary_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The summary table from a scorecard table (``sqc.scorecard.Scorecard.table``).
 
     Returns the network rows (``branch == "ALL"``, in the scorecard's KPI order) then the (branch, KPI) rows with
-    a signal, most urgent action first, with columns ``branch, kpi, value, n, ci_low, ci_high, target,
+    a signal, grouped by branch (the branch with the most urgent action first; within a branch the most urgent
+    action first, then the KPI order), with columns ``branch, kpi, value, n, ci_low, ci_high, target,
     direction, variation_code, assurance_code, assurance_basis, action``.
     """
     missing = [c for c in ROW_COLUMNS[:-1] + ["meets_target"] if c not in table.columns]
@@ -91,9 +92,11 @@ def summary_rows(table: pd.DataFrame) -> pd.DataFrame:
     network = t.loc[t["branch"] == "ALL"]
     signal = (t["branch"] != "ALL") & (t["variation_code"].isin(["concern", "improvement"])
                                        | basis.eq("earlier_limits"))
+    # a branch's rows together (its most urgent action first), the branches with the most urgent action first
     branches = t.loc[signal].assign(_a=lambda f: f["action"].map(ACTIONS.index),
                                     _k=lambda f: f["kpi"].map(kpi_order))
-    branches = branches.sort_values(["_a", "branch", "_k"], kind="stable")
+    branches["_b"] = branches.groupby("branch")["_a"].transform("min")
+    branches = branches.sort_values(["_b", "branch", "_a", "_k"], kind="stable")
     return pd.concat([network, branches], ignore_index=True)[ROW_COLUMNS]
 
 

@@ -107,11 +107,13 @@ def _branch_table(ctx: ReportContext, sc) -> str:
             r = sub.loc[k]
             vt, at = _verdict_words(ctx, r)
             cells.append({"value": fmt_kpi_value(ctx, k, r["value"]), "n_ci": _n_ci(ctx, k, r),
+                          "provisional": r.get("assurance_basis") == "earlier_limits",
                           "variation_icon": Markup(icon_html("variation", r["variation_code"], vt, 14)),
                           "assurance_icon": Markup(icon_html("assurance", r["assurance_code"], at, 14))})
         rows.append({"network": branch == "ALL", "label": branch_label(ctx, branch), "cells": cells})
     rows.sort(key=lambda r: not r["network"])  # network row first, branches in the table's order
-    return render_template("scorecard_grid.html", kpis=[_kpi_name(ctx, k) for k in kpis], rows=rows)
+    return render_template("scorecard_grid.html", kpis=[_kpi_name(ctx, k) for k in kpis], rows=rows,
+                           provisional=ctx.t(f"{AREA}.assurance_provisional"))
 
 
 def _recalc_view(ctx: ReportContext, sc) -> pd.DataFrame:
@@ -155,14 +157,15 @@ def compute(ctx: ComputeContext) -> SectionResult:
     for _, r in comp.iterrows():
         headline["composite"][r["branch"]] = {"value": num(r["composite"]), "ci_low": num(r["ci_low"]),
                                               "ci_high": num(r["ci_high"]),
-                                              "rank": None if pd.isna(r["rank"]) else int(r["rank"])}
+                                              **{k: None if pd.isna(r[k]) else int(r[k])
+                                                 for k in ("rank", "rank_low", "rank_high")}}
     for branch, sub in br.loc[br["variation_code"] == "concern"].groupby("branch"):
         headline["concerns"][branch] = list(sub["kpi"])
     headline["weights"] = dict(sc.weights)
 
     # plain-language notes: concerns by branch, network targets consistently missed, improvements
     def kpi_names(kpis):
-        return Joined(tuple(Label(f"kpi.{k}") for k in kpis))
+        return Joined(tuple(Label(f"kpi.{k}") for k in kpis), Label("report.list_sep"))
 
     def target_gap(rows):  # unit-free size: the largest relative distance from the target, |value / target − 1|
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -233,7 +236,9 @@ def render(result: SectionResult, lang: str) -> Section:
 
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.composite_title', period=per)}"))
     weights = ", ".join(f"{_kpi_name(ctx, k)} {v:.2f}" for k, v in sc.weights.items())
-    body.append(pn.pane.Markdown(ctx.t(f"{AREA}.composite_note", cap=f"{sc.cap:g}", weights=weights)))
+    draws = sc.composite.attrs.get("rank_draws", {}).get("n_draws")
+    body.append(pn.pane.Markdown(ctx.t(f"{AREA}.composite_note", cap=f"{sc.cap:g}", weights=weights,
+                                       draws="—" if draws is None else f"{draws:,}")))
     with plt.rc_context(cjk_rc()):
         fig = composite_figure(sc, title=ctx.t(f"{AREA}.composite_title", period=per),
                                labels={"x": ctx.t(f"{AREA}.ax_composite")})
@@ -243,7 +248,8 @@ def render(result: SectionResult, lang: str) -> Section:
         ctx.t(f"{AREA}.col_branch"): [ctx.t(f"{AREA}.network") if b == "ALL" else b for b in comp["branch"]],
         ctx.t(f"{AREA}.col_composite"): comp["composite"].round(1).to_numpy(),
         ctx.t(f"{AREA}.col_ci"): [f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(comp["ci_low"], comp["ci_high"])],
-        ctx.t(f"{AREA}.col_rank"): ["" if pd.isna(r) else int(r) for r in comp["rank"]],
+        ctx.t(f"{AREA}.col_rank"): ["" if pd.isna(r) else ctx.t(f"{AREA}.rank_interval", rank=int(r), lo=int(lo), hi=int(hi))
+                                    for r, lo, hi in zip(comp["rank"], comp["rank_low"], comp["rank_high"])],
         ctx.t(f"{AREA}.col_kpis"): comp["kpis_used"].to_numpy()})
     body.append(pn.pane.DataFrame(comp_view, index=False, sizing_mode="stretch_width"))
 
