@@ -5,7 +5,8 @@ A section module in ``sqc/report/sections/<area>.py`` exposes two functions:
 ``compute(ctx: ComputeContext) -> SectionResult``
     Everything that does not depend on the reader's language: the statistics (result objects, small frames),
     the machine-readable headline numbers (each number with its n and CI where it has them), the
-    ``QualityWarning`` objects, the "what changed" findings as ``Note`` codes with parameters
+    ``QualityWarning`` objects, the findings as ``Note`` codes with parameters (each with a severity, an effect
+    size, a subject and a plain-language key, from which the page ranks its "needs action" list)
     (``Note("complaints.surge", {"category": Label("complaints.cat_billing"), "start": Month("2026-08"),
     "ratio": Formatted(2.48, ",.2f"), ...})``), and anything else the page needs, kept in
     ``SectionResult.values``. It holds codes and numbers, never display text: no ``translate`` call and no
@@ -65,7 +66,7 @@ def translate(key: str, lang: str = "en", **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
-# ---- "what changed" notes as codes with parameters (rendered per language by ReportContext.note_text)
+# ---- findings as codes with parameters (rendered per language by ReportContext.note_text)
 
 @dataclass(frozen=True)
 class Month:
@@ -327,7 +328,7 @@ class SectionResult:
         Machine-readable headline numbers for ``summary.json`` (see ``Section.headline``).
     warnings : list of QualityWarning
     notes : list of Note
-        The "what changed" sentences as codes with parameters; ``render`` turns them into ``Section.notes``.
+        The findings as codes with parameters; ``render`` turns them into ``Section.notes``.
     values : dict
         The computed objects ``render`` lays out (statistics results, small frames, codes, further ``Note``
         objects for the section's own text). No display text.
@@ -368,7 +369,7 @@ class Section:
     warnings : list of QualityWarning
         Shown in the data-quality panel and written to the summary.
     notes : list of str
-        Plain-language "what changed" sentences, already translated, shown at the top of the dashboard.
+        The findings' complete sentences, already translated, listed under "details" at the top of the dashboard.
     note_codes : list of dict
         The same notes as locale keys with parameters (``Note.to_dict``), the same in every language.
     """

@@ -1,8 +1,12 @@
 """Assemble the monthly dashboard from the sections and save it as one offline HTML file.
 
-The page: a header (period, branches, language), "what changed this month" (the sections' notes), one tab per
-section, a data-quality panel (rows read/kept/excluded per table, every warning raised), and a footer with the
-definitions, the code version and the input fingerprint. ``save_dashboard`` inlines every resource and then
+The page: a header (period, branches, language); the summary (``sqc.report.summary``: the network's KPIs and every
+branch KPI with a signal, each with n, 95% interval, target, the variation and assurance icons and an action)
+beside "needs action" (at most 7 findings of the sections, ranked by severity and effect, one per subject, in a
+manager's words; every finding in full behind a "details" toggle); one tab per section; a data-quality panel
+(rows read/kept/excluded per table, every warning raised); and a footer with the code version and the input
+fingerprint. The markup is in ``sqc/report/templates`` (Jinja2, autoescaped), the styles in
+``sqc/report/assets/dashboard.css``. ``save_dashboard`` inlines every resource and then
 checks the file: a saved dashboard that would fetch anything from the network is an error, not a warning.
 """
 from __future__ import annotations

@@ -183,9 +183,9 @@ def compute(ctx: ComputeContext) -> SectionResult:
                           plain_key=f"{AREA}.note_concern_plain"))
     network_concern = tiles.loc[tiles["variation_code"] == "concern"]
     if len(network_concern):
-        notes.insert(0, Note(f"{AREA}.note_network_concern", {"kpis": kpi_names(network_concern.index)},
-                             severity="warning", effect=target_gap(network_concern), subject="ALL",
-                             plain_key=f"{AREA}.note_network_concern_plain"))
+        notes.append(Note(f"{AREA}.note_network_concern", {"kpis": kpi_names(network_concern.index)},
+                          severity="warning", effect=target_gap(network_concern), subject="ALL",
+                          plain_key=f"{AREA}.note_network_concern_plain"))
     settled = tiles["assurance_basis"] != "earlier_limits"
     fails = tiles.index[(tiles["assurance_code"] == "consistently_fail") & settled]
     if len(fails):
