@@ -148,7 +148,9 @@ class Note:
 
     def __post_init__(self):
         if self.severity not in NOTE_SEVERITIES:
-            raise ValueError(f"Note {self.key!r}: severity {self.severity!r} is not one of {NOTE_SEVERITIES}")
+            from ..errors import ParameterError
+
+            raise ParameterError(f"Note {self.key!r}: severity {self.severity!r} is not one of {NOTE_SEVERITIES}")
 
     def to_dict(self) -> dict:
         out = {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}, "severity": self.severity}

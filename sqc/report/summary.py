@@ -48,6 +48,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from ..errors import ParameterError
 from .context import NOTE_SEVERITIES, Note
 
 ACTIONS = ("investigate", "redesign", "watch", "reduce_variation", "sustain", "keep", "no_verdict")
@@ -59,7 +60,8 @@ ROW_COLUMNS = ["branch", "kpi", "value", "n", "ci_low", "ci_high", "target", "di
 def row_action(variation: str, assurance: str, meets_target, basis: str = "current_stage") -> str:
     """The action code of one (branch, KPI) from its verdicts (see the module docstring for the rule)."""
     if variation == "concern":
-        return "watch" if meets_target is True or meets_target is np.True_ else "investigate"
+        on_target = meets_target is not None and not pd.isna(meets_target) and bool(meets_target)
+        return "watch" if on_target else "investigate"
     if variation == "improvement":
         return "sustain"
     if assurance == "consistently_fail" and basis != "earlier_limits":
@@ -83,7 +85,8 @@ def summary_rows(table: pd.DataFrame) -> pd.DataFrame:
     """
     missing = [c for c in ROW_COLUMNS[:-1] + ["meets_target"] if c not in table.columns]
     if missing:
-        raise ValueError(f"summary_rows needs a scorecard table; columns {missing} are missing")
+        raise ParameterError(f"summary_rows needs a scorecard table (sqc.scorecard.Scorecard.table); columns "
+                             f"{missing} are missing")
     t = table.copy()
     basis = t["assurance_basis"].fillna("current_stage")
     t["action"] = [row_action(v, a, m, b) for v, a, m, b in
@@ -141,7 +144,7 @@ def action_items(findings: Iterable[tuple[str, Note]], limit: int = ACTION_LIMIT
     subject is its own item); at most ``limit`` items, most severe first, then the largest effect.
     """
     if limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
+        raise ParameterError(f"limit must be at least 1 (the number of action items to keep), got {limit}")
     groups: dict = {}
     for order, (section, note) in enumerate(findings):
         if note.severity == "info":
