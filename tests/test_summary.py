@@ -155,3 +155,35 @@ def test_severity_counts():
 
     ws = [QualityWarning("W-1", "critical", "m"), {"severity": "info"}, {"severity": "info"}, {"severity": "x"}]
     assert severity_counts(ws) == {"critical": 1, "warning": 0, "info": 2}
+
+
+# ---- the rendered top of the page (no Panel: sections carry their results) -------------------------------------
+
+def _sections(results, lang):
+    from sqc.report.context import Section
+
+    return [Section(r.key, f"title of {r.key}", None, r.headline, r.warnings, [], result=r) for r in results]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_summary_html(results, demo_data, lang):
+    from types import SimpleNamespace
+
+    from sqc.report.context import ReportContext
+    from sqc.report.dashboard import summary_html
+
+    pytest.importorskip("jinja2")
+    names = demo_data.branches.copy()
+    names.loc[names["branch"] == "B07", ["name_en", "name_zh"]] = "<script>alert(1)</script>"
+    ctx = ReportContext(SimpleNamespace(branches=names), "2026-10", BRANCHES, lang)
+    page = summary_html(ctx, _sections(results, lang))
+    assert page.count('<tr class="network') == 7
+    # every row has its value, n and 95% interval: network service level 72.6% of 83,065 calls (72.3%–72.9%)
+    assert "72.6%" in page and "n 83,065" in page and "72.3%–72.9%" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    actions = re.search(r'<ol class="sqc-action-list">(.*?)</ol>', page, re.S).group(1)
+    assert 1 <= actions.count("<li") <= ACTION_LIMIT
+    assert not TEST_NAMES.search(re.sub(r"<[^>]+>", "", actions))
+    details = re.search(r'<details class="sqc-details">(.*?)</details>', page, re.S).group(1)
+    assert details.count("<li") == len(findings(results)) and "…" not in details
+    assert ("Investigate" if lang == "en" else "查找原因") in page
