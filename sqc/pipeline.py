@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fcntl
-import html
 import json
 import os
 import platform
@@ -520,35 +519,51 @@ def published_periods(reports_dir: str | os.PathLike) -> list[str]:
                   if PERIOD_RE.match(p.name) and (p / "manifest.json").exists())
 
 
+INDEX_TOP_ACTIONS = 3
+
+
+def _index_row(reports_dir: Path, period: str) -> dict:
+    """One published month for the index: links, its top "needs action" items and its warnings by severity
+    (blank for a month published before summary.json had them)."""
+    from .report.summary import severity_counts
+
+    manifest = json.loads((reports_dir / period / "manifest.json").read_text(encoding="utf-8"))
+    row = {"period": period, "started": manifest.get("started", ""), "code_version": manifest.get("code_version", ""),
+           "links": [{"href": f"{period}/{f}", "label": "中文" if "_zh" in f else "English"}
+                     for f in manifest.get("files", []) if f.startswith("dashboard_")],
+           "actions": [], "has_actions": False, "counts": None}
+    try:
+        summary = json.loads((reports_dir / period / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return row  # a period published by an older version without summary.json
+    if not isinstance(summary, dict):
+        return row
+    actions = summary.get("actions")
+    if isinstance(actions, list):
+        row["has_actions"] = True
+        for a in actions[:INDEX_TOP_ACTIONS]:
+            if not isinstance(a, dict):
+                continue
+            text = a.get("text")
+            text = text.get("en") if isinstance(text, dict) else text
+            row["actions"].append({"severity": a.get("severity") if a.get("severity") in ("critical", "warning")
+                                   else "info", "text": str(text or a.get("plain_key") or a.get("key") or "")})
+    counts = summary.get("warning_counts")
+    if not isinstance(counts, dict) and isinstance(summary.get("warnings"), list):
+        counts = severity_counts(w for w in summary["warnings"] if isinstance(w, dict))
+    if isinstance(counts, dict):
+        row["counts"] = {k: int(counts.get(k) or 0) for k in ("critical", "warning", "info")}
+    return row
+
+
 def write_index(reports_dir: str | os.PathLike) -> Path:
-    """(Re)write ``reports_dir/index.html`` listing every published period, newest first; works offline. Call
-    with the run lock held (or use :func:`rebuild_index`)."""
+    """(Re)write ``reports_dir/index.html`` listing every published period, newest first, with its top
+    "needs action" items and its warnings by severity; works offline. Call with the run lock held (or use
+    :func:`rebuild_index`). Every string from the files is escaped (the template autoescapes)."""
+    from .report.templates import render, stylesheet
+
     reports_dir = Path(reports_dir)
-    rows = []
-    for period in reversed(published_periods(reports_dir)):
-        manifest = json.loads((reports_dir / period / "manifest.json").read_text(encoding="utf-8"))
-        links = " · ".join(f'<a href="{period}/{html.escape(f)}">{"中文" if "_zh" in f else "English"}</a>'
-                           for f in manifest.get("files", []) if f.startswith("dashboard_"))
-        n_warn = ""
-        try:
-            summary = json.loads((reports_dir / period / "summary.json").read_text(encoding="utf-8"))
-            n_warn = str(len(summary.get("warnings", [])))
-        except (OSError, ValueError):
-            pass  # a period published by an older version without summary.json: leave the count blank
-        rows.append(f"<tr><td>{period}</td><td>{links}</td><td>{html.escape(manifest.get('started', ''))}</td>"
-                    f"<td>{n_warn}</td><td><a href=\"{period}/report.ipynb\">run log</a></td>"
-                    f"<td><code>{html.escape(manifest.get('code_version', ''))}</code></td></tr>")
-    body = "\n".join(rows) or '<tr><td colspan="6">No period has been published yet.</td></tr>'
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>sqc — published service-quality reports</title>
-<style>body{{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC",sans-serif;margin:2rem;color:#1f2933}}
-table{{border-collapse:collapse}}td,th{{padding:.4rem .8rem;border-bottom:1px solid #d9e2ec;text-align:left}}
-th{{background:#f0f4f8}}a{{color:#0b5cad}}</style></head>
-<body><h1>Service-quality reports</h1><p>Monthly dashboards published by <code>sqc report</code>. Each opens offline.</p>
-<table><thead><tr><th>Period</th><th>Dashboard</th><th>Run started</th><th>Warnings</th><th>Log</th><th>Code</th></tr></thead>
-<tbody>
-{body}
-</tbody></table></body></html>
-"""
+    rows = [_index_row(reports_dir, period) for period in reversed(published_periods(reports_dir))]
+    page = render("index.html", rows=rows, top=INDEX_TOP_ACTIONS, css=stylesheet("index.css"))
     _write_atomic(reports_dir / "index.html", page.encode("utf-8"))
     return reports_dir / "index.html"

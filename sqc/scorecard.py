@@ -529,20 +529,36 @@ def _network_quantiles(data, period: str, branches, conventions) -> pd.DataFrame
 
 
 def composite_scores(kpis: pd.DataFrame, targets: pd.DataFrame, *, weights: dict, cap: float = 1.0,
-                     confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
-    """Weighted composite per (branch, period) from a tidy KPI frame (see the module docstring for the formula).
+                     confidence: float = DEFAULT_CONFIDENCE, n_draws: int = 2000,
+                     seed: int = 20261201) -> pd.DataFrame:
+    """Weighted composite per (branch, period) from a tidy KPI frame (see the module docstring for the formula),
+    with each branch's rank and a rank interval.
 
     ``targets`` indexed by kpi with ``target, direction``. KPIs without a target or a value are left out of that
     row's composite (``kpis_used`` says how many entered). Returns ``branch, period, composite, ci_low, ci_high,
-    kpis_used, rank``.
+    kpis_used, rank, rank_low, rank_high``.
+
+    Rank interval: ranks (1 = highest composite, ties share the best rank) are computed in ``n_draws``
+    parametric draws ``composite + se · Z`` with ``Z ~ N(0, 1)`` independent per branch (``se`` the composite's
+    delta-method standard error; draws clipped to ``[0, 100 · cap]`` as the composite cannot leave that range),
+    from a generator seeded with ``seed`` so the table is reproducible; ``rank_low``/``rank_high`` are the
+    ``(1 − confidence)/2`` and ``(1 + confidence)/2`` quantiles of a branch's ranks. Overlapping intervals give
+    wide rank intervals: a rank is only as certain as the scores behind it (Goldstein & Spiegelhalter, 1996,
+    "League tables and their limitations", JRSS A 159:385-443). The network row ``ALL`` is not ranked.
     """
     from scipy import stats
 
-    z = stats.norm.ppf(0.5 + _check_confidence(confidence) / 2)
+    from .audit import _min_rank_desc
+
+    confidence = _check_confidence(confidence)
+    if not isinstance(n_draws, (int, np.integer)) or n_draws < 100:
+        raise ParameterError(f"n_draws must be an integer of at least 100 (got {n_draws!r}); 2000 is the default")
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    columns = ["branch", "period", "composite", "ci_low", "ci_high", "kpis_used", "rank", "rank_low", "rank_high"]
     tg = targets if "kpi" not in targets.columns else targets.set_index("kpi")
     k = kpis.loc[kpis["kpi"].isin([c for c in weights if c in tg.index])].copy()
     if k.empty:
-        return pd.DataFrame(columns=["branch", "period", "composite", "ci_low", "ci_high", "kpis_used", "rank"])
+        return pd.DataFrame(columns=columns)
     tgt = k["kpi"].map(tg["target"]).astype(float)
     hib = k["kpi"].map(tg["direction"]).eq("higher_is_better").to_numpy()
     v = k["value"].astype(float).to_numpy()
@@ -563,12 +579,23 @@ def composite_scores(kpis: pd.DataFrame, targets: pd.DataFrame, *, weights: dict
     se = np.sqrt(agg["wv"]) / agg["wsum"]
     agg["ci_low"] = np.maximum(agg["composite"] - z * se, 0.0)
     agg["ci_high"] = np.minimum(agg["composite"] + z * se, 100.0 * cap)  # cannot exceed the capped maximum
-    agg["rank"] = np.nan
-    br = agg["branch"] != "ALL"
+    for col in ("rank", "rank_low", "rank_high"):
+        agg[col] = np.nan
+    br = (agg["branch"] != "ALL").to_numpy()
     agg.loc[br, "rank"] = agg.loc[br].groupby("period")["composite"].rank(ascending=False, method="min")
-    out = agg[["branch", "period", "composite", "ci_low", "ci_high", "kpis_used", "rank"]]
+    rng = np.random.default_rng(seed)
+    a = (1 - confidence) / 2
+    se_all = np.nan_to_num(se.to_numpy(), nan=0.0)
+    for _, idx in agg.loc[br].groupby("period").groups.items():
+        pos = agg.index.get_indexer(idx)
+        draws = agg["composite"].to_numpy()[pos, None] + se_all[pos, None] * rng.standard_normal((len(pos), n_draws))
+        ranks = _min_rank_desc(np.clip(draws, 0.0, 100.0 * cap))  # branches × draws
+        agg.loc[idx, "rank_low"] = np.quantile(ranks, a, axis=1, method="lower")
+        agg.loc[idx, "rank_high"] = np.quantile(ranks, 1 - a, axis=1, method="higher")
+    out = agg[columns]
     out.attrs["weights"] = dict(weights)
     out.attrs["cap"] = cap
+    out.attrs["rank_draws"] = {"n_draws": int(n_draws), "seed": seed}
     return out.sort_values(["period", "branch"]).reset_index(drop=True)
 
 

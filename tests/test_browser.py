@@ -98,6 +98,40 @@ def test_published_dashboard_offline(browser, published_reports, tmp_path, lang,
     context.close()
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_summary_fits_the_first_screen_and_details_open(browser, published_reports, lang):
+    """Issue 10: the network rows of the summary and the "needs action" list are in the first 900 px at 1440 px
+    width; the details toggle opens on every finding."""
+    reports, _ = published_reports
+    path = reports / "2026-10" / f"dashboard_{lang}.html"
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:", "blob:"))
+                  else r.abort())
+    page = context.new_page()
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_selector(".sqc-summary-table tr.network", timeout=60_000)
+    network = page.locator(".sqc-summary-table tr.network")
+    assert network.count() == 7
+    for i in range(network.count()):
+        box = network.nth(i).bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 900, (i, box)
+    actions = page.locator(".sqc-action-list li")
+    assert 1 <= actions.count() <= 7
+    box = actions.nth(0).bounding_box()
+    assert box["y"] + box["height"] <= 900
+    shown = " ".join(actions.all_inner_texts())
+    for name in ("Holm", "Welch", "χ²", "CFI", "RMSEA", "p =", "…"):
+        assert name not in shown, name
+    details = page.locator(".sqc-details")
+    first_detail = details.locator("li").first
+    assert not first_detail.is_visible()
+    details.locator("summary").click()
+    page.wait_for_function("(el) => el.open", arg=details.element_handle(), timeout=10_000)
+    assert first_detail.is_visible()
+    assert details.locator("li").count() > actions.count()
+    context.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

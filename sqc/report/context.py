@@ -5,7 +5,8 @@ A section module in ``sqc/report/sections/<area>.py`` exposes two functions:
 ``compute(ctx: ComputeContext) -> SectionResult``
     Everything that does not depend on the reader's language: the statistics (result objects, small frames),
     the machine-readable headline numbers (each number with its n and CI where it has them), the
-    ``QualityWarning`` objects, the "what changed" findings as ``Note`` codes with parameters
+    ``QualityWarning`` objects, the findings as ``Note`` codes with parameters (each with a severity, an effect
+    size, a subject and a plain-language key, from which the page ranks its "needs action" list)
     (``Note("complaints.surge", {"category": Label("complaints.cat_billing"), "start": Month("2026-08"),
     "ratio": Formatted(2.48, ",.2f"), ...})``), and anything else the page needs, kept in
     ``SectionResult.values``. It holds codes and numbers, never display text: no ``translate`` call and no
@@ -31,6 +32,7 @@ want one language (tests, the served app through ``build_sections``). A section 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -64,7 +66,7 @@ def translate(key: str, lang: str = "en", **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
-# ---- "what changed" notes as codes with parameters (rendered per language by ReportContext.note_text)
+# ---- findings as codes with parameters (rendered per language by ReportContext.note_text)
 
 @dataclass(frozen=True)
 class Month:
@@ -108,18 +110,53 @@ class Joined:
     suffix: str = ""
 
 
+NOTE_SEVERITIES = ("critical", "warning", "info")
+
+
 @dataclass(frozen=True)
 class Note:
-    """A plain-language sentence as a locale key and parameters (plain values or the wrappers above).
+    """A finding as a locale key and parameters (plain values or the wrappers above), with what ranks it.
 
     ``compute`` returns these; ``ReportContext.note_text`` renders one in a language; ``to_dict`` is its
-    language-free form for ``summary.json``."""
+    language-free form for ``summary.json``.
+
+    Attributes
+    ----------
+    key : str
+        The complete sentence (with the method's name and its numbers), shown in the dashboard's details list.
+    params : dict
+        Its parameters; the plain sentence uses the same ones.
+    severity : {"critical", "warning", "info"}
+        How urgently a manager must act: ``critical`` (act now: a surge, a fix that made things worse, a veto),
+        ``warning`` (a signal or a target that needs action), ``info`` (context; never in "needs action").
+    effect : float, optional
+        A unit-free size for ranking within a severity, larger first: a relative change ``|ratio − 1|`` or a
+        relative distance from the target or expectation ``|value / target − 1|``.
+    subject : str, optional
+        What the finding is about (``"B07"``, ``"ALL"`` for the network, ``"complaints:billing"``,
+        ``"item:20"``); findings with the same subject make one action item.
+    plain_key : str, optional
+        The same finding in a manager's words (no test names, p-values or symbols); ``key`` when missing.
+    """
 
     key: str
     params: dict = field(default_factory=dict)
+    severity: str = "info"
+    effect: float | None = None
+    subject: str | None = None
+    plain_key: str | None = None
+
+    def __post_init__(self):
+        if self.severity not in NOTE_SEVERITIES:
+            from ..errors import ParameterError
+
+            raise ParameterError(f"Note {self.key!r}: severity {self.severity!r} is not one of {NOTE_SEVERITIES}")
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}}
+        out = {"key": self.key, "params": {k: _plain(v) for k, v in self.params.items()}, "severity": self.severity}
+        effect = None if self.effect is None or not math.isfinite(float(self.effect)) else float(self.effect)
+        out.update(effect=effect, subject=self.subject, plain_key=self.plain_key or self.key)
+        return out
 
 
 def _plain(value: Any) -> Any:
@@ -283,9 +320,10 @@ class ReportContext(ComputeContext):
                           text)
         return text
 
-    def note_text(self, note: Note) -> str:
-        """The sentence of ``note`` in this language."""
-        return self.t(note.key, **{k: self.text(v) for k, v in note.params.items()})
+    def note_text(self, note: Note, *, plain: bool = False) -> str:
+        """The sentence of ``note`` in this language (``plain=True``: in a manager's words, ``Note.plain_key``)."""
+        key = (note.plain_key or note.key) if plain else note.key
+        return self.t(key, **{k: self.text(v) for k, v in note.params.items()})
 
 
 @dataclass
@@ -302,7 +340,7 @@ class SectionResult:
         Machine-readable headline numbers for ``summary.json`` (see ``Section.headline``).
     warnings : list of QualityWarning
     notes : list of Note
-        The "what changed" sentences as codes with parameters; ``render`` turns them into ``Section.notes``.
+        The findings as codes with parameters; ``render`` turns them into ``Section.notes``.
     values : dict
         The computed objects ``render`` lays out (statistics results, small frames, codes, further ``Note``
         objects for the section's own text). No display text.
@@ -321,7 +359,7 @@ class SectionResult:
     def to_section(self, ctx: ReportContext, title: str, body: Any) -> "Section":
         """The ``Section`` of ``ctx.lang``: this result's headline and warnings, its notes rendered."""
         return Section(self.key, title, body, self.headline, self.warnings, [ctx.note_text(n) for n in self.notes],
-                       [n.to_dict() for n in self.notes])
+                       [n.to_dict() for n in self.notes], result=self)
 
 
 @dataclass
@@ -343,7 +381,7 @@ class Section:
     warnings : list of QualityWarning
         Shown in the data-quality panel and written to the summary.
     notes : list of str
-        Plain-language "what changed" sentences, already translated, shown at the top of the dashboard.
+        The findings' complete sentences, already translated, listed under "details" at the top of the dashboard.
     note_codes : list of dict
         The same notes as locale keys with parameters (``Note.to_dict``), the same in every language.
     """
@@ -356,3 +394,6 @@ class Section:
     notes: list[str] = field(default_factory=list)
     note_codes: list[dict] = field(default_factory=list)  # the notes' language-free form (Note.to_dict)
     seconds: float = 0.0  # compute + render time, filled in by the dashboard assembly (shown in the run log)
+    # the language-free result it was rendered from (its Note objects and values feed the page's summary); None
+    # for a section module that only has build(ctx)
+    result: "SectionResult | None" = field(default=None, repr=False, compare=False)

@@ -1,8 +1,12 @@
 """Assemble the monthly dashboard from the sections and save it as one offline HTML file.
 
-The page: a header (period, branches, language), "what changed this month" (the sections' notes), one tab per
-section, a data-quality panel (rows read/kept/excluded per table, every warning raised), and a footer with the
-definitions, the code version and the input fingerprint. ``save_dashboard`` inlines every resource and then
+The page: a header (period, branches, language); the summary (``sqc.report.summary``: the network's KPIs and every
+branch KPI with a signal, each with n, 95% interval, target, the variation and assurance icons and an action)
+beside "needs action" (at most 7 findings of the sections, ranked by severity and effect, one per subject, in a
+manager's words; every finding in full behind a "details" toggle); one tab per section; a data-quality panel
+(rows read/kept/excluded per table, every warning raised); and a footer with the code version and the input
+fingerprint. The markup is in ``sqc/report/templates`` (Jinja2, autoescaped), the styles in
+``sqc/report/assets/dashboard.css``. ``save_dashboard`` inlines every resource and then
 checks the file: a saved dashboard that would fetch anything from the network is an error, not a warning.
 """
 from __future__ import annotations
@@ -22,33 +26,12 @@ import pandas as pd
 
 from ..errors import PipelineError
 from .context import ComputeContext, ReportContext, Section, SectionResult, translate
+from .templates import render as render_template, stylesheet
 
 SECTION_ORDER = ("scorecard", "spc", "complaints", "interventions", "servqual", "reliability", "audit")
 _LEGACY_BUILD = "_build"  # SectionResult.values key of a section module that only has build(ctx)
 
-CSS = """
-:host { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; color: #1f2933; }
-.sqc-header { background: #0b3d6b; color: #fff; padding: 14px 20px; border-radius: 6px; }
-.sqc-header h1 { margin: 0 0 4px 0; font-size: 1.6em; }
-.sqc-header .meta { opacity: .9; font-size: .95em; }
-.sqc-notes { background: #fffbea; border-left: 5px solid #f0b429; padding: 8px 16px; border-radius: 4px; }
-.sqc-notes li { margin: 4px 0; }
-.sqc-footer { color: #52606d; font-size: .85em; border-top: 1px solid #d9e2ec; padding-top: 8px; }
-.sqc-table { border-collapse: collapse; font-size: .9em; }
-.sqc-table td, .sqc-table th { border-bottom: 1px solid #e4e7eb; padding: 4px 8px; text-align: left; vertical-align: top; }
-.sqc-table th { background: #f0f4f8; }
-.sev-critical { color: #ab091e; font-weight: 600; }
-.sev-warning { color: #b44d12; font-weight: 600; }
-.sev-info { color: #486581; }
-.nowrap { white-space: nowrap; }
-@media print {
-  .sqc-header, .sqc-notes, .sev-critical, .sev-warning { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  .sqc-header { break-after: avoid; }
-  .sqc-table { break-inside: auto; }
-  .sqc-table thead { display: table-header-group; }
-  .sqc-table tr { break-inside: avoid; }
-}
-"""
+CSS = stylesheet("dashboard.css")  # the markup lives in sqc/report/templates, its styles in assets/dashboard.css
 # Print / "Save as PDF" of the saved page (document level: @page is ignored inside the panes' shadow roots). The
 # current tab is printed below the header and the notes, scaled to the page width; landscape fits the widest figure.
 PRINT_CSS = """<style>
@@ -168,43 +151,103 @@ def build_sections(ctx: ReportContext, areas: Iterable[str] | None = None) -> li
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
-def _note_html(note: str) -> str:
-    """Escape a note and keep the one piece of markup sections use: **bold**."""
-    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(note))
+def _note_markup(note: str):
+    """A note escaped, keeping the one piece of markup sections use: **bold**."""
+    from markupsafe import Markup
+
+    return Markup(re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(note)))
 
 
-def _warnings_html(ctx: ReportContext, sections: list[Section]) -> str:
-    rows = []
+def _warnings_html(ctx: ReportContext, sections: list[Section], load_summary: pd.DataFrame | None) -> str:
     ordered = sorted(((s, w) for s in sections for w in s.warnings),
                      key=lambda sw: _SEVERITY_ORDER.get(sw[1].severity, 3))  # stable: section order kept within
-    for s, w in ordered:
-        sev = html.escape(w.severity)
-        rows.append(f"<tr><td>{html.escape(s.title)}</td><td class='nowrap'><code>{html.escape(w.code)}</code></td>"
-                    f"<td class='sev-{sev}'>{html.escape(ctx.t('report.severity_' + w.severity))}</td>"
-                    f"<td>{html.escape(ctx.display_names(w.subject, subject=True))}</td>"
-                    f"<td>{html.escape(ctx.display_names(w.text(ctx.lang)))}</td></tr>")
-    if not rows:
-        return f"<p>{html.escape(ctx.t('report.no_warnings'))}</p>"
-    head = "".join(f"<th>{html.escape(ctx.t('report.' + k))}</th>"
-                   for k in ("col_section", "col_code", "col_severity", "col_subject", "col_message"))
-    return f"<table class='sqc-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    warning_rows = [{"section": s.title, "code": w.code, "severity": w.severity,
+                     "severity_text": ctx.t("report.severity_" + w.severity),
+                     "subject": ctx.display_names(w.subject, subject=True),
+                     "message": ctx.display_names(w.text(ctx.lang))} for s, w in ordered]
+    load_rows = []
+    if load_summary is not None and not load_summary.empty:
+        def cell(r, c):
+            if c == "table":  # the table's name for readers, not its file or column name
+                return ctx.t(f"report.table_{r[c]}") if translate(f"report.table_{r[c]}") != f"table_{r[c]}" else str(r[c])
+            return f"{r[c]:,}" if isinstance(r[c], (int, np.integer)) else str(r[c])
+
+        cols = ("table", "rows_read", "rows_kept", "excluded", "reasons")
+        load_rows = [[cell(r, c) for c in cols] for _, r in load_summary.iterrows()]
+    return render_template(
+        "warnings.html", load_rows=load_rows, load_intro=ctx.t("report.load_summary"),
+        load_columns=[ctx.t("report." + k) for k in ("col_table", "col_rows_read", "col_rows_kept", "col_excluded",
+                                                      "col_reasons")],
+        warning_rows=warning_rows, no_warnings=ctx.t("report.no_warnings"),
+        warning_columns=[ctx.t("report." + k) for k in ("col_section", "col_code", "col_severity", "col_subject",
+                                                         "col_message")])
 
 
-def _load_html(ctx: ReportContext, load_summary: pd.DataFrame | None) -> str:
-    if load_summary is None or load_summary.empty:
-        return ""
-    keys = ("col_table", "col_rows_read", "col_rows_kept", "col_excluded", "col_reasons")
-    cols = ("table", "rows_read", "rows_kept", "excluded", "reasons")
-    head = "".join(f"<th>{html.escape(ctx.t('report.' + k))}</th>" for k in keys)
-    def cell(r, c):
-        if c == "table":  # the table's name for readers, not its file or column name
-            return ctx.t(f"report.table_{r[c]}") if translate(f"report.table_{r[c]}") != f"table_{r[c]}" else str(r[c])
-        return f"{r[c]:,}" if isinstance(r[c], (int, np.integer)) else str(r[c])
+def summary_html(ctx: ReportContext, sections: list[Section]) -> str:
+    """The top of the page: the summary table (network KPIs, then branch KPIs with a signal, each with an action)
+    and "needs action" (at most 7 items in a manager's words), every finding in full behind a details toggle."""
+    from markupsafe import Markup
 
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(r, c))}</td>" for c in cols) + "</tr>"
-                   for _, r in load_summary.iterrows())
-    return (f"<p>{html.escape(ctx.t('report.load_summary'))}</p>"
-            f"<table class='sqc-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    from ..plotting.scorecard import icon_html
+    from .sections.scorecard import branch_label, fmt_kpi_value
+    from .summary import ACTIONS, action_items, findings, severity_counts, summary_rows
+
+    rows = []
+    scorecard = next((s.result.values.get("scorecard") for s in sections
+                      if s.key == "scorecard" and s.result is not None), None)
+    if scorecard is not None:
+        table = scorecard.table
+        words = table.set_index(["branch", "kpi"])[["variation", "variation_zh", "assurance", "assurance_zh"]]
+        first_branch = True
+        for r in summary_rows(table).itertuples():
+            w = words.loc[(r.branch, r.kpi)]
+            zh = ctx.lang == "zh"
+            provisional = r.assurance_basis == "earlier_limits"
+            assurance = w["assurance_zh" if zh else "assurance"]
+            if provisional:
+                assurance = f"{assurance} {ctx.t('summary.provisional')}"
+            n = "—" if pd.isna(r.n) else f"{int(r.n):,}"
+            rows.append({
+                "network": r.branch == "ALL", "first_branch": r.branch != "ALL" and first_branch,
+                "where": ctx.t("summary.network") if r.branch == "ALL" else branch_label(ctx, r.branch),
+                "kpi": ctx.t(f"kpi.{r.kpi}"), "value": fmt_kpi_value(ctx, r.kpi, r.value),
+                "n_ci": ctx.t("summary.n_ci", n=n, lo=fmt_kpi_value(ctx, r.kpi, r.ci_low),
+                              hi=fmt_kpi_value(ctx, r.kpi, r.ci_high)),
+                "target": fmt_kpi_value(ctx, r.kpi, r.target),
+                "variation_icon": Markup(icon_html("variation", r.variation_code, w["variation_zh" if zh else "variation"], 16)),
+                "assurance_icon": Markup(icon_html("assurance", r.assurance_code, assurance, 16)),
+                "provisional": provisional, "action": r.action, "action_text": ctx.t(f"summary.action_{r.action}"),
+                "action_why": ctx.t(f"summary.action_{r.action}_why"), "branch": r.branch})
+            first_branch = first_branch and r.branch == "ALL"
+        for i, row in enumerate(rows):  # one "where" cell per run of rows of the same branch
+            same = i > 0 and rows[i - 1]["branch"] == row["branch"]
+            row["where_span"] = 0 if same else next((j for j, r in enumerate(rows[i:]) if r["branch"] != row["branch"]),
+                                                    len(rows) - i)
+    used = list(dict.fromkeys(r["action"] for r in rows))
+    legend = [{"code": a, "text": ctx.t(f"summary.action_{a}"), "why": ctx.t(f"summary.action_{a}_why")}
+              for a in ACTIONS if a in used]
+    found = findings(s.result for s in sections if s.result is not None)
+    items = action_items(found)
+    needing = sum(n.severity != "info" for _, n in found)
+    actions = [{"severity": a.severity, "severity_text": ctx.t(f"report.severity_{a.severity}"),
+                "text": ctx.note_text(a.note, plain=True)} for a in items]
+    details = [{"title": s.title, "notes": [{"severity": n.severity, "text": _note_markup(ctx.note_text(n))}
+                                            for n in s.result.notes]}
+               for s in sections if s.result is not None and s.result.notes]
+    details += [{"title": s.title, "notes": [{"severity": "info", "text": _note_markup(t)} for t in s.notes]}
+                for s in sections if s.result is None and s.notes]
+    counts = severity_counts(w for s in sections for w in s.warnings)
+    n_more = len(found) - len(items)
+    return render_template(
+        "summary.html", title=ctx.t("summary.title", period=ctx.fmt_period(ctx.period)),
+        intro=ctx.t("summary.intro"),
+        columns=[ctx.t(f"summary.col_{c}") for c in ("where", "kpi", "value", "target", "variation", "assurance",
+                                                     "action")],
+        rows=rows, legend=legend, branch_heading=ctx.t("summary.branch_rows"), provisional=ctx.t("summary.provisional"),
+        needs_action=ctx.t("summary.needs_action"), actions=actions, no_actions=ctx.t("summary.no_actions"),
+        more=ctx.t("summary.more_actions", n=n_more) if n_more > 0 else "",
+        warnings_line=ctx.t("summary.warnings_line", tab=ctx.t("report.data_quality"), **counts),
+        details_label=ctx.t("summary.details"), details=details)
 
 
 def assemble(ctx: ReportContext, sections: list[Section], *, load_summary: pd.DataFrame | None = None,
@@ -215,27 +258,19 @@ def assemble(ctx: ReportContext, sections: list[Section], *, load_summary: pd.Da
     n_all = len(ctx.data.branches) if "branches" in getattr(ctx.data, "tables", {}) else len(ctx.branches)
     branch_text = (ctx.t("report.all_branches", n=n_all) if len(ctx.branches) == n_all
                    else ", ".join(ctx.branches))
-    generated = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    header = pn.pane.HTML(
-        f"<div class='sqc-header'><h1>{html.escape(ctx.t('report.title'))} · {html.escape(ctx.fmt_period(ctx.period))}"
-        f"</h1><div class='meta'>{html.escape(ctx.t('report.branches'))}: {html.escape(branch_text)} · "
-        f"{html.escape(ctx.t('report.generated'))}: {generated}</div></div>", sizing_mode="stretch_width",
-        stylesheets=[CSS])
-    notes = [n for s in sections for n in s.notes]
-    notes_html = ("<ul>" + "".join(f"<li>{_note_html(n)}</li>" for n in notes) + "</ul>") if notes else \
-        f"<p>{html.escape(ctx.t('report.no_notes'))}</p>"
-    n_warn = sum(len(s.warnings) for s in sections)
-    notes_pane = pn.pane.HTML(
-        f"<div class='sqc-notes'><h2>{html.escape(ctx.t('report.what_changed'))}</h2>{notes_html}"
-        f"<p><b>{html.escape(ctx.t('report.warnings_count', n=n_warn))}</b> — "
-        f"{html.escape(ctx.t('report.data_quality'))}</p></div>", sizing_mode="stretch_width", stylesheets=[CSS])
-    quality = pn.Column(pn.pane.HTML(_load_html(ctx, load_summary) + _warnings_html(ctx, sections),
-                                     sizing_mode="stretch_width", stylesheets=[CSS]), sizing_mode="stretch_width")
+    header = pn.pane.HTML(render_template(
+        "header.html", title=ctx.t("report.title"), period=ctx.fmt_period(ctx.period),
+        branches_label=ctx.t("report.branches"), branches=branch_text, generated_label=ctx.t("report.generated"),
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M")), sizing_mode="stretch_width", stylesheets=[CSS])
+    top = pn.pane.HTML(summary_html(ctx, sections), sizing_mode="stretch_width", stylesheets=[CSS])
+    quality = pn.Column(pn.pane.HTML(_warnings_html(ctx, sections, load_summary), sizing_mode="stretch_width",
+                                     stylesheets=[CSS]), sizing_mode="stretch_width")
     tabs = pn.Tabs(*[(s.title, s.body) for s in sections], (ctx.t("report.data_quality"), quality),
                    dynamic=False, sizing_mode="stretch_width")
-    footer = pn.pane.HTML(f"<div class='sqc-footer'>{html.escape(ctx.t('report.footer', code=code_version, fp=fingerprint[:12]))}"
-                          "</div>", sizing_mode="stretch_width", stylesheets=[CSS])
-    return pn.Column(header, notes_pane, tabs, footer, sizing_mode="stretch_width", stylesheets=[CSS],
+    footer = pn.pane.HTML(render_template("footer.html", text=ctx.t("report.footer", code=code_version,
+                                                                     fp=fingerprint[:12])),
+                          sizing_mode="stretch_width", stylesheets=[CSS])
+    return pn.Column(header, top, tabs, footer, sizing_mode="stretch_width", stylesheets=[CSS],
                      styles={"max-width": "1400px", "margin": "0 auto"})
 
 
@@ -351,6 +386,18 @@ def _jsonable(obj: Any):
     return obj
 
 
+def _summary_actions(ctx: ReportContext, sections: list[Section]) -> dict:
+    """``actions``: the "needs action" items in order (codes, parameters and the text in each language, for the
+    index page); ``warning_counts``: warnings by severity."""
+    from .summary import action_items, findings, severity_counts
+
+    items = action_items(findings(s.result for s in sections if s.result is not None))
+    langs = {lang: ctx.in_language(lang) for lang in ("en", "zh")}
+    return {"actions": [dict(a.to_dict(), text={lang: c.note_text(a.note, plain=True) for lang, c in langs.items()})
+                        for a in items],
+            "warning_counts": severity_counts(w for s in sections for w in s.warnings)}
+
+
 def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: pd.DataFrame | None = None,
                  fingerprint: str = "") -> dict:
     """The machine-readable summary of one report (headline numbers with n and CI, warnings, notes)."""
@@ -361,6 +408,7 @@ def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: p
         "notes": {s.key: s.notes for s in sections},
         "note_codes": {s.key: s.note_codes for s in sections},
         "warnings": [dict(w.to_dict(), section=s.key) for s in sections for w in s.warnings],
+        **_summary_actions(ctx, sections),
         "load": [] if load_summary is None else load_summary.to_dict(orient="records"),
     })
 

@@ -130,10 +130,12 @@ def compute(ctx: ComputeContext) -> SectionResult:
     for b, sig in zip(out["branch"], out["signal"]):
         notes.append(Note(f"{AREA}.note_funnel", {
             "branch": ByLang(*(f"{b} {names[col].get(b, '')}".strip() for col in ("name_en", "name_zh"))),
-            "direction": Label(f"{AREA}.{sig}"), "quarter": quarter}))
+            "direction": Label(f"{AREA}.{sig}"), "quarter": quarter},
+            severity="warning" if sig == "below" else "info", subject=f"audit:{b}", plain_key=f"{AREA}.note_funnel_plain"))
     vetoed = tab.loc[tab["veto"].astype(bool), "branch"].tolist()
     if vetoed:
-        notes.append(Note(f"{AREA}.note_veto", {"branches": ", ".join(vetoed), "quarter": quarter}))
+        notes.append(Note(f"{AREA}.note_veto", {"branches": ", ".join(vetoed), "quarter": quarter},
+                          severity="critical", subject="audit:veto", plain_key=f"{AREA}.note_veto_plain"))
     return SectionResult(AREA, ctx, headline, warnings, notes=notes, values={
         "insufficient": False, "current_quarter": current_q, "months_in_current": months_in_current,
         "quarter_months_seen": int(qv["period"].nunique()), "league": league, "funnel": funnel, "bias": bias,

@@ -109,7 +109,8 @@ def compute(ctx: ComputeContext) -> SectionResult:
             "recent": Formatted(r["recent_rate"], ",.2f"), "months": 3,
             "baseline": Formatted(r["baseline_rate"], ",.2f"),
             "base_start": b0, "base_end": b1, "ratio": Formatted(r["rate_ratio"], ",.2f"),
-            "lo": Formatted(r["rate_ratio_ci_low"], ",.2f"), "hi": Formatted(r["rate_ratio_ci_high"], ",.2f")})
+            "lo": Formatted(r["rate_ratio_ci_low"], ",.2f"), "hi": Formatted(r["rate_ratio_ci_high"], ",.2f")},
+            severity="critical", effect=r["rate_ratio"] - 1, subject=f"complaints:{c}", plain_key=f"{AREA}.surge_plain")
             for c, r in surges.iterrows()] or [Note(f"{AREA}.no_surge", {"base_start": b0, "base_end": b1})]
     notes = [n for n in messages if n.key == f"{AREA}.surge"]
     return SectionResult(AREA, ctx, headline, warnings, notes=notes, values={"messages": messages,

@@ -50,7 +50,9 @@ def compute(ctx: ComputeContext) -> SectionResult:
     # the top of the dashboard is for what needs attention: a fix that made things worse
     notes = [Note(f"{AREA}.note_worsened", {"id": p["id"], "rr": Formatted(p["rr"], ".2f"),
                                             "lo": Formatted(p["lo"], ".2f"), "hi": Formatted(p["hi"], ".2f"),
-                                            "measure": Label(f"{AREA}.cat_{p['measure']}")})
+                                            "measure": Label(f"{AREA}.cat_{p['measure']}")},
+                  severity="critical", effect=p["rr"] - 1, subject=f"intervention:{p['id']}",
+                  plain_key=f"{AREA}.note_worsened_plain")
              for code, p in res.notes if code == "note_worsened"]
     return SectionResult(key=AREA, context=ctx, headline=res.headline, warnings=list(res.warnings),
                          values={"interventions": res}, notes=notes)

@@ -110,7 +110,7 @@ def compute(ctx: ComputeContext) -> SectionResult:
         "item": int(w["item"][1:]), "dimension": Label(f"{AREA}.dim_{w['dimension']}"),
         "text": ByLang(*(texts[lang].get(int(w["item"][1:]), w["item"]) for lang in ("en", "zh"))),
         "r": Formatted(w["r_drop"], ".2f"), "alpha_without": Formatted(w["alpha_if_deleted"], ".2f"),
-        "alpha": Formatted(w["alpha"], ".2f")}) for w in headline["weak_items"]]
+        "alpha": Formatted(w["alpha"], ".2f")}, subject=f"item:{int(w['item'][1:])}") for w in headline["weak_items"]]
     f = headline["cfa"]
     if f is None:
         cfa_note = Note(f"{AREA}.cfa_failed", {"reason": cfa_error})

@@ -2,25 +2,24 @@
 composite scores, network control charts, definitions)."""
 from __future__ import annotations
 
-import html
-
+import numpy as np
 import pandas as pd
 
 from ..panes import figure_pane
+from ..templates import render as render_template, stylesheet
 from ..context import ComputeContext, Joined, Label, Note, ReportContext, Section, SectionResult
 
 AREA = "scorecard"
 
 
-def _fmt_value(ctx: ReportContext, kpi: str, v) -> str:
+def fmt_kpi_value(ctx: ReportContext, kpi: str, v) -> str:
+    """A KPI value as readers see it: proportions as percentages, seconds without decimals from 100 s on."""
     if v is None or pd.isna(v):
         return "—"
     if kpi in ("service_level", "abandonment_rate", "fcr_rate", "csat_top2"):
         return ctx.fmt_pct(v)
     if kpi in ("asa_s", "aht_s"):
         return ctx.fmt_num(v, 0 if v >= 100 else 1)
-    if kpi == "csat_mean":
-        return ctx.fmt_num(v, 2)
     return ctx.fmt_num(v, 2)
 
 
@@ -28,78 +27,93 @@ def _kpi_name(ctx, kpi):
     return ctx.t(f"kpi.{kpi}")
 
 
-def _tile(ctx: ReportContext, row: pd.Series, conventions: dict | None = None) -> str:
+def branch_label(ctx: ReportContext, branch: str) -> str:
+    """"B07 Xinhua Road" in the reader's language (the branch id alone when the data has no name for it)."""
+    if branch == "ALL":
+        return ctx.t(f"{AREA}.network")
+    names = ctx.shared(f"branch_names_{ctx.lang}", lambda: _branch_names(ctx))
+    return f"{branch} {names.get(branch, '')}".strip()
+
+
+def _branch_names(ctx: ReportContext) -> dict:
+    table = getattr(ctx.data, "branches", None)
+    col = "name_zh" if ctx.lang == "zh" else "name_en"
+    if table is None or "branch" not in getattr(table, "columns", []) or col not in table.columns:
+        return {}
+    return dict(zip(table["branch"], table[col]))
+
+
+def _verdict_words(ctx: ReportContext, row) -> tuple[str, str]:
+    """The variation and assurance verdicts in words (icon tooltips), the assurance marked when provisional."""
+    zh = ctx.lang == "zh"
+    variation = row["variation_zh"] if zh else row["variation"]
+    assurance = row["assurance_zh"] if zh else row["assurance"]
+    if row.get("assurance_basis") == "earlier_limits":
+        assurance = f"{assurance} {ctx.t(f'{AREA}.assurance_provisional')}"
+    return variation, assurance
+
+
+def _n_ci(ctx: ReportContext, kpi: str, row) -> str:
+    n = "—" if pd.isna(row["n"]) else f"{int(row['n']):,}"
+    return ctx.t("summary.n_ci", n=n, lo=fmt_kpi_value(ctx, kpi, row["ci_low"]), hi=fmt_kpi_value(ctx, kpi, row["ci_high"]))
+
+
+def _tiles_html(ctx: ReportContext, tiles: pd.DataFrame, conventions: dict | None = None) -> str:
+    from markupsafe import Markup
+
     from ...plotting.scorecard import icon_html
 
-    kpi = row.name
-    vt = row["variation_zh"] if ctx.lang == "zh" else row["variation"]
-    at = row["assurance_zh"] if ctx.lang == "zh" else row["assurance"]
-    n = "—" if pd.isna(row["n"]) else f"{int(row['n']):,}"
-    sub = ctx.t(f"{AREA}.n_ci", n=n, lo=_fmt_value(ctx, kpi, row["ci_low"]), hi=_fmt_value(ctx, kpi, row["ci_high"]))
-    extra = ""
-    if kpi in ("asa_s", "aht_s") and "median" in row and pd.notna(row.get("median")):
-        p90 = row.get("p90")
-        text = (ctx.t(f"{AREA}.median_p90", median=ctx.fmt_num(row["median"], 0), p90=ctx.fmt_num(p90, 0))
-                if pd.notna(p90) else ctx.t(f"{AREA}.median_only", median=ctx.fmt_num(row["median"], 0)))
-        extra = "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
-    if kpi == "service_level" and conventions:
-        text = ctx.t(f"{AREA}.sl_variant", t=f"{conventions.get('sl_threshold', 20):g}",
-                     variant=ctx.t(f"{AREA}.slv_{conventions.get('sl_variant', 'offered')}"))
-        extra = "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
-    if row.get("stages", 1) > 1:
-        text = ctx.t(f"{AREA}.stage_since", start=ctx.fmt_period(str(row["stage_start"])))
-        extra += "<div style='font-size:11px;color:#555'>" + html.escape(text) + "</div>"
-    if row.get("assurance_basis") == "earlier_limits":
-        provisional = ctx.t(f"{AREA}.assurance_provisional")
-        at = f"{at} {provisional}"
-        extra += ("<div class='sqc-assurance-provisional' style='font-size:11px;color:#8a5a00'>"
-                  + html.escape(provisional) + "</div>")
-    return (
-        "<div style='border:1px solid #ddd;border-radius:6px;padding:8px 10px;margin:4px;width:170px;"
-        "display:inline-block;vertical-align:top;background:#fff'>"
-        f"<div style='font-size:12px;color:#333;height:30px'>{html.escape(_kpi_name(ctx, kpi))}</div>"
-        f"<div style='font-size:22px;font-weight:bold'>{_fmt_value(ctx, kpi, row['value'])}</div>"
-        f"<div style='font-size:11px;color:#555'>{html.escape(ctx.t(f'{AREA}.target'))} "
-        f"{_fmt_value(ctx, kpi, row['target'])}</div>"
-        f"<div style='font-size:11px;color:#555'>{html.escape(sub)}</div>{extra}"
-        f"<div style='margin-top:4px'>{icon_html('variation', row['variation_code'], vt)}"
-        f"{icon_html('assurance', row['assurance_code'], at)}</div></div>")
+    out = []
+    for kpi, row in tiles.iterrows():
+        vt, at = _verdict_words(ctx, row)
+        n = "—" if pd.isna(row["n"]) else f"{int(row['n']):,}"
+        extra = []
+        if kpi in ("asa_s", "aht_s") and "median" in row and pd.notna(row.get("median")):
+            p90 = row.get("p90")
+            extra.append(ctx.t(f"{AREA}.median_p90", median=ctx.fmt_num(row["median"], 0), p90=ctx.fmt_num(p90, 0))
+                         if pd.notna(p90) else ctx.t(f"{AREA}.median_only", median=ctx.fmt_num(row["median"], 0)))
+        if kpi == "service_level" and conventions:
+            extra.append(ctx.t(f"{AREA}.sl_variant", t=f"{conventions.get('sl_threshold', 20):g}",
+                               variant=ctx.t(f"{AREA}.slv_{conventions.get('sl_variant', 'offered')}")))
+        if row.get("stages", 1) > 1:
+            extra.append(ctx.t(f"{AREA}.stage_since", start=ctx.fmt_period(str(row["stage_start"]))))
+        out.append({
+            "name": _kpi_name(ctx, kpi), "value": fmt_kpi_value(ctx, kpi, row["value"]),
+            "target": fmt_kpi_value(ctx, kpi, row["target"]),
+            "n_ci": ctx.t(f"{AREA}.n_ci", n=n, lo=fmt_kpi_value(ctx, kpi, row["ci_low"]),
+                          hi=fmt_kpi_value(ctx, kpi, row["ci_high"])),
+            "extra": extra,
+            "provisional": ctx.t(f"{AREA}.assurance_provisional") if row.get("assurance_basis") == "earlier_limits" else "",
+            "variation_icon": Markup(icon_html("variation", row["variation_code"], vt)),
+            "assurance_icon": Markup(icon_html("assurance", row["assurance_code"], at))})
+    return render_template("scorecard_tiles.html", tiles=out, target_label=ctx.t(f"{AREA}.target"))
 
 
 def _branch_table(ctx: ReportContext, sc) -> str:
+    """The branch × KPI grid, network first: each cell the value, its icons, and n with the 95% interval."""
+    from markupsafe import Markup
+
     from ...plotting.scorecard import icon_html
 
     kpis = list(dict.fromkeys(sc.table["kpi"]))
-    head = "".join(f"<th style='padding:3px 6px;font-size:11px'>{html.escape(_kpi_name(ctx, k))}</th>" for k in kpis)
     rows = []
-    names = {}
-    if hasattr(ctx.data, "branches") and "branch" in getattr(ctx.data.branches, "columns", []):
-        col = "name_zh" if ctx.lang == "zh" else "name_en"
-        if col in ctx.data.branches.columns:
-            names = dict(zip(ctx.data.branches["branch"], ctx.data.branches[col]))
     for branch, sub in sc.table.groupby("branch", sort=False):
         sub = sub.set_index("kpi")
-        label = ctx.t(f"{AREA}.network") if branch == "ALL" else f"{branch} {names.get(branch, '')}"
         cells = []
         for k in kpis:
             if k not in sub.index:
-                cells.append("<td>—</td>")
+                cells.append(None)
                 continue
             r = sub.loc[k]
-            vt = r["variation_zh"] if ctx.lang == "zh" else r["variation"]
-            at = r["assurance_zh"] if ctx.lang == "zh" else r["assurance"]
-            if r.get("assurance_basis") == "earlier_limits":
-                at = f"{at} {ctx.t(f'{AREA}.assurance_provisional')}"
-            cells.append(f"<td style='padding:2px 6px;font-size:11px;white-space:nowrap'>"
-                         f"{_fmt_value(ctx, k, r['value'])} {icon_html('variation', r['variation_code'], vt, 14)}"
-                         f"{icon_html('assurance', r['assurance_code'], at, 14)}</td>")
-        style = "font-weight:bold;background:#f4f6f8" if branch == "ALL" else ""
-        rows.append(f"<tr style='{style}'><td style='padding:2px 6px;font-size:11px;white-space:nowrap'>"
-                    f"{html.escape(label)}</td>{''.join(cells)}</tr>")
-    # network row first
-    rows = [r for r in rows if "background:#f4f6f8" in r] + [r for r in rows if "background:#f4f6f8" not in r]
-    return (f"<table style='border-collapse:collapse'><thead><tr><th></th>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+            vt, at = _verdict_words(ctx, r)
+            cells.append({"value": fmt_kpi_value(ctx, k, r["value"]), "n_ci": _n_ci(ctx, k, r),
+                          "provisional": r.get("assurance_basis") == "earlier_limits",
+                          "variation_icon": Markup(icon_html("variation", r["variation_code"], vt, 14)),
+                          "assurance_icon": Markup(icon_html("assurance", r["assurance_code"], at, 14))})
+        rows.append({"network": branch == "ALL", "label": branch_label(ctx, branch), "cells": cells})
+    rows.sort(key=lambda r: not r["network"])  # network row first, branches in the table's order
+    return render_template("scorecard_grid.html", kpis=[_kpi_name(ctx, k) for k in kpis], rows=rows,
+                           provisional=ctx.t(f"{AREA}.assurance_provisional"))
 
 
 def _stage_reasons(ctx: ReportContext) -> dict:
@@ -126,8 +140,8 @@ def _recalc_view(ctx: ReportContext, sc) -> pd.DataFrame:
                      ctx.t(f"{AREA}.col_kpi"): _kpi_name(ctx, r.kpi),
                      ctx.t(f"{AREA}.col_from"): ctx.fmt_period(r.period),
                      ctx.t(f"{AREA}.col_why"): why,
-                     ctx.t(f"{AREA}.col_centre"): f"{_fmt_value(ctx, r.kpi, r.old_center)} → "
-                                                  f"{_fmt_value(ctx, r.kpi, r.new_center)}"})
+                     ctx.t(f"{AREA}.col_centre"): f"{fmt_kpi_value(ctx, r.kpi, r.old_center)} → "
+                                                  f"{fmt_kpi_value(ctx, r.kpi, r.new_center)}"})
     return pd.DataFrame(rows)
 
 
@@ -156,37 +170,53 @@ def compute(ctx: ComputeContext) -> SectionResult:
     for _, r in comp.iterrows():
         headline["composite"][r["branch"]] = {"value": num(r["composite"]), "ci_low": num(r["ci_low"]),
                                               "ci_high": num(r["ci_high"]),
-                                              "rank": None if pd.isna(r["rank"]) else int(r["rank"])}
+                                              **{k: None if pd.isna(r[k]) else int(r[k])
+                                                 for k in ("rank", "rank_low", "rank_high")}}
     for branch, sub in br.loc[br["variation_code"] == "concern"].groupby("branch"):
         headline["concerns"][branch] = list(sub["kpi"])
     headline["weights"] = dict(sc.weights)
 
     # plain-language notes: concerns by branch, network targets consistently missed, improvements
     def kpi_names(kpis):
-        return Joined(tuple(Label(f"kpi.{k}") for k in kpis))
+        return Joined(tuple(Label(f"kpi.{k}") for k in kpis), Label("report.list_sep"))
+
+    def target_gap(rows):  # unit-free size: the largest relative distance from the target, |value / target − 1|
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = np.abs(rows["value"].astype(float) / rows["target"].astype(float) - 1)
+        gap = gap[np.isfinite(gap)]
+        return float(gap.max()) if len(gap) else None
 
     notes = []
     concern = br.loc[br["variation_code"] == "concern"]
     # branches with the most KPIs in special-cause concern first (e.g. a waiting-time shift hits SL, ASA, abandonment)
     for branch in concern.groupby("branch").size().sort_values(ascending=False, kind="stable").index:
-        notes.append(Note(f"{AREA}.note_concern", {"branch": branch,
-                                                   "kpis": kpi_names(concern.loc[concern["branch"] == branch, "kpi"])}))
+        rows = concern.loc[concern["branch"] == branch]
+        notes.append(Note(f"{AREA}.note_concern", {"branch": branch, "kpis": kpi_names(rows["kpi"])},
+                          severity="warning", effect=target_gap(rows), subject=branch,
+                          plain_key=f"{AREA}.note_concern_plain"))
+    network_concern = tiles.loc[tiles["variation_code"] == "concern"]
+    if len(network_concern):
+        notes.append(Note(f"{AREA}.note_network_concern", {"kpis": kpi_names(network_concern.index)},
+                          severity="warning", effect=target_gap(network_concern), subject="ALL",
+                          plain_key=f"{AREA}.note_network_concern_plain"))
     settled = tiles["assurance_basis"] != "earlier_limits"
     fails = tiles.index[(tiles["assurance_code"] == "consistently_fail") & settled]
     if len(fails):
-        notes.append(Note(f"{AREA}.note_network_fail", {"kpis": kpi_names(fails)}))
+        notes.append(Note(f"{AREA}.note_network_fail", {"kpis": kpi_names(fails)}, severity="warning",
+                          effect=target_gap(tiles.loc[fails]), subject="ALL:target"))
     provisional = tiles.index[tiles["assurance_basis"] == "earlier_limits"]
     if len(provisional):
-        notes.append(Note(f"{AREA}.note_provisional", {"kpis": kpi_names(provisional)}))
+        notes.append(Note(f"{AREA}.note_provisional", {"kpis": kpi_names(provisional)}, subject="ALL:target"))
     for branch, sub in br.loc[br["variation_code"] == "improvement"].groupby("branch"):
-        notes.append(Note(f"{AREA}.note_improvement", {"branch": branch, "kpis": kpi_names(sub["kpi"])}))
+        notes.append(Note(f"{AREA}.note_improvement", {"branch": branch, "kpis": kpi_names(sub["kpi"])},
+                          subject=f"{branch}:improvement"))
     if (br["variation_code"] == "none").all():
         notes.insert(0, Note(f"{AREA}.no_history", {"n": MIN_POINTS}))
     elif not (br["variation_code"] == "concern").any():
         notes.insert(0, Note(f"{AREA}.no_concern"))
     return SectionResult(AREA, ctx, headline, list(sc.warnings),
                          {"scorecard": sc, "tiles": tiles, "composite": comp, "notes": notes},
-                         notes=notes[:3])
+                         notes=notes)
 
 
 def render(result: SectionResult, lang: str) -> Section:
@@ -199,7 +229,8 @@ def render(result: SectionResult, lang: str) -> Section:
     sc, tiles, comp = (result.values[k] for k in ("scorecard", "tiles", "composite"))
     per = ctx.fmt_period(ctx.period)
     body = [pn.pane.Markdown(f"### {ctx.t(f'{AREA}.network_tiles', period=per)}")]
-    body.append(pn.pane.HTML("<div>" + "".join(_tile(ctx, r, sc.conventions) for _, r in tiles.iterrows()) + "</div>"))
+    css = [stylesheet("dashboard.css")]
+    body.append(pn.pane.HTML(_tiles_html(ctx, tiles, sc.conventions), stylesheets=css, sizing_mode="stretch_width"))
     body.append(pn.pane.Markdown(ctx.t(f"{AREA}.legend", period=per, baseline=sc.baseline)))
 
     notes = [ctx.note_text(n) for n in result.values["notes"]]
@@ -211,14 +242,16 @@ def render(result: SectionResult, lang: str) -> Section:
         body.append(figure_pane(fig))
         plt.close(fig)
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.branch_table', period=per)}"))
-    body.append(pn.pane.HTML(_branch_table(ctx, sc)))
+    body.append(pn.pane.HTML(_branch_table(ctx, sc), stylesheets=css))
     if len(sc.recalculations):
         body.append(pn.pane.Markdown(f"#### {ctx.t(f'{AREA}.recalc_title')}\n{ctx.t(f'{AREA}.recalc_intro')}"))
         body.append(pn.pane.DataFrame(_recalc_view(ctx, sc), index=False, sizing_mode="stretch_width"))
 
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.composite_title', period=per)}"))
     weights = ", ".join(f"{_kpi_name(ctx, k)} {v:.2f}" for k, v in sc.weights.items())
-    body.append(pn.pane.Markdown(ctx.t(f"{AREA}.composite_note", cap=f"{sc.cap:g}", weights=weights)))
+    draws = sc.composite.attrs.get("rank_draws", {}).get("n_draws")
+    body.append(pn.pane.Markdown(ctx.t(f"{AREA}.composite_note", cap=f"{sc.cap:g}", weights=weights,
+                                       draws="—" if draws is None else f"{draws:,}")))
     with plt.rc_context(cjk_rc()):
         fig = composite_figure(sc, title=ctx.t(f"{AREA}.composite_title", period=per),
                                labels={"x": ctx.t(f"{AREA}.ax_composite")})
@@ -228,7 +261,8 @@ def render(result: SectionResult, lang: str) -> Section:
         ctx.t(f"{AREA}.col_branch"): [ctx.t(f"{AREA}.network") if b == "ALL" else b for b in comp["branch"]],
         ctx.t(f"{AREA}.col_composite"): comp["composite"].round(1).to_numpy(),
         ctx.t(f"{AREA}.col_ci"): [f"{lo:.1f}–{hi:.1f}" for lo, hi in zip(comp["ci_low"], comp["ci_high"])],
-        ctx.t(f"{AREA}.col_rank"): ["" if pd.isna(r) else int(r) for r in comp["rank"]],
+        ctx.t(f"{AREA}.col_rank"): ["" if pd.isna(r) else ctx.t(f"{AREA}.rank_interval", rank=int(r), lo=int(lo), hi=int(hi))
+                                    for r, lo, hi in zip(comp["rank"], comp["rank_low"], comp["rank_high"])],
         ctx.t(f"{AREA}.col_kpis"): comp["kpis_used"].to_numpy()})
     body.append(pn.pane.DataFrame(comp_view, index=False, sizing_mode="stretch_width"))
 

@@ -153,7 +153,10 @@ def _notes(res, values: dict, headline: dict) -> list[Note]:
     notes = [Note(f"{AREA}.largest_clear" if headline["largest_gap_clear"] else f"{AREA}.largest_unclear", dict(
         dim=dim(worst), gap=signed(w["mean"]), lo=signed(w["ci_low"]), hi=signed(w["ci_high"]), n=int(w["n"]),
         e=plain(w["E_mean"]), p=plain(w["P_mean"]), next=dim(nxt) if nxt is not None else "None",
-        next_gap=signed(others["mean"].iloc[0]) if nxt else "—"))]
+        next_gap=signed(others["mean"].iloc[0]) if nxt else "—"),
+        # a clear priority needs action; its size: how far perception falls short of expectation, |P / E − 1|
+        severity="warning" if headline["largest_gap_clear"] else "info", effect=abs(w["P_mean"] / w["E_mean"] - 1),
+        subject="servqual:largest_gap", plain_key=f"{AREA}.largest_clear_plain")]
     if res.importance is not None:
         top = res.importance["mean"].idxmax()
         r = res.importance.loc[top]
@@ -165,7 +168,8 @@ def _notes(res, values: dict, headline: dict) -> list[Note]:
         rest = it[(it["dimension"] == r["dimension"]) & (it.index != item)]["item_total_r_P"]
         notes.append(Note(f"{AREA}.weak_item", dict(
             item=str(item), dim=dim(r["dimension"]), text=ByLang(r["text_en"], r["text_zh"]),
-            r=plain(r["item_total_r_P"]), rmin=plain(rest.min()), rmax=plain(rest.max()), gap=signed(r["mean"]))))
+            r=plain(r["item_total_r_P"]), rmin=plain(rest.min()), rmax=plain(rest.max()), gap=signed(r["mean"])),
+            subject=f"item:{item}"))
     if weak.empty:
         notes.append(Note(f"{AREA}.no_weak"))
     prev = values["previous_wave"]
@@ -176,9 +180,12 @@ def _notes(res, values: dict, headline: dict) -> list[Note]:
         for d, r in sig.iterrows():
             notes.append(Note(f"{AREA}.change_sig", dict(prev=Month(prev), dim=dim(d), diff=signed(r["diff"]),
                                                          lo=signed(r["ci_low"]), hi=signed(r["ci_high"]),
-                                                         p=Formatted(r["p_adj"], ".3g"))))
+                                                         p=Formatted(r["p_adj"], ".3g")),
+                              severity="warning" if r["diff"] < 0 else "info", subject=f"servqual:change:{d}",
+                              plain_key=f"{AREA}.change_sig_plain"))
     below = headline["branches_below_company"]
-    notes.append(Note(f"{AREA}.branch_below", {"branches": ", ".join(below)}) if below
+    notes.append(Note(f"{AREA}.branch_below", {"branches": ", ".join(below)}, severity="warning",
+                      subject="servqual:branches_below", plain_key=f"{AREA}.branch_below_plain") if below
                  else Note(f"{AREA}.branch_none"))
     if values["has_zot"]:
         zd = res.zot.dimensions

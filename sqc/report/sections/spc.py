@@ -135,8 +135,9 @@ def compute(ctx: ComputeContext) -> SectionResult:
         items = [Joined((Label(f"{AREA}.all_branches") if b == "ALL" else b, Label(f"kpi.{k}")), " ")
                  for (k, b), v in verdicts.items() if v.verdict == verdict]
         if items:
-            notes.append(Note(f"{AREA}.{verdict}s_note", {"n": len(items), "items": Joined(
-                tuple(items[:8]), suffix=" …" if len(items) > 8 else "")}))
+            notes.append(Note(f"{AREA}.{verdict}s_note",
+                              {"n": len(items), "items": Joined(tuple(items), Label("report.list_sep"))},
+                              subject=f"spc:{verdict}"))
     headline = {"kpis": headline, "signals_in_window": n_signals,
                 "concerns": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "concern"],
                 "improvements": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "improvement"],
