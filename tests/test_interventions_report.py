@@ -215,3 +215,49 @@ def test_a_fix_that_made_things_worse_is_called_out(demo_data):
     for lang in ("en", "zh"):
         s = interventions.render(res, lang)
         assert len(s.notes) == 1 and s.notes[0].startswith("⚠ INT-03")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_kpis_named_in_the_register_are_evaluated_and_shown(computed, lang):
+    """INT-03 names mean satisfaction (csat_mean): its ratio, interval and months reach summary.json, and the KPI
+    table shows it in the page's language with no planted effect (no clear change)."""
+    from sqc.report.sections import interventions
+
+    kpi = {(k["id"], k["kpi"]): k for k in computed.headline["kpi_effects"]}
+    assert set(kpi) == {("INT-03", "csat_mean")}
+    ratio = kpi[("INT-03", "csat_mean")]["kpi_ratio"]
+    assert ratio["ci_low"] < 1 < ratio["ci_high"] and ratio["n_before"] >= 12 and ratio["n_after"] >= 12
+    assert kpi[("INT-03", "csat_mean")]["verdict"] == "no_evidence"
+    html = _html(interventions.render(computed, lang))
+    words = json.loads(LOCALE.read_text(encoding="utf-8"))
+    assert words["kpi_effects_title"][lang] in html and words["kverdict_no_evidence"][lang] in html
+    from sqc.report.context import translate
+
+    assert translate("kpi.csat_mean", lang) != "csat_mean" and translate("kpi.csat_mean", lang) in html
+    assert "csat_mean" not in html and "kverdict_" not in html
+
+
+def test_a_kpi_that_got_worse_is_called_out(demo_data, monkeypatch):
+    """A KPI that moved the wrong way after a fix becomes a warning finding (one subject per intervention) in the
+    manager's words in both languages."""
+    import sqc.interventions as ivmod
+    from sqc.report.context import ReportContext
+    from sqc.report.sections import interventions
+
+    real = ivmod.evaluate_kpis
+
+    def worse(*args, **kwargs):
+        effects, skipped = real(*args, **kwargs)
+        for e in effects:
+            e.verdict = "worsened"
+            e.effect = {**e.effect, "rate_ratio": 0.95, "ci_low": 0.92, "ci_high": 0.98}
+        return effects, skipped
+
+    monkeypatch.setattr(ivmod, "evaluate_kpis", worse)
+    res = interventions.compute(ReportContext(demo_data, "2026-10", BRANCHES))
+    notes = [n for n in res.notes if n.key.endswith("note_kpi_worsened")]
+    assert len(notes) == 1 and notes[0].severity == "warning" and notes[0].subject == "intervention:INT-03"
+    for lang in ("en", "zh"):
+        ctx = res.context.in_language(lang)
+        text = ctx.note_text(notes[0], plain=True)
+        assert "INT-03" in text and "-5.0%" in text and "csat_mean" not in text

@@ -54,6 +54,14 @@ def compute(ctx: ComputeContext) -> SectionResult:
                   severity="critical", effect=p["rr"] - 1, subject=f"intervention:{p['id']}",
                   plain_key=f"{AREA}.note_worsened_plain")
              for code, p in res.notes if code == "note_worsened"]
+    # a KPI the fix should have improved got worse: worth a manager's look, below a rise in complaints
+    notes += [Note(f"{AREA}.note_kpi_worsened", {"id": k["intervention_id"], "kpi": Label(f"kpi.{k['kpi']}"),
+                                                 "pct": Formatted(k["rate_ratio"] - 1, "+.1%"),
+                                                 "lo": Formatted(k["ci_low"] - 1, "+.1%"),
+                                                 "hi": Formatted(k["ci_high"] - 1, "+.1%")},
+                   severity="warning", effect=abs(k["rate_ratio"] - 1), subject=f"intervention:{k['intervention_id']}",
+                   plain_key=f"{AREA}.note_kpi_worsened_plain")
+              for k in res.kpi_effects if k["verdict"] == "worsened"]
     return SectionResult(key=AREA, context=ctx, headline=res.headline, warnings=list(res.warnings),
                          values={"interventions": res}, notes=notes)
 
