@@ -296,6 +296,13 @@ def _mpl_axes(chart: Chart, ax) -> None:
     ax.set_xlabel(chart.x_label, fontsize=8)
     ax.set_ylabel(chart.y_label, fontsize=8)
     ax.tick_params(labelsize=7)
+    if chart.lang == "zh":
+        # texts made before the rc context (axes passed in by the caller) or at draw time (date ticks) get the
+        # CJK font too
+        family = font_rc("zh")["font.family"]
+        ax.tick_params(labelfontfamily=family)
+        for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
+            text.set_fontfamily(family)
     ax.grid(alpha=0.25)
     if chart.legend and any(layer.style.get("label") for layer in chart.layers):
         ax.legend(fontsize=7, **_MPL_LEGEND_OUTSIDE)
@@ -431,7 +438,9 @@ def axis_range(chart: Chart, axis: str) -> tuple[float, float] | None:
         return None
     lo, hi = float(arr.min()), float(arr.max())
     pad = RANGE_PAD * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
-    return (lo - pad, hi + pad)
+    # a text layer is written just above its anchor: room for it at the top
+    top = 2.5 * pad if axis == "y" and any(layer.kind == "text" for layer in chart.layers) else pad
+    return (lo - pad, hi + top)
 
 
 def _mpl_cells(ax, layer):
