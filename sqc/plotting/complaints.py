@@ -56,6 +56,7 @@ def pareto_spec(pareto, lang: str = "en", *, title: str | None = None, labels: d
     table = pareto.table.copy()
     table.attrs["threshold"] = pareto.vital_share
     chart = pareto_chart(table, lang, title=title or f"{pareto.chart_title(lang)} {lo}..{hi} (n = {pareto.n:,})")
+    chart.size = (8.5, 3.8)
     chart.x_categories = [_names(labels).get(str(i), str(i)) for i in table.index]
     chart.y_label = lab["count"]
     if pareto.basis == "rate" and "rate_ci_low" in table:
@@ -126,7 +127,7 @@ def surge_specs(surges, lang: str = "en", *, categories=None, labels: dict | Non
     Chart}``. The y axis says the rate's unit."""
     from .spc import control_spec
 
-    lab = {"rate": label("complaints_per", lang, per=f"{surges.rate_per:,}"), **(labels or {})}
+    lab = {"rate": label("per_customers", lang, per=f"{surges.rate_per:,}"), **(labels or {})}
     cats = list(surges.table.index) if categories is None else list(categories)
     out = {}
     for cat in cats:
@@ -134,7 +135,7 @@ def surge_specs(surges, lang: str = "en", *, categories=None, labels: dict | Non
         name = _names(labels).get(str(cat), str(cat))
         out[cat] = control_spec(surges.charts[cat], lang, title=f"⚠ {name}" if surge else name, annotate=0,
                                 ylabel=lab["rate"], markersize=2.5)
-        out[cat].size = (3.6, 2.4)
+        out[cat].size = (3.6, 2.6)
     return out
 
 

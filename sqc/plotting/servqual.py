@@ -47,7 +47,7 @@ def gap_spec(result, lang: str = "en", *, level: str = "dimension", title: str |
     ticks = [f"{nm}  {r['mean']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}] {lab['n']}={int(r['n'])}"
              for nm, (_, r) in zip(names_, tab.iterrows())]
     chart = Chart(title or result.chart_title(lang), x_label=lab["x"], y_categories=ticks, lang=lang,
-                  size=(7.0, 0.34 * len(tab) + 1.3))
+                  size=(8.0, 0.34 * len(tab) + 1.3))
     mean = tab["mean"].to_numpy(dtype=float)
     colours = [SHORTFALL if m < 0 else SURPLUS for m in mean]
     chart.bars(y, mean, colour=colours, horizontal=True, width=0.6, alpha=0.35)
@@ -110,7 +110,7 @@ def zot_spec(zot, lang: str = "en", *, level: str = "item", title: str | None = 
     t = zot.items if level == "item" else zot.dimensions
     x = np.arange(len(t))
     chart = Chart(title or f"{zot.chart_title(lang)} (n = {int(t['n'].max())})", y_label=lab["y"], legend=True,
-                  x_categories=[_name(names, i) if level != "item" else str(i) for i in t.index], size=(8.0, 3.6),
+                  x_categories=[_name(names, i) if level != "item" else str(i) for i in t.index], size=(9.0, 3.6),
                   lang=lang)
     chart.bars(x, (t["D_mean"] - t["A_mean"]).to_numpy(dtype=float), base=t["A_mean"].to_numpy(dtype=float),
                colour="#c7e9c0", width=0.6, label=lab["zone"])
@@ -190,7 +190,7 @@ def heatmap_figure(heat, *, title: str | None = None, labels: dict | None = None
 def gap_bokeh(result, *, title: str | None = None, names: dict | None = None, labels: dict | None = None,
               lang: str = "en"):
     """Bokeh drawing of :func:`gap_spec`."""
-    return to_bokeh(gap_spec(result, lang, title=title or "SERVQUAL gaps", labels=labels, names=names), width=560)
+    return to_bokeh(gap_spec(result, lang, title=title or "SERVQUAL gaps", labels=labels, names=names))
 
 
 def profile_bokeh(result, *, title: str | None = None, names: dict | None = None, labels: dict | None = None,

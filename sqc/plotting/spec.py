@@ -576,21 +576,23 @@ def _bk_bars(p, layer):
     n = len(d["x"])
     kw = {"legend_label": s["label"]} if s.get("label") else {}
     colour = _column(d["colour"], n)
+    base = np.asarray(s["base"], dtype=float)
+    end = np.asarray(d["height"], dtype=float) + base  # a bar runs from its base for its height, as in matplotlib
+    base = base.tolist() if base.ndim else float(base)
     if s["horizontal"]:
-        p.hbar(y=np.asarray(d["x"]), right=np.asarray(d["height"]), left=s["base"], height=s["width"], color=colour,
-               alpha=s["alpha"], **kw)
+        p.hbar(y=np.asarray(d["x"]), right=end, left=base, height=s["width"], color=colour, alpha=s["alpha"], **kw)
     else:
-        p.vbar(x=np.asarray(d["x"]), top=np.asarray(d["height"]), bottom=s["base"], width=s["width"], color=colour,
-               alpha=s["alpha"], **kw)
+        p.vbar(x=np.asarray(d["x"]), top=end, bottom=base, width=s["width"], color=colour, alpha=s["alpha"], **kw)
 
 
 def _bk_whiskers(p, layer):
     d, s = layer.data, layer.style
     x, lo, hi = (list(np.asarray(d[k], dtype=float)) for k in ("x", "low", "high"))
+    # drawn above the glyphs: an interval is never hidden by the bar it belongs to
     if s["horizontal"]:
-        p.segment(x0=lo, x1=hi, y0=x, y1=x, color=s["colour"])
+        p.segment(x0=lo, x1=hi, y0=x, y1=x, color=s["colour"], line_width=1.5, level="overlay")
     else:
-        p.segment(x0=x, x1=x, y0=lo, y1=hi, color=s["colour"])
+        p.segment(x0=x, x1=x, y0=lo, y1=hi, color=s["colour"], line_width=1.5, level="overlay")
 
 
 def _bk_rule(p, layer):
@@ -621,7 +623,10 @@ def _bk_cells(p, layer):
 
 def _bk_frame(chart: Chart, p) -> None:
     """Axis ranges that show every drawn value (:func:`axis_range`), the legend beside the plot (never over the
-    data) and a colour bar per heat-map layer."""
+    data) and a colour bar per heat-map layer. The frame is not aligned with the charts beside or above it in
+    a page layout: Bokeh would otherwise give every chart of a column the widest axis labels and legend of any of
+    them, squeezing the others' plot areas."""
+    p.frame_align = False
     for rng, axis in ((p.x_range, "x"), (p.y_range, "y")):
         span = axis_range(chart, axis)
         if span is not None:
