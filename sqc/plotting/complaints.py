@@ -58,6 +58,7 @@ def pareto_spec(pareto, lang: str = "en", *, title: str | None = None, labels: d
     chart = pareto_chart(table, lang, title=title or f"{pareto.chart_title(lang)} {lo}..{hi} (n = {pareto.n:,})")
     chart.size = (8.5, 3.8)
     chart.x_categories = [_names(labels).get(str(i), str(i)) for i in table.index]
+    chart.x_label = label("category", lang)
     chart.y_label = lab["count"]
     if pareto.basis == "rate" and "rate_ci_low" in table:
         chart.whiskers(np.arange(len(table)), table["rate_ci_low"].to_numpy(dtype=float),
@@ -136,6 +137,7 @@ def surge_specs(surges, lang: str = "en", *, categories=None, labels: dict | Non
         out[cat] = control_spec(surges.charts[cat], lang, title=f"⚠ {name}" if surge else name, annotate=0,
                                 ylabel=lab["rate"], markersize=2.5)
         out[cat].size = (3.6, 2.6)
+        out[cat].x_label = label("month", lang)
     return out
 
 
@@ -175,6 +177,7 @@ def recovery_specs(recovery, lang: str = "en", *, labels: dict | None = None) ->
     for m in dict.fromkeys(t["metric"]):
         sub = t.loc[t["metric"] == m].set_index("group").reindex(groups)
         chart = Chart(lab["metrics"].get(m, m), x_label=lab["x"], x_format="percent", y_categories=names,
+                      y_label=label("branch", lang),
                       size=(3.4, 0.26 * len(groups) + 1.2), lang=lang)
         chart.whiskers(y, sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float),
                        horizontal=True, colour="grey")

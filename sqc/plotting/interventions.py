@@ -40,9 +40,10 @@ def effect_spec(series, *, lang: str = "en", title: str = "", labels: dict | Non
     """
     lab = {"observed": label("observed", lang), "counterfactual": label("counterfactual", lang),
            "after": label("intervention_start", lang), "y": label("count_per_period", lang), **(labels or {})}
-    periods = [str(p) for p in series["period"].to_numpy()]
+    periods = [_month(p, lang) for p in series["period"].to_numpy()]
     x = np.arange(len(periods))
-    chart = Chart(title, y_label=lab["y"], x_categories=periods, legend=True, lang=lang)
+    chart = Chart(title, y_label=lab["y"], x_label=label("month", lang), x_categories=periods, legend=True,
+                  size=(7.5, 3.4), lang=lang)
     if "cf_low" in series:
         chart.band(x, series["cf_low"].to_numpy(float), series["cf_high"].to_numpy(float), colour=BAND, alpha=0.6)
     chart.line(x, series["counterfactual"].to_numpy(float), colour=COUNTERFACTUAL, dash="dashed", width=1.3,
@@ -52,6 +53,16 @@ def effect_spec(series, *, lang: str = "en", title: str = "", labels: dict | Non
     if after.any():
         chart.rule(int(np.flatnonzero(after)[0]) - 0.5, axis="x", colour=START, label=lab["after"])
     return chart
+
+
+def _month(period, lang: str) -> str:
+    """A month in the chart's language (the locale's month format); anything else unchanged."""
+    import pandas as pd
+
+    try:
+        return pd.Period(str(period), "M").strftime(label("date_months", lang))
+    except (ValueError, TypeError):
+        return str(period)
 
 
 def effect_figure(series, *, title: str | None = None, labels: dict | None = None, figsize=(6.4, 3.0),

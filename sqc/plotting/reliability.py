@@ -31,6 +31,7 @@ def item_total_spec(result, lang: str = "en", *, threshold: float = 0.30, title:
     head = f"alpha = {result.alpha:.2f} [{result.ci[0]:.2f}, {result.ci[1]:.2f}], n = {result.n}"
     chart = Chart(title or f"{result.chart_title(lang)} ({head})",
                   x_label=label_text or label("item_total", lang), y_categories=[str(i) for i in s.index],
+                  y_label=label("item", lang),
                   size=(6, 0.35 * len(s) + 1.2), lang=lang)
     r = s["r_drop"].to_numpy(dtype=float)
     chart.bars(y, r, colour=[WEAK_COLOR if v < threshold else OK_COLOR for v in r], horizontal=True, alpha=1.0)
@@ -101,7 +102,8 @@ def loadings_spec(result, lang: str = "en", *, title: str | None = None) -> Char
         mat = mat.select_dtypes("number").drop(columns=["h2", "u2", "p2", "com"], errors="ignore")
     rows, cols = mat.shape
     chart = Chart(title or f"{result.chart_title(lang)} (n = {result.n})", x_categories=[str(c) for c in mat.columns],
-                  y_categories=[str(i) for i in mat.index][::-1], size=(1.0 * cols + 2.5, 0.3 * rows + 1.5),
+                  y_categories=[str(i) for i in mat.index][::-1], size=(1.0 * cols + 3.0, 0.3 * rows + 1.9),
+                  x_label=label("factor", lang), y_label=label("item", lang),
                   lang=lang)
     ii, jj = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
     v = mat.to_numpy(float).ravel()
@@ -118,8 +120,8 @@ def alpha_by_scale_spec(results: dict, lang: str = "en", *, title: str = "Cronba
     rows = [results[nm] for nm in names]
     ticks = [f"{(labels or {}).get(nm, nm)}  {r.alpha:.2f} [{r.ci[0]:.2f}, {r.ci[1]:.2f}] n={r.n}"
              for nm, r in zip(names, rows)]
-    chart = Chart(title, x_label=label("alpha_ci", lang), y_categories=ticks, size=(6.4, 0.45 * len(names) + 1.3),
-                  lang=lang)
+    chart = Chart(title, x_label=label("alpha_ci", lang), y_categories=ticks, size=(7.0, 0.45 * len(names) + 1.3),
+                  y_label=label("dimension", lang), lang=lang)
     y = np.arange(len(names))
     colours = [WEAK_COLOR if r.alpha < threshold else OK_COLOR for r in rows]
     chart.whiskers(y, [r.ci[0] for r in rows], [r.ci[1] for r in rows], horizontal=True, colour="#555555")

@@ -47,6 +47,7 @@ def gap_spec(result, lang: str = "en", *, level: str = "dimension", title: str |
     ticks = [f"{nm}  {r['mean']:+.2f} [{r['ci_low']:+.2f}, {r['ci_high']:+.2f}] {lab['n']}={int(r['n'])}"
              for nm, (_, r) in zip(names_, tab.iterrows())]
     chart = Chart(title or result.chart_title(lang), x_label=lab["x"], y_categories=ticks, lang=lang,
+                  y_label=label("dimension" if level == "dimension" else "item", lang),
                   size=(8.0, 0.34 * len(tab) + 1.3))
     mean = tab["mean"].to_numpy(dtype=float)
     colours = [SHORTFALL if m < 0 else SURPLUS for m in mean]
@@ -110,6 +111,7 @@ def zot_spec(zot, lang: str = "en", *, level: str = "item", title: str | None = 
     t = zot.items if level == "item" else zot.dimensions
     x = np.arange(len(t))
     chart = Chart(title or f"{zot.chart_title(lang)} (n = {int(t['n'].max())})", y_label=lab["y"], legend=True,
+                  x_label=label("item" if level == "item" else "dimension", lang),
                   x_categories=[_name(names, i) if level != "item" else str(i) for i in t.index], size=(9.0, 3.6),
                   lang=lang)
     chart.bars(x, (t["D_mean"] - t["A_mean"]).to_numpy(dtype=float), base=t["A_mean"].to_numpy(dtype=float),
@@ -161,9 +163,10 @@ def ipa_figure(ipa_result, *, title: str | None = None, labels: dict | None = No
 
 
 def heatmap_spec(heat, lang: str = "en", *, title: str | None = None, names: dict | None = None,
-                 min_n: int = 30, colour_label: str | None = None) -> Chart:
+                 min_n: int = 30, colour_label: str | None = None, segment_label: str | None = None) -> Chart:
     """Segment × dimension gap heat map from :func:`sqc.servqual.segment_heatmap`: ▲/▼ mark segments above/below
-    the company mean (adjusted p); suppressed cells (n < min_n) are faded and show their n."""
+    the company mean (adjusted p); suppressed cells (n < min_n) are faded and show their n. The colour bar says
+    what the colour means (``colour_label``); ``segment_label`` names the rows (e.g. "branch")."""
     dims = list(dict.fromkeys(heat["dimension"]))
     segs = sorted(heat["segment"].astype(str).unique())[::-1]
     finite = heat["mean"].dropna()
@@ -172,6 +175,7 @@ def heatmap_spec(heat, lang: str = "en", *, title: str | None = None, names: dic
             for m, n, sup, mk in zip(heat["mean"], heat["n"], heat["suppressed"], heat["marker"])]
     chart = Chart(title or f"Gaps by segment (▲/▼ vs company, Holm; faded = n < {min_n})",
                   x_categories=[_name(names, d) for d in dims], y_categories=segs, lang=lang,
+                  x_label=label("dimension", lang), y_label=segment_label or label("segment", lang),
                   size=(7.0, 0.3 * len(segs) + 1.6))
     chart.cells([dims.index(d) for d in heat["dimension"]], [segs.index(str(g)) for g in heat["segment"]],
                 heat["mean"].to_numpy(dtype=float), text, low=-lim, high=lim,
@@ -211,6 +215,8 @@ def ipa_bokeh(ipa_result, *, title: str | None = None, names: dict | None = None
     return to_bokeh(ipa_spec(ipa_result, lang, title=title, labels=labels, names=names), width=520, height=380)
 
 
-def heatmap_bokeh(heat, *, title: str | None = None, names: dict | None = None, min_n: int = 30, lang: str = "en"):
+def heatmap_bokeh(heat, *, title: str | None = None, names: dict | None = None, min_n: int = 30, lang: str = "en",
+                  segment_label: str | None = None):
     """Bokeh drawing of :func:`heatmap_spec`."""
-    return to_bokeh(heatmap_spec(heat, lang, title=title, names=names, min_n=min_n), width=620)
+    return to_bokeh(heatmap_spec(heat, lang, title=title, names=names, min_n=min_n, segment_label=segment_label),
+                    width=680)

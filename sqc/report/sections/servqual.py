@@ -272,7 +272,7 @@ def render(result: SectionResult, lang: str) -> Section:
         figs.append(sp.ipa_bokeh(v["ipa"], title=t("servqual.chart_ipa"), names=names, lang=ctx.lang))
     parts.extend(pn.pane.Bokeh(fig) for fig in figs)
     parts.append(pn.pane.Bokeh(sp.heatmap_bokeh(v["heat"], title=t("servqual.chart_heat"), names=names, min_n=MIN_N,
-                                                lang=ctx.lang)))
+                                                lang=ctx.lang, segment_label=t("charts.branch"))))
     if gap_tab is not None:
         parts.append(pn.pane.Markdown(f"#### {t('servqual.gap_model_title')}\n\n{t('servqual.gap_model_note')}"))
         parts.append(pn.pane.DataFrame(gap_tab, index=False))
