@@ -111,7 +111,7 @@ def time_to_resolve_spec(ttr, lang: str = "en", *, groups=None, title: str | Non
     chart.rule(0.9, colour="grey", dash="dotted")
     if ttr.sla_days:
         chart.rule(float(ttr.sla_days), axis="x", colour=SURGE_RED, dash="dashed",
-                   label=f"{lab['sla']} {ttr.sla_days:g} d")
+                   label=f"{lab['sla']} {label('n_days', lang, x=f'{ttr.sla_days:g}')}")
     return chart
 
 
@@ -136,7 +136,7 @@ def surge_specs(surges, lang: str = "en", *, categories=None, labels: dict | Non
         name = _names(labels).get(str(cat), str(cat))
         out[cat] = control_spec(surges.charts[cat], lang, title=f"⚠ {name}" if surge else name, annotate=0,
                                 ylabel=lab["rate"], markersize=2.5)
-        out[cat].size = (3.6, 2.6)
+        out[cat].size = (4.2, 2.6)
         out[cat].x_label = label("month", lang)
     return out
 

@@ -139,7 +139,7 @@ def ipa_spec(ipa_result, lang: str = "en", *, title: str | None = None, labels: 
     from ..servqual.ipa import QUADRANTS_ZH
 
     qn = {**{q: (QUADRANTS_ZH[q] if lang == "zh" else q) for q in QUAD_COLOURS}, **(quadrant_names or {})}
-    chart = Chart(title or r.chart_title(lang), x_label=lab["x"], y_label=lab["y"], legend=True, size=(6.0, 4.6),
+    chart = Chart(title or r.chart_title(lang), x_label=lab["x"], y_label=lab["y"], legend=True, size=(7.5, 5.0),
                   lang=lang)
     perf, imp = t["performance"].to_numpy(dtype=float), t["importance"].to_numpy(dtype=float)
     chart.whiskers(perf, t["imp_low"].to_numpy(dtype=float), t["imp_high"].to_numpy(dtype=float), colour="grey")
@@ -212,7 +212,7 @@ def zot_bokeh(zot, *, level: str = "item", title: str | None = None, names: dict
 def ipa_bokeh(ipa_result, *, title: str | None = None, names: dict | None = None, labels: dict | None = None,
               lang: str = "en"):
     """Bokeh drawing of :func:`ipa_spec` (hover: attribute and n)."""
-    return to_bokeh(ipa_spec(ipa_result, lang, title=title, labels=labels, names=names), width=520, height=380)
+    return to_bokeh(ipa_spec(ipa_result, lang, title=title, labels=labels, names=names))
 
 
 def heatmap_bokeh(heat, *, title: str | None = None, names: dict | None = None, min_n: int = 30, lang: str = "en",

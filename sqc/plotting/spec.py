@@ -603,6 +603,8 @@ def _bk_rule(p, layer):
         value = value.astype("datetime64[ms]").astype(np.int64)
     p.add_layout(Span(location=float(value), dimension="width" if s["axis"] == "y" else "height",
                       line_color=s["colour"], line_dash=s["dash"]))
+    if s.get("label"):  # a Span has no legend entry: an empty line of the same look carries it
+        p.line(x=[], y=[], line_color=s["colour"], line_dash=s["dash"], legend_label=s["label"])
 
 
 def _bk_text(p, layer):

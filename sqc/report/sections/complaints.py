@@ -179,7 +179,7 @@ def render(result: SectionResult, lang: str) -> Section:
         for c, spec in surge_specs(surge_res, ctx.lang, labels={"names": cat}).items():
             fig = to_bokeh(spec)
             fig.toolbar_location = None  # small multiples: the plot gets the room; the grid is for reading
-            fig.xaxis.ticker.desired_num_ticks = 4
+            fig.xaxis.ticker.desired_num_ticks = 3
             if surge_res.table.loc[c, "surge"]:
                 fig.title.text_color = SURGE_RED
             charts.append(pn.pane.Bokeh(fig))
