@@ -40,10 +40,12 @@ def effect_spec(series, *, lang: str = "en", title: str = "", labels: dict | Non
     """
     lab = {"observed": label("observed", lang), "counterfactual": label("counterfactual", lang),
            "after": label("intervention_start", lang), "y": label("count_per_period", lang), **(labels or {})}
-    periods = [_month(p, lang) for p in series["period"].to_numpy()]
-    x = np.arange(len(periods))
-    chart = Chart(title, y_label=lab["y"], x_label=label("month", lang), x_categories=periods, legend=True,
-                  size=(7.5, 3.4), lang=lang)
+    x = _months(series["period"])
+    dates = x is not None  # a date axis: ticks spaced and named in the chart's language by the back-end
+    if not dates:
+        x = np.arange(len(series))
+    chart = Chart(title, y_label=lab["y"], x_label=label("month", lang), x_dates=dates, legend=True,
+                  x_categories=None if dates else [str(p) for p in series["period"]], size=(7.5, 3.4), lang=lang)
     if "cf_low" in series:
         chart.band(x, series["cf_low"].to_numpy(float), series["cf_high"].to_numpy(float), colour=BAND, alpha=0.6)
     chart.line(x, series["counterfactual"].to_numpy(float), colour=COUNTERFACTUAL, dash="dashed", width=1.3,
@@ -51,18 +53,22 @@ def effect_spec(series, *, lang: str = "en", title: str = "", labels: dict | Non
     chart.line(x, series["observed"].to_numpy(float), colour=OBSERVED, marker="o", label=lab["observed"])
     after = series["after"].to_numpy(float) > 0
     if after.any():
-        chart.rule(int(np.flatnonzero(after)[0]) - 0.5, axis="x", colour=START, label=lab["after"])
+        first = int(np.flatnonzero(after)[0])
+        # between the last month before the start and the first one after it
+        start = x[first] - (x[first] - x[first - 1]) / 2 if first > 0 else x[first]
+        chart.rule(start, axis="x", colour=START, label=lab["after"])
     return chart
 
 
-def _month(period, lang: str) -> str:
-    """A month in the chart's language (the locale's month format); anything else unchanged."""
+def _months(periods):
+    """The first day of each month of ``periods`` (``YYYY-MM`` strings or periods) as datetime64, or None when
+    they are not months."""
     import pandas as pd
 
     try:
-        return pd.Period(str(period), "M").strftime(label("date_months", lang))
+        return pd.PeriodIndex([str(p) for p in periods], freq="M").to_timestamp().to_numpy()
     except (ValueError, TypeError):
-        return str(period)
+        return None
 
 
 def effect_figure(series, *, title: str | None = None, labels: dict | None = None, figsize=(6.4, 3.0),
