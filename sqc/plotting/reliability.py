@@ -36,8 +36,9 @@ def item_total_spec(result, lang: str = "en", *, threshold: float = 0.30, title:
     r = s["r_drop"].to_numpy(dtype=float)
     chart.bars(y, r, colour=[WEAK_COLOR if v < threshold else OK_COLOR for v in r], horizontal=True, alpha=1.0)
     chart.points(r, y, colour=[WEAK_COLOR if v < threshold else OK_COLOR for v in r], size=0.1,
-                 tips={"": [str(i) for i in s.index], "r.drop": np.round(r, 3),
-                       "alpha if deleted": s["alpha_if_deleted"].round(3).to_numpy(), "n": s["n"].to_numpy()})
+                 tips={"": [str(i) for i in s.index], label("item_total", lang): np.round(r, 3),
+                       label("alpha_if_deleted", lang): s["alpha_if_deleted"].round(3).to_numpy(),
+                       "n": s["n"].to_numpy()})
     chart.rule(threshold, axis="x", colour="grey")
     return chart
 
@@ -57,7 +58,7 @@ def alpha_if_deleted(result, title: str | None = None):
     ax.axvline(result.alpha, color="black", lw=1, label=f"alpha = {result.alpha:.3f}")
     colors = [WEAK_COLOR if v > result.ci[1] else OK_COLOR for v in s["alpha_if_deleted"]]
     ax.scatter(s["alpha_if_deleted"][::-1], s.index[::-1], color=colors[::-1], zorder=3)
-    ax.set_xlabel("alpha if item deleted")
+    ax.set_xlabel(label("alpha_if_deleted"))
     ax.legend(loc="lower left", fontsize=8)
     ax.set_title(title or f"Alpha if item deleted (n = {result.n})")
     return fig
