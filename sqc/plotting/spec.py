@@ -438,9 +438,15 @@ def axis_range(chart: Chart, axis: str) -> tuple[float, float] | None:
         return None
     lo, hi = float(arr.min()), float(arr.max())
     pad = RANGE_PAD * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
-    # a text layer is written just above its anchor: room for it at the top
-    top = 2.5 * pad if axis == "y" and any(layer.kind == "text" for layer in chart.layers) else pad
-    return (lo - pad, hi + top)
+    # a text layer is written just above its anchor, and left-aligned text to the right of it: room for it
+    texts = [layer for layer in chart.layers if layer.kind == "text"]
+    low, high = pad, pad
+    if axis == "y" and texts:
+        high = 2.5 * pad
+    if axis == "x":
+        high = 3 * pad if any(t.style["align"] == "left" for t in texts) else pad
+        low = 3 * pad if any(t.style["align"] == "right" for t in texts) else pad
+    return (lo - low, hi + high)
 
 
 def _mpl_cells(ax, layer):
@@ -603,8 +609,8 @@ def _bk_rule(p, layer):
         value = value.astype("datetime64[ms]").astype(np.int64)
     p.add_layout(Span(location=float(value), dimension="width" if s["axis"] == "y" else "height",
                       line_color=s["colour"], line_dash=s["dash"]))
-    if s.get("label"):  # a Span has no legend entry: an empty line of the same look carries it
-        p.line(x=[], y=[], line_color=s["colour"], line_dash=s["dash"], legend_label=s["label"])
+    if s.get("label"):  # a Span has no legend entry: an undrawn line (one NaN point) of the same look carries it
+        p.line(x=[np.nan], y=[np.nan], line_color=s["colour"], line_dash=s["dash"], legend_label=s["label"])
 
 
 def _bk_text(p, layer):
