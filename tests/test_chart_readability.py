@@ -71,6 +71,21 @@ def test_every_heat_map_has_a_labelled_colour_legend_in_both_backends(lang):
         assert cax._colorbar.vmin == cells.style["low"] and cax._colorbar.vmax == cells.style["high"]
 
 
+def test_house_of_quality_matrix_has_a_colour_legend():
+    import matplotlib.pyplot as plt
+
+    from sqc.plotting.qfd import house_of_quality_figure
+    from sqc.qfd import house_of_quality
+
+    imp = pd.Series([5, 4, 3], index=["quick", "competent", "polite"])
+    rel = pd.DataFrame([[9, 1], [0, 9], [3, 3]], index=imp.index, columns=["staffing", "training"])
+    fig = house_of_quality_figure(house_of_quality(imp, rel))
+    (cax,) = _mpl_colour_bar_axes(fig)
+    assert "contribution" in cax.get_ylabel()
+    assert cax._colorbar.vmin == 0 and cax._colorbar.vmax > 0
+    plt.close(fig)
+
+
 def test_cell_colours_use_the_bins_of_the_colour_bar():
     # 11 colours over [0, 1.1]: bin k is [0.1 k, 0.1 (k + 1)); the ends and out-of-range values take the end colours
     chart = S.Chart("t", x_categories=["a"] * 6, y_categories=["r"])
