@@ -45,7 +45,7 @@ def effect_spec(series, *, lang: str = "en", title: str = "", labels: dict | Non
     if not dates:
         x = np.arange(len(series))
     chart = Chart(title, y_label=lab["y"], x_label=label("month", lang), x_dates=dates, legend=True,
-                  x_categories=None if dates else [str(p) for p in series["period"]], size=(7.5, 3.4), lang=lang)
+                  x_categories=None if dates else [str(p) for p in series["period"]], size=(9.5, 3.4), lang=lang)
     if "cf_low" in series:
         chart.band(x, series["cf_low"].to_numpy(float), series["cf_high"].to_numpy(float), colour=BAND, alpha=0.6)
     chart.line(x, series["counterfactual"].to_numpy(float), colour=COUNTERFACTUAL, dash="dashed", width=1.3,

@@ -544,6 +544,8 @@ def _bk_line(p, layer):
         p.step(np.asarray(d["x"]), np.asarray(d["y"]), mode=_BK_STEP[s["step"]], **kw)
     else:
         p.line(np.asarray(d["x"]), np.asarray(d["y"]), **kw)
+        if s.get("marker"):  # the markers matplotlib draws on the line
+            p.scatter(np.asarray(d["x"]), np.asarray(d["y"]), color=s["colour"], size=5)
 
 
 def _bk_band(p, layer):
