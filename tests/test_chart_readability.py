@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from sqc.plotting import spec as S
-from sqc.plotting.generic import label
 
 LANGS = ("en", "zh")
 

@@ -7,7 +7,9 @@ notebooks and static reports) or :func:`to_bokeh` (a Bokeh figure, for Panel). S
 apart, and a new chart is written once.
 
 Categorical axes are drawn at positions 0..k-1 with the category names as tick labels in both back-ends; dates
-are datetime64 values. Chinese text needs a CJK font: :func:`cjk_font` finds one, and a glyph that the chosen
+are datetime64 values. Both back-ends frame a chart the same way: axis ranges that contain every drawn value
+(bar ends and bases, whisker ends, reference rules; :func:`axis_range`), the legend beside the plot rather than
+over the data, and a labelled colour bar beside every heat map (``cells`` layer). Chinese text needs a CJK font: :func:`cjk_font` finds one, and a glyph that the chosen
 fonts cannot draw raises :class:`sqc.errors.SqcError` instead of printing boxes.
 """
 from __future__ import annotations
