@@ -59,6 +59,10 @@ def pareto_spec(pareto, lang: str = "en", *, title: str | None = None, labels: d
     chart.size = (8.5, 3.8)
     chart.x_categories = [_names(labels).get(str(i), str(i)) for i in table.index]
     chart.x_label = label("category", lang)
+    chart.legend = True  # name the cumulative line and the cut-off
+    for layer in chart.layers:
+        if layer.kind == "rule":
+            layer.style["label"] = label("vital_few_cutoff", lang, share=f"{pareto.vital_share:.0%}")
     chart.y_label = lab["count"]
     if pareto.basis == "rate" and "rate_ci_low" in table:
         chart.whiskers(np.arange(len(table)), table["rate_ci_low"].to_numpy(dtype=float),
