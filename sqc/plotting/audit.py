@@ -47,6 +47,7 @@ def league_spec(rank_result, lang: str = "en", *, title: str | None = None, labe
     t = rank_result.table.iloc[::-1]
     y = np.arange(len(t))
     chart = Chart(title or f"{rank_result.chart_title(lang)} {rank_result.quarter}", x_label=lab["x"], lang=lang,
+                  y_label=label("branch", lang),
                   y_categories=[str((names or {}).get(b, b)) for b in t["branch"]], size=(7.0, 0.32 * len(t) + 1.2))
     chart.whiskers(y, t["score_ci_low"].to_numpy(dtype=float), t["score_ci_high"].to_numpy(dtype=float),
                    horizontal=True, colour="grey")
@@ -112,11 +113,13 @@ def section_profile_spec(visit_scores, lang: str = "en", *, by: str = "branch", 
     prof = visit_scores.section_profile(by)
     rows, cols = prof.shape
     chart = Chart(title or visit_scores.chart_title(lang), x_categories=[lab["sections"].get(c, c) for c in prof.columns],
-                  y_categories=[str(i) for i in prof.index], size=(1.0 * cols + 2.5, 0.3 * rows + 1.8), lang=lang)
+                  y_categories=[str(i) for i in prof.index], size=(1.0 * cols + 3.0, 0.3 * rows + 2.2), lang=lang,
+                  x_label=label("checklist_section", lang), y_label=label(by, lang) if by == "branch" else by)
     ii, jj = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
     v = prof.to_numpy(float).ravel()
     chart.cells(jj.ravel(), ii.ravel(), v, [f"{x:.0f}" if np.isfinite(x) else "" for x in v],
-                low=float(max(0.0, np.nanmin(v) - 5)), high=100.0, colourmap="RdYlGn")
+                low=float(max(0.0, np.nanmin(v) - 5)), high=100.0, colourmap="RdYlGn",
+                colour_label=label("section_score_colour", lang))
     return chart
 
 

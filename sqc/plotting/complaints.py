@@ -1,14 +1,21 @@
-"""Complaint plots (matplotlib) drawn from sqc.complaints result objects; nothing is recomputed here.
+"""Complaint charts drawn from sqc.complaints result objects; nothing is recomputed here.
 
-* :func:`pareto_figure` — Pareto bars with the cumulative line, the vital-few cut-off and rate CIs when present.
-* :func:`time_to_resolve_figure` — Kaplan–Meier share resolved (1 − S) with log-log bands, median/P90 marks and
-  the SLA line.
-* :func:`surge_figure` — small multiples of the per-category u charts (rate, centre, limits, signals).
-* :func:`recovery_figure` — recovery / SLA / reopen rates with Wilson intervals.
+Each chart is described once (``*_spec`` → :class:`sqc.plotting.spec.Chart`, drawn by matplotlib or Bokeh); the
+``*_figure`` functions draw the descriptions with matplotlib for notebooks.
+
+* :func:`pareto_spec` / :func:`pareto_figure` — Pareto bars with the cumulative share, the vital-few cut-off and
+  rate CIs when present.
+* :func:`time_to_resolve_spec` / :func:`time_to_resolve_figure` — Kaplan–Meier share resolved (1 − S) with
+  log-log bands, medians and the SLA line, drawn on a fixed grid of days (its size does not grow with the data).
+* :func:`surge_specs` / :func:`surge_figure` — the per-category u charts (rate, centre, limits, signals).
+* :func:`recovery_specs` / :func:`recovery_figure` — recovery / SLA / reopen rates with Wilson intervals.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from .generic import label
+from .spec import Chart, font_rc, to_matplotlib
 
 SURGE_RED = "#c0392b"
 BAR = "#4c72b0"
@@ -30,144 +37,174 @@ def step_on_grid(curve, grid):
     return out
 
 
-def pareto_figure(pareto, *, title: str | None = None, labels: dict | None = None, figsize=(7.5, 3.6)):
-    """Pareto chart of a :class:`sqc.complaints.ComplaintPareto`.
+def _names(labels: dict | None) -> dict:
+    return (labels or {}).get("names", {})
 
-    ``labels`` may translate ``{"count": ..., "cum": ..., "names": {category: label}}``.
-    """
-    import matplotlib.pyplot as plt
 
-    lab = {"count": {"count": "complaints", "weighted": "severity-weighted complaints",
-                     "rate": f"complaints per {pareto.rate_per or 1:,} customer-months"}[pareto.basis],
-           "cum": "cumulative %", "names": {}, **(labels or {})}
-    t = pareto.table
-    names = [lab["names"].get(str(i), str(i)) for i in t.index]
-    x = np.arange(len(t))
-    fig, ax = plt.subplots(figsize=figsize)
-    colors = [VITAL if v else BAR for v in t["vital_few"]]
-    ax.bar(x, t["count"], color=colors)
-    if pareto.basis == "rate" and "rate_ci_low" in t:
-        ax.errorbar(x, t["count"], yerr=[t["count"] - t["rate_ci_low"], t["rate_ci_high"] - t["count"]],
-                    fmt="none", ecolor="k", capsize=3, lw=0.8)
-    ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel(lab["count"], fontsize=8)
-    ax2 = ax.twinx()
-    ax2.plot(x, t["cum_percent"], color="k", marker="o", ms=3, lw=1)
-    ax2.axhline(100 * pareto.vital_share, color="grey", ls=":", lw=0.8)
-    ax2.set_ylim(0, 105)
-    ax2.set_ylabel(lab["cum"], fontsize=8)
-    for xi, c in zip(x, t["cum_percent"]):
-        ax2.annotate(f"{c:.0f}%", (xi, c), textcoords="offset points", xytext=(0, 4), ha="center", fontsize=7)
+def pareto_spec(pareto, lang: str = "en", *, title: str | None = None, labels: dict | None = None) -> Chart:
+    """Pareto chart of a :class:`sqc.complaints.ComplaintPareto` (the Pareto chart of :mod:`sqc.plotting.spc`:
+    bars in Pareto order, vital few darker, the cumulative share with its percentages and the vital-few cut-off)
+    with the categories named, the basis as the y axis and, for a rate basis, each rate's exact Poisson CI.
+
+    ``labels`` may translate ``{"count": y axis, "names": {category: label}}``."""
+    from .spc import pareto_chart
+
     lo, hi = pareto.window
-    ax.set_title(title or f"Complaints by {pareto.by}, {lo}..{hi} (n = {pareto.n:,})", fontsize=10)
-    fig.tight_layout()
-    return fig
+    lab = {"count": {"count": label("complaints", lang), "weighted": label("weighted_complaints", lang),
+                     "rate": label("complaints_per", lang, per=f"{pareto.rate_per or 1:,}")}[pareto.basis],
+           **(labels or {})}
+    table = pareto.table.copy()
+    table.attrs["threshold"] = pareto.vital_share
+    chart = pareto_chart(table, lang, title=title or f"{pareto.chart_title(lang)} {lo}..{hi} (n = {pareto.n:,})")
+    chart.size = (8.5, 3.8)
+    chart.x_categories = [_names(labels).get(str(i), str(i)) for i in table.index]
+    chart.x_label = label("category", lang)
+    chart.legend = True  # name the cumulative line and the cut-off
+    for layer in chart.layers:
+        if layer.kind == "rule":
+            layer.style["label"] = label("vital_few_cutoff", lang, share=f"{pareto.vital_share:.0%}")
+    chart.y_label = lab["count"]
+    if pareto.basis == "rate" and "rate_ci_low" in table:
+        chart.whiskers(np.arange(len(table)), table["rate_ci_low"].to_numpy(dtype=float),
+                       table["rate_ci_high"].to_numpy(dtype=float))
+    return chart
+
+
+def pareto_figure(pareto, *, title: str | None = None, labels: dict | None = None, figsize=(7.5, 3.6),
+                  lang: str = "en"):
+    """Matplotlib drawing of :func:`pareto_spec`."""
+    return to_matplotlib(pareto_spec(pareto, lang, title=title, labels=labels), figsize=figsize)
+
+
+def _default_max_days(ttr) -> float:
+    p90 = ttr.table["p90"].replace([np.inf], np.nan).max()
+    return float(np.nanmax([p90 * 1.6 if np.isfinite(p90) else 30.0, (ttr.sla_days or 0) * 1.5, 5.0]))
+
+
+def time_to_resolve_spec(ttr, lang: str = "en", *, groups=None, title: str | None = None,
+                         labels: dict | None = None, max_days: float | None = None) -> Chart:
+    """Share of complaints resolved by day t (1 − KM survival) per group, with pointwise log-log bands, each
+    group's median (▼ at 50 %) and the SLA line; the y axis in percent.
+
+    Open cases are censored, so the curve is not biased short. The estimate has one step per distinct closing
+    time (it grows with the data); it is drawn on a fixed grid of :data:`KM_GRID_POINTS` days instead, finer
+    than the pixels of the axis, so the chart's size does not depend on the number of complaints."""
+    lab = {"x": label("days_since_opened", lang), "y": label("share_resolved", lang), "sla": label("sla", lang),
+           "median": label("median", lang), **(labels or {})}
+    groups = list(ttr.curves) if groups is None else list(groups)
+    max_days = _default_max_days(ttr) if max_days is None else max_days
+    grid = np.linspace(0.0, max_days, KM_GRID_POINTS)
+    chart = Chart(title or ttr.chart_title(lang), x_label=lab["x"], y_label=lab["y"], y_format="percent",
+                  legend=True, size=(7.0, 3.6), lang=lang)
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    for k, g in enumerate(groups):
+        c = step_on_grid(ttr.curves[g], grid)
+        colour = "#000000" if g == "ALL" else palette[k % len(palette)]
+        name = _names(labels).get(str(g), str(g))
+        days = c["days"].to_numpy(dtype=float)
+        chart.band(days, 1 - c["ci_high"].fillna(c["survival"]).to_numpy(dtype=float),
+                   1 - c["ci_low"].fillna(c["survival"]).to_numpy(dtype=float), colour=colour, alpha=0.15,
+                   step="post")
+        chart.line(days, 1 - c["survival"].to_numpy(dtype=float), colour=colour, step="post",
+                   width=1.8 if g == "ALL" else 1.1, label=f"{name} (n = {int(ttr.table.loc[g, 'n']):,})")
+        med = ttr.table.loc[g, "median"]
+        if np.isfinite(med) and med <= max_days:
+            chart.points([float(med)], [0.5], colour=colour, size=5,
+                         tips={"": [name], lab["median"]: [f"{med:.1f}"]})
+    chart.rule(0.5, colour="grey", dash="dotted")
+    chart.rule(0.9, colour="grey", dash="dotted")
+    if ttr.sla_days:
+        chart.rule(float(ttr.sla_days), axis="x", colour=SURGE_RED, dash="dashed",
+                   label=f"{lab['sla']} {label('n_days', lang, x=f'{ttr.sla_days:g}')}")
+    return chart
 
 
 def time_to_resolve_figure(ttr, *, groups=None, title: str | None = None, labels: dict | None = None,
-                           max_days: float | None = None, figsize=(6.5, 3.6)):
-    """Share of complaints resolved by day t (1 − KM survival) per group, with pointwise log-log bands.
-
-    Open cases are censored, so the curve is not biased short. The SLA line (when ``ttr.sla_days``) and each
-    group's median are marked."""
-    import matplotlib.pyplot as plt
-
-    lab = {"x": "days since opened", "y": "share resolved", "sla": "SLA", "median": "median", "names": {},
-           **(labels or {})}
-    groups = list(ttr.curves) if groups is None else list(groups)
-    if max_days is None:
-        p90 = ttr.table["p90"].replace([np.inf], np.nan).max()
-        max_days = float(np.nanmax([p90 * 1.6 if np.isfinite(p90) else 30.0, (ttr.sla_days or 0) * 1.5, 5.0]))
-    # the curves have one step per distinct closing time (grows with the data); drawn on a fixed grid instead,
-    # finer than the pixels of the axis, so the figure's size does not depend on the number of complaints
-    grid = np.linspace(0.0, max_days, KM_GRID_POINTS)
-    fig, ax = plt.subplots(figsize=figsize)
-    cmap = plt.get_cmap("tab10")
-    for k, g in enumerate(groups):
-        c = step_on_grid(ttr.curves[g], grid)
-        col = "k" if g == "ALL" else cmap(k % 10)
-        name = lab["names"].get(str(g), str(g))
-        ax.step(c["days"], 1 - c["survival"], where="post", color=col, lw=1.6 if g == "ALL" else 1.0,
-                label=f"{name} (n = {int(ttr.table.loc[g, 'n']):,})")
-        ax.fill_between(c["days"], 1 - c["ci_high"].fillna(c["survival"]), 1 - c["ci_low"].fillna(c["survival"]),
-                        step="post", color=col, alpha=0.15, lw=0)
-        med = ttr.table.loc[g, "median"]
-        if np.isfinite(med):
-            ax.plot([med], [0.5], marker="v", color=col, ms=5)
-    if ttr.sla_days:
-        ax.axvline(ttr.sla_days, color=SURGE_RED, ls="--", lw=0.9)
-        ax.text(ttr.sla_days, 0.02, f" {lab['sla']} {ttr.sla_days:g} d", color=SURGE_RED, fontsize=7)
-    ax.axhline(0.5, color="grey", ls=":", lw=0.6)
-    ax.axhline(0.9, color="grey", ls=":", lw=0.6)
-    ax.set_xlim(0, max_days)
-    ax.set_ylim(0, 1.01)
-    ax.set_xlabel(lab["x"], fontsize=8)
-    ax.set_ylabel(lab["y"], fontsize=8)
-    ax.legend(fontsize=7, loc="lower right")
-    ax.set_title(title or "Time to resolve (Kaplan–Meier, open cases censored)", fontsize=10)
-    fig.tight_layout()
-    return fig
+                           max_days: float | None = None, figsize=(7.0, 3.6), lang: str = "en"):
+    """Matplotlib drawing of :func:`time_to_resolve_spec`."""
+    return to_matplotlib(time_to_resolve_spec(ttr, lang, groups=groups, title=title, labels=labels,
+                                              max_days=max_days), figsize=figsize)
 
 
-def surge_figure(surges, *, categories=None, title: str | None = None, labels: dict | None = None, ncols: int = 4):
-    """Small multiples of the per-category u charts of a :class:`sqc.complaints.SurgeResult` (surging
-    categories first, drawn in red)."""
-    import matplotlib.pyplot as plt
+def surge_specs(surges, lang: str = "en", *, categories=None, labels: dict | None = None) -> dict:
+    """One u chart per category of a :class:`sqc.complaints.SurgeResult` (the control chart of
+    :mod:`sqc.plotting.spc`, titled with the category; surging categories first and marked ⚠): ``{category:
+    Chart}``. The y axis says the rate's unit."""
+    from .spc import control_spec
 
-    lab = {"names": {}, "rate": f"per {surges.rate_per:,} customers", **(labels or {})}
+    lab = {"rate": label("per_customers", lang, per=f"{surges.rate_per:,}"), **(labels or {})}
     cats = list(surges.table.index) if categories is None else list(categories)
-    ncols = min(ncols, len(cats))
-    nrows = int(np.ceil(len(cats) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 1.9 * nrows), squeeze=False, sharex=True)
-    for ax in axes.ravel()[len(cats):]:
-        ax.axis("off")
-    for ax, cat in zip(axes.ravel(), cats):
-        f = surges.charts[cat].to_frame()
-        x = np.arange(len(f))
+    out = {}
+    for cat in cats:
         surge = bool(surges.table.loc[cat, "surge"])
-        ax.plot(x, f["statistic"], marker="o", ms=2.5, lw=0.9, color=SURGE_RED if surge else BAR)
-        ax.step(x, f["center"], where="mid", color="k", lw=0.7)
-        ax.step(x, f["ucl"], where="mid", color="grey", lw=0.7, ls="--")
-        ax.step(x, f["lcl"], where="mid", color="grey", lw=0.7, ls="--")
-        sig = f["signal"].to_numpy(dtype=bool)
-        ax.scatter(x[sig], f["statistic"].to_numpy()[sig], color=SURGE_RED, s=12, zorder=3)
-        base = np.flatnonzero(f["phase"].to_numpy() == "I")
-        if base.size:
-            ax.axvspan(base[0] - 0.5, base[-1] + 0.5, color="grey", alpha=0.08, lw=0)
-        ax.set_title(lab["names"].get(str(cat), str(cat)), fontsize=8, color=SURGE_RED if surge else "k",
-                     weight="bold" if surge else None)
-        ax.tick_params(labelsize=6)
-        step = max(1, len(f) // 4)
-        ax.set_xticks(x[::step], [str(v) for v in f["label"].to_numpy()[::step]], rotation=45, fontsize=6)
-    fig.suptitle(title or f"Complaints {lab['rate']} by category (u charts; grey band = baseline)", fontsize=9)
-    fig.tight_layout()
+        name = _names(labels).get(str(cat), str(cat))
+        out[cat] = control_spec(surges.charts[cat], lang, title=f"⚠ {name}" if surge else name, annotate=0,
+                                ylabel=lab["rate"], markersize=2.5)
+        out[cat].size = (4.2, 2.6)
+        out[cat].x_label = label("month", lang)
+    return out
+
+
+def surge_figure(surges, *, categories=None, title: str | None = None, labels: dict | None = None, ncols: int = 4,
+                 lang: str = "en"):
+    """Small multiples of :func:`surge_specs` with matplotlib (surging categories framed in red)."""
+    from matplotlib.figure import Figure
+
+    specs = surge_specs(surges, lang, categories=categories, labels=labels)
+    ncols = min(ncols, len(specs))
+    nrows = int(np.ceil(len(specs) / ncols))
+    fig = Figure(figsize=(3.0 * ncols, 2.3 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in axes.ravel()[len(specs):]:
+        ax.set_visible(False)
+    for ax, (cat, spec) in zip(axes.ravel(), specs.items()):
+        to_matplotlib(spec, ax=ax)
+        if surges.table.loc[cat, "surge"]:
+            for side in ax.spines.values():
+                side.set_edgecolor(SURGE_RED)
+                side.set_linewidth(1.8)
+    fig.suptitle(title or label("complaints_per", lang, per=f"{surges.rate_per:,}"), fontsize=9,
+                 fontfamily=font_rc(lang).get("font.family"))
     return fig
 
 
-def recovery_figure(recovery, *, title: str | None = None, labels: dict | None = None, figsize=(6.5, 2.8)):
-    """Dot-and-interval plot of recovery, SLA and reopen rates per group (Wilson CIs)."""
-    import matplotlib.pyplot as plt
-
-    lab = {"metrics": {"recovery_rate": "recovery rate", "sla_compliance": "closed within SLA",
-                       "reopen_rate": "reopen rate"}, "names": {}, **(labels or {})}
+def recovery_specs(recovery, lang: str = "en", *, labels: dict | None = None) -> dict:
+    """Dot-and-interval charts of recovery, SLA and reopen rates per group (Wilson CIs), one per metric,
+    ``{metric: Chart}``; the x axis in percent, every interval inside the plot."""
+    lab = {"metrics": {m: label(f"metric_{m}", lang) for m in ("recovery_rate", "sla_compliance", "reopen_rate")},
+           "x": label("rate_ci", lang), **(labels or {})}
     t = recovery.table
-    metrics = list(dict.fromkeys(t["metric"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=figsize, sharey=True, squeeze=False)
-    groups = list(dict.fromkeys(t["group"]))
-    y = np.arange(len(groups))[::-1]
-    for ax, m in zip(axes[0], metrics):
+    groups = list(dict.fromkeys(t["group"]))[::-1]
+    y = np.arange(len(groups))
+    names = [_names(labels).get(str(g), str(g)) for g in groups]
+    out = {}
+    for m in dict.fromkeys(t["metric"]):
         sub = t.loc[t["metric"] == m].set_index("group").reindex(groups)
-        ax.errorbar(100 * sub["value"], y, xerr=[100 * (sub["value"] - sub["ci_low"]),
-                                                 100 * (sub["ci_high"] - sub["value"])],
-                    fmt="o", ms=3, color=BAR, ecolor="grey", capsize=2)
-        ax.set_title(lab["metrics"].get(m, m), fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.set_xlabel("%", fontsize=7)
-    axes[0][0].set_yticks(y, [lab["names"].get(str(g), str(g)) for g in groups])
+        chart = Chart(lab["metrics"].get(m, m), x_label=lab["x"], x_format="percent", y_categories=names,
+                      y_label=label("branch", lang),
+                      size=(3.4, 0.26 * len(groups) + 1.2), lang=lang)
+        chart.whiskers(y, sub["ci_low"].to_numpy(dtype=float), sub["ci_high"].to_numpy(dtype=float),
+                       horizontal=True, colour="grey")
+        chart.points(sub["value"].to_numpy(dtype=float), y, colour=BAR, size=4,
+                     tips={"": names, "n": sub["n"].to_numpy()})
+        out[m] = chart
+    return out
+
+
+def recovery_figure(recovery, *, title: str | None = None, labels: dict | None = None, figsize=(9.0, 4.0),
+                    lang: str = "en"):
+    """Matplotlib drawing of :func:`recovery_specs` side by side."""
+    from matplotlib.figure import Figure
+
+    specs = recovery_specs(recovery, lang, labels=labels)
+    fig = Figure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(1, len(specs), sharey=True, squeeze=False)[0]
+    for ax, spec in zip(axes, specs.values()):
+        to_matplotlib(spec, ax=ax)
     if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+        fig.suptitle(title, fontsize=9, fontfamily=font_rc(lang).get("font.family"))
     return fig
 
 
-__all__ = ["pareto_figure", "time_to_resolve_figure", "surge_figure", "recovery_figure"]
+__all__ = ["pareto_spec", "pareto_figure", "time_to_resolve_spec", "time_to_resolve_figure", "surge_specs",
+           "surge_figure", "recovery_specs", "recovery_figure", "step_on_grid"]

@@ -40,9 +40,12 @@ def effect_spec(series, *, lang: str = "en", title: str = "", labels: dict | Non
     """
     lab = {"observed": label("observed", lang), "counterfactual": label("counterfactual", lang),
            "after": label("intervention_start", lang), "y": label("count_per_period", lang), **(labels or {})}
-    periods = [str(p) for p in series["period"].to_numpy()]
-    x = np.arange(len(periods))
-    chart = Chart(title, y_label=lab["y"], x_categories=periods, legend=True, lang=lang)
+    x = _months(series["period"])
+    dates = x is not None  # a date axis: ticks spaced and named in the chart's language by the back-end
+    if not dates:
+        x = np.arange(len(series))
+    chart = Chart(title, y_label=lab["y"], x_label=label("month", lang), x_dates=dates, legend=True,
+                  x_categories=None if dates else [str(p) for p in series["period"]], size=(9.5, 3.4), lang=lang)
     if "cf_low" in series:
         chart.band(x, series["cf_low"].to_numpy(float), series["cf_high"].to_numpy(float), colour=BAND, alpha=0.6)
     chart.line(x, series["counterfactual"].to_numpy(float), colour=COUNTERFACTUAL, dash="dashed", width=1.3,
@@ -50,8 +53,22 @@ def effect_spec(series, *, lang: str = "en", title: str = "", labels: dict | Non
     chart.line(x, series["observed"].to_numpy(float), colour=OBSERVED, marker="o", label=lab["observed"])
     after = series["after"].to_numpy(float) > 0
     if after.any():
-        chart.rule(int(np.flatnonzero(after)[0]) - 0.5, axis="x", colour=START, label=lab["after"])
+        first = int(np.flatnonzero(after)[0])
+        # between the last month before the start and the first one after it
+        start = x[first] - (x[first] - x[first - 1]) / 2 if first > 0 else x[first]
+        chart.rule(start, axis="x", colour=START, label=lab["after"])
     return chart
+
+
+def _months(periods):
+    """The first day of each month of ``periods`` (``YYYY-MM`` strings or periods) as datetime64, or None when
+    they are not months."""
+    import pandas as pd
+
+    try:
+        return pd.PeriodIndex([str(p) for p in periods], freq="M").to_timestamp().to_numpy()
+    except (ValueError, TypeError):
+        return None
 
 
 def effect_figure(series, *, title: str | None = None, labels: dict | None = None, figsize=(6.4, 3.0),
@@ -136,18 +153,18 @@ def blueprint_figure(steps, failures=None, *, lang: str = "en", title: str | Non
     width = steps.groupby(["stage", "lane"]).size().groupby(level=0).max().reindex(stages).to_numpy()
     x_of = dict(zip(stages, np.concatenate(([0], np.cumsum(width)[:-1]))))
     n_st = float(width.sum())
-    figsize = figsize or (max(8.0, 1.6 * n_st + 1.6), 7.0)
+    figsize = figsize or (max(8.0, 1.6 * n_st + 1.6), 8.5)
     fig, ax = plt.subplots(figsize=figsize)
     lane_h = 1.0
     left = 1.3                                  # room for the lane names
     for li, lane in enumerate(LANES):
         y0 = (len(LANES) - 1 - li) * lane_h
         ax.add_patch(plt.Rectangle((0, y0), left + n_st, lane_h, color=LANE_COLORS[lane], zorder=0))
-        ax.text(0.08, y0 + lane_h / 2, _wrap(lab["lanes"][lane], 12), va="center", ha="left", fontsize=8,
+        ax.text(0.08, y0 + lane_h / 2, _wrap(lab["lanes"][lane], 12), va="center", ha="left", fontsize=9.5,
                 fontweight="bold")
         if li < len(LINES):
             ax.axhline(y0, xmin=0, xmax=1, color="#7b8794", lw=1.0, ls=(0, (6, 3)) if li == 1 else "-")
-            ax.text(left + n_st - 0.02, y0 + 0.03, lab["lines"][LINES[li]], ha="right", va="bottom", fontsize=6.5,
+            ax.text(left + n_st - 0.02, y0 + 0.03, lab["lines"][LINES[li]], ha="right", va="bottom", fontsize=8,
                     color="#52606d", style="italic")
     for (stage, lane), g in steps.groupby(["stage", "lane"], sort=False):
         y0 = (len(LANES) - 1 - LANES.index(lane)) * lane_h
@@ -155,12 +172,12 @@ def blueprint_figure(steps, failures=None, *, lang: str = "en", title: str | Non
             x0 = left + x_of[stage] + j + 0.05
             w = 0.9
             has_fp = isinstance(r.get(fail_col), str) and r.get(fail_col) != ""
-            ax.add_patch(FancyBboxPatch((x0, y0 + 0.55), w, 0.33, boxstyle="round,pad=0.01",
+            ax.add_patch(FancyBboxPatch((x0, y0 + 0.51), w, 0.40, boxstyle="round,pad=0.01",
                                         fc="white", ec=FAILURE if has_fp else "#9aa5b1", lw=1.2 if has_fp else 0.8))
-            ax.text(x0 + w / 2, y0 + 0.715, _wrap(str(r[text_col]), 24), ha="center", va="center", fontsize=6.3)
+            ax.text(x0 + w / 2, y0 + 0.71, _wrap(str(r[text_col]), 20), ha="center", va="center", fontsize=8.5)
             if not has_fp:
                 continue
-            lines = [_wrap("⚠ " + str(r[fail_col]), 28)]
+            lines = [_wrap("⚠ " + str(r[fail_col]), 24)]
             if failures is not None and r["step_id"] in failures.index:
                 f = failures.loc[r["step_id"]]
                 if np.isfinite(f.get("complaints", np.nan)):
@@ -168,12 +185,12 @@ def blueprint_figure(steps, failures=None, *, lang: str = "en", title: str | Non
                                  + (f" (×{int(f['shared'])})" if f.get("shared", 1) > 1 else ""))
                 if np.isfinite(f.get("checks", np.nan)) and f["checks"] > 0:
                     lines.append(f"{lab['defects']}: {int(f['defects'])}/{int(f['checks'])}")
-            ax.text(x0 + w / 2, y0 + 0.50, "\n".join(lines), ha="center", va="top", fontsize=5.6, color=FAILURE)
+            ax.text(x0 + w / 2, y0 + 0.47, "\n".join(lines), ha="center", va="top", fontsize=8, color=FAILURE)
             guard = "" if failures is None or r["step_id"] not in failures.index else \
                 failures.loc[r["step_id"], "guarded_by"]
             if guard:
                 ax.text(x0, y0 + 0.985, f"✔ {lab['guarded']} {guard.replace(';', ', ')}", ha="left",
-                        va="top", fontsize=5.8, color=GUARD, fontweight="bold")
+                        va="top", fontsize=7.5, color=GUARD, fontweight="bold")
     for s in stages[1:]:
         ax.axvline(left + x_of[s], color="#cbd2d9", lw=0.6, ls=":", zorder=0.5)
     for s in stages:

@@ -22,7 +22,7 @@ def house_of_quality_figure(hoq, *, title: str | None = None, labels: dict | Non
     title : str, optional
     labels : dict, optional
         Overrides of the axis texts (``{"weight": "权重", "absolute": "绝对重要度", "relative": "相对重要度",
-        "rank": "排名", "requirements": "顾客需求"}``) for a translated figure.
+        "rank": "排名", "requirements": "顾客需求", "contribution": "加权贡献"}``) for a translated figure.
 
     Returns
     -------
@@ -32,7 +32,8 @@ def house_of_quality_figure(hoq, *, title: str | None = None, labels: dict | Non
     from matplotlib.patches import Polygon, Rectangle
 
     lab = {"weight": "weight", "absolute": "absolute", "relative": "relative", "rank": "rank",
-           "requirements": "customer requirements", **(labels or {})}
+           "requirements": "customer requirements",
+           "contribution": "weighted contribution (weight × relationship)", **(labels or {})}
     R = hoq.relationships.to_numpy(dtype=float)
     whats, hows = list(hoq.relationships.index), list(hoq.relationships.columns)
     m, n = R.shape
@@ -48,6 +49,7 @@ def house_of_quality_figure(hoq, *, title: str | None = None, labels: dict | Non
     # relationship matrix: heat-map of weighted contribution with symbols
     vmax = contrib.max() if contrib.max() > 0 else 1.0
     cmap = plt.get_cmap("Blues")
+    shade = (0.08, 0.68)  # the part of the colour map the cells use: light enough to read the symbols on
     for i in range(m):
         y = m - 1 - i
         ax.add_patch(Rectangle((left, y), 3.4, 1, fill=False, lw=0.6))
@@ -55,8 +57,8 @@ def house_of_quality_figure(hoq, *, title: str | None = None, labels: dict | Non
         ax.add_patch(Rectangle((-1, y), 1, 1, fill=False, lw=0.6))
         ax.text(-0.5, y + 0.5, f"{w[i]:.3g}", va="center", ha="center", fontsize=8)
         for j in range(n):
-            ax.add_patch(Rectangle((j, y), 1, 1, facecolor=cmap(0.08 + 0.6 * contrib[i, j] / vmax), lw=0.6,
-                                   edgecolor="grey"))
+            ax.add_patch(Rectangle((j, y), 1, 1, lw=0.6, edgecolor="grey",
+                                   facecolor=cmap(shade[0] + (shade[1] - shade[0]) * contrib[i, j] / vmax)))
             if R[i, j]:
                 ax.text(j + 0.5, y + 0.5, SYMBOLS.get(int(R[i, j]), f"{R[i, j]:g}"), ha="center", va="center",
                         fontsize=11)
@@ -103,6 +105,14 @@ def house_of_quality_figure(hoq, *, title: str | None = None, labels: dict | Non
     ax.axis("off")
     norm = hoq.normalization or "no"
     ax.set_title(title or f"House of Quality ({norm} normalisation; ● 9 ○ 3 △ 1)", fontsize=10)
+    # the colour legend of the matrix shading
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize
+
+    shades = ListedColormap(cmap(np.linspace(shade[0], shade[1], 256)))
+    bar = fig.colorbar(ScalarMappable(Normalize(0.0, vmax), shades), ax=ax, shrink=0.4, pad=0.02)
+    bar.set_label(lab["contribution"], fontsize=8)
+    bar.ax.tick_params(labelsize=7)
     fig.tight_layout()
     return fig
 

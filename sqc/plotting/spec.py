@@ -7,7 +7,9 @@ notebooks and static reports) or :func:`to_bokeh` (a Bokeh figure, for Panel). S
 apart, and a new chart is written once.
 
 Categorical axes are drawn at positions 0..k-1 with the category names as tick labels in both back-ends; dates
-are datetime64 values. Chinese text needs a CJK font: :func:`cjk_font` finds one, and a glyph that the chosen
+are datetime64 values. Both back-ends frame a chart the same way: axis ranges that contain every drawn value
+(bar ends and bases, whisker ends, reference rules; :func:`axis_range`), the legend beside the plot rather than
+over the data, and a labelled colour bar beside every heat map (``cells`` layer). Chinese text needs a CJK font: :func:`cjk_font` finds one, and a glyph that the chosen
 fonts cannot draw raises :class:`sqc.errors.SqcError` instead of printing boxes.
 """
 from __future__ import annotations
@@ -26,6 +28,13 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQu
 _MPL_DASH = {"solid": "-", "dashed": "--", "dotted": ":", "dashdot": "-."}
 PIXELS_PER_INCH = 90
 AXIS_FORMATS = (None, "percent")
+# step=True / "mid": a step centred on each x (control-chart limits); "post": the value holds from its x until the
+# next one (a survival curve)
+_MPL_STEP = {True: "mid", "mid": "mid", "post": "post"}
+_BK_STEP = {True: "center", "mid": "center", "post": "after"}
+RANGE_PAD = 0.04  # share of the data span added on each side of a numeric axis, so no whisker end or marker is cut
+# a legend beside the plot (upper right, outside the axes), never over the data
+_MPL_LEGEND_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0}
 
 
 @dataclass
@@ -65,6 +74,8 @@ class Chart:
         return self
 
     def line(self, x, y, *, colour="#1f4e79", dash="solid", step=False, width=1.0, marker=None, label=None):
+        """A line; ``step=True`` (or ``"mid"``) draws steps centred on each x, ``step="post"`` holds each value
+        until the next x."""
         return self._add("line", {"x": x, "y": y}, colour=colour, dash=dash, step=step, width=width,
                          marker=marker, label=label)
 
@@ -95,20 +106,27 @@ class Chart:
     def text(self, x, y, text, *, colour="black", size=7, align="center"):
         return self._add("text", {"x": x, "y": y, "text": text}, colour=colour, size=size, align=align)
 
-    def cells(self, x, y, value, text, *, low: float, high: float, colourmap: str = "RdBu", alpha=None):
+    def cells(self, x, y, value, text, *, low: float, high: float, colourmap: str = "RdBu", alpha=None,
+              colour_label: str = "", colour_format: str | None = None):
         """Heat-map cells at category positions ``x``, ``y``, coloured by ``value`` on the matplotlib colour map
-        ``colourmap`` from ``low`` to ``high`` (both back-ends use the same 11 colours)."""
+        ``colourmap`` from ``low`` to ``high`` (both back-ends use the same 11 colours). A colour bar beside the
+        plot says what the colour means: ``colour_label`` (what and its unit), ``colour_format="percent"`` for
+        proportions."""
+        if colour_format not in AXIS_FORMATS:
+            raise ParameterError(f"cells colour_format={colour_format!r}; expected one of {AXIS_FORMATS}")
         return self._add("cells", {"x": x, "y": y, "value": value, "text": text,
                                    "alpha": np.full(len(x), 0.9) if alpha is None else alpha},
-                         low=low, high=high, colourmap=colourmap)
+                         low=low, high=high, colourmap=colourmap, colour_label=colour_label,
+                         colour_format=colour_format)
 
     def texts(self) -> list[str]:
         """Every string the chart shows (title, labels, categories, text layers) - what a font must cover."""
         out = [self.title, self.x_label, self.y_label, *(self.x_categories or []), *(self.y_categories or [])]
         for layer in self.layers:
             out += [str(t) for t in layer.data.get("text", [])]
-            if layer.style.get("label"):
-                out.append(layer.style["label"])
+            for key in ("label", "colour_label"):
+                if layer.style.get(key):
+                    out.append(layer.style[key])
         return [str(t) for t in out if t]
 
 
@@ -221,6 +239,7 @@ def to_matplotlib(chart: Chart, *, ax=None, figsize=None):
         for layer in chart.layers:
             _MPL_DRAW[layer.kind](ax, layer)
         _mpl_axes(chart, ax)
+        _mpl_frame(chart, ax)
     # not drawn here: whoever shows or saves the figure draws it, once (check_glyphs has covered its text, and
     # sqc.report.panes.render_figure turns a missing-glyph warning into an error as well)
     return fig
@@ -246,10 +265,15 @@ def _notebook_display() -> None:
         select_figure_formats(shell, {"png"})
 
 
+def _crowded(categories) -> bool:
+    """Whether category names along x need turning on end: many of them, and longer than a short code."""
+    return len(categories) > 8 and max(len(str(c)) for c in categories) > 4
+
+
 def _mpl_axes(chart: Chart, ax) -> None:
     if chart.x_categories is not None:
         ax.set_xticks(np.arange(len(chart.x_categories)), [str(c) for c in chart.x_categories], fontsize=7,
-                      rotation=90 if len(chart.x_categories) > 8 else 0)
+                      rotation=90 if _crowded(chart.x_categories) else 0)
     if chart.y_categories is not None:
         ax.set_yticks(np.arange(len(chart.y_categories)), [str(c) for c in chart.y_categories], fontsize=7)
     if chart.x_dates:
@@ -274,23 +298,30 @@ def _mpl_axes(chart: Chart, ax) -> None:
     ax.set_xlabel(chart.x_label, fontsize=8)
     ax.set_ylabel(chart.y_label, fontsize=8)
     ax.tick_params(labelsize=7)
+    if chart.lang == "zh":
+        # texts made before the rc context (axes passed in by the caller) or at draw time (date ticks) get the
+        # CJK font too
+        family = font_rc("zh")["font.family"]
+        ax.tick_params(labelfontfamily=family)
+        for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
+            text.set_fontfamily(family)
     ax.grid(alpha=0.25)
     if chart.legend and any(layer.style.get("label") for layer in chart.layers):
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, **_MPL_LEGEND_OUTSIDE)
 
 
 def _mpl_line(ax, layer):
     d, s = layer.data, layer.style
     kw = dict(color=s["colour"], lw=s["width"], ls=_MPL_DASH[s["dash"]], label=s.get("label"))
     if s["step"]:
-        ax.step(d["x"], d["y"], where="mid", **kw)
+        ax.step(d["x"], d["y"], where=_MPL_STEP[s["step"]], **kw)
     else:
         ax.plot(d["x"], d["y"], marker=s.get("marker"), ms=3.5, **kw)
 
 
 def _mpl_band(ax, layer):
     d, s = layer.data, layer.style
-    ax.fill_between(d["x"], d["low"], d["high"], step="mid" if s["step"] else None, color=s["colour"],
+    ax.fill_between(d["x"], d["low"], d["high"], step=_MPL_STEP[s["step"]] if s["step"] else None, color=s["colour"],
                     alpha=s["alpha"], lw=0)
 
 
@@ -345,12 +376,79 @@ def palette(colourmap: str, k: int = 11) -> list[str]:
 
 
 def _cell_colours(layer) -> list[str]:
+    """Each cell's colour: ``[low, high]`` cut into as many equal bins as the palette has colours, the binning of
+    Bokeh's LinearColorMapper and of a matplotlib ListedColormap, so the colour bars of both back-ends match."""
     d, s = layer.data, layer.style
     pal = palette(s["colourmap"])
     span = (s["high"] - s["low"]) or 1.0
     pos = np.clip((np.nan_to_num(np.asarray(d["value"], dtype=float), nan=(s["low"] + s["high"]) / 2) - s["low"])
                   / span, 0, 1)
-    return [pal[int(round(v * (len(pal) - 1)))] for v in pos]
+    return [pal[min(int(v * len(pal)), len(pal) - 1)] for v in pos]
+
+
+def _extent(layer: Layer, axis: str) -> list:
+    """The values ``layer`` draws along ``axis`` ("x" or "y"): bar ends and bases, whisker ends, band edges,
+    points, line vertices, rules across that axis, cell edges."""
+    d, s = layer.data, layer.style
+    kind = layer.kind
+    if kind == "rule":
+        return [d["value"]] if s["axis"] == axis else []
+    if kind in ("bars", "whiskers"):
+        along = "x" if s["horizontal"] else "y"  # the axis the bar's length or the interval runs along
+        if axis == along:
+            if kind == "whiskers":
+                return [*np.ravel(d["low"]), *np.ravel(d["high"])]
+            base = np.asarray(s["base"], dtype=float)
+            return [*np.ravel(base), *np.ravel(np.asarray(d["height"], dtype=float) + base)]
+        pos = np.asarray(d["x"], dtype=float)
+        half = s.get("width", 0.0) / 2
+        return [*(pos - half), *(pos + half)]
+    if kind == "band":
+        return [*np.ravel(d["low"]), *np.ravel(d["high"])] if axis == "y" else list(np.ravel(d["x"]))
+    if kind == "cells":
+        pos = np.asarray(d[axis], dtype=float)
+        return [*(pos - 0.5), *(pos + 0.5)]
+    if kind in ("line", "points", "text"):
+        return list(np.ravel(d[axis]))
+    return []
+
+
+def axis_range(chart: Chart, axis: str) -> tuple[float, float] | None:
+    """The (low, high) an axis must show so that every drawn value is inside the plot: category axes span their
+    categories; numeric axes span bars (with their base), whisker ends, bands, points, lines and reference rules,
+    padded by :data:`RANGE_PAD` of the span on each side. ``chart.<axis>_range`` when the chart sets one; None
+    for a date axis or when nothing numeric is drawn (the back-end's own autoscale then applies)."""
+    own = getattr(chart, f"{axis}_range", None)
+    if own is not None:
+        return tuple(own)
+    cats = chart.x_categories if axis == "x" else chart.y_categories
+    if cats is not None:
+        cells = any(layer.kind == "cells" for layer in chart.layers)
+        edge = 0.5 if cells else 0.6
+        return (-edge, len(cats) - 1 + edge)
+    if axis == "x" and chart.x_dates:
+        return None
+    values = []
+    for layer in chart.layers:
+        try:
+            values += _extent(layer, axis)
+        except (TypeError, ValueError):  # dates or text where a number was expected: leave the axis to autoscale
+            return None
+    arr = np.asarray([v for v in values if v is not None], dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return None
+    lo, hi = float(arr.min()), float(arr.max())
+    pad = RANGE_PAD * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
+    # a text layer is written just above its anchor, and left-aligned text to the right of it: room for it
+    texts = [layer for layer in chart.layers if layer.kind == "text"]
+    low, high = pad, pad
+    if axis == "y" and texts:
+        high = 2.5 * pad
+    if axis == "x":
+        high = 3 * pad if any(t.style["align"] == "left" for t in texts) else pad
+        low = 3 * pad if any(t.style["align"] == "right" for t in texts) else pad
+    return (lo - low, hi + high)
 
 
 def _mpl_cells(ax, layer):
@@ -362,6 +460,33 @@ def _mpl_cells(ax, layer):
         ax.text(x, y, str(t), ha="center", va="center", fontsize=7)
     ax.set_xlim(-0.5, max(d["x"], default=0) + 0.5)
     ax.set_ylim(-0.5, max(d["y"], default=0) + 0.5)
+
+
+def _mpl_frame(chart: Chart, ax) -> None:
+    """Axis ranges that show every drawn value (see :func:`axis_range`) and a colour bar per heat-map layer."""
+    for axis, set_lim in (("x", ax.set_xlim), ("y", ax.set_ylim)):
+        span = axis_range(chart, axis)
+        if span is not None:
+            set_lim(*span)
+    for layer in chart.layers:
+        if layer.kind == "cells":
+            _mpl_colourbar(ax, layer)
+
+
+def _mpl_colourbar(ax, layer) -> None:
+    """The heat map's colour legend: the same 11 colours from ``low`` to ``high``, labelled with its meaning."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize
+
+    s = layer.style
+    mappable = ScalarMappable(Normalize(s["low"], s["high"]), ListedColormap(palette(s["colourmap"])))
+    bar = ax.figure.colorbar(mappable, ax=ax, fraction=0.05, pad=0.02, alpha=0.9)
+    bar.set_label(s.get("colour_label", ""), fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    if s.get("colour_format") == "percent":
+        from matplotlib.ticker import PercentFormatter
+
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
 
 
 _MPL_DRAW = {"line": _mpl_line, "band": _mpl_band, "points": _mpl_points, "bars": _mpl_bars,
@@ -403,10 +528,11 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
             from bokeh.models import NumeralTickFormatter
 
             axis.formatter = NumeralTickFormatter(format="0[.]0%")
-    if chart.x_categories is not None and len(chart.x_categories) > 8:
+    if chart.x_categories is not None and _crowded(chart.x_categories):
         p.xaxis.major_label_orientation = 1.2
     if p.legend:
         p.legend.visible = bool(chart.legend)
+    _bk_frame(chart, p)
     p.toolbar.logo = None
     return p
 
@@ -417,15 +543,18 @@ def _bk_line(p, layer):
     if s.get("label"):
         kw["legend_label"] = s["label"]
     if s["step"]:
-        p.step(np.asarray(d["x"]), np.asarray(d["y"]), mode="center", **kw)
+        p.step(np.asarray(d["x"]), np.asarray(d["y"]), mode=_BK_STEP[s["step"]], **kw)
     else:
         p.line(np.asarray(d["x"]), np.asarray(d["y"]), **kw)
+        if s.get("marker"):  # the markers matplotlib draws on the line
+            p.scatter(np.asarray(d["x"]), np.asarray(d["y"]), color=s["colour"], size=5)
 
 
 def _bk_band(p, layer):
     d, s = layer.data, layer.style
     if s["step"]:
-        p.varea_step(x=np.asarray(d["x"]), y1=np.asarray(d["low"]), y2=np.asarray(d["high"]), step_mode="center",
+        p.varea_step(x=np.asarray(d["x"]), y1=np.asarray(d["low"]), y2=np.asarray(d["high"]),
+                     step_mode=_BK_STEP[s["step"]],
                      fill_color=s["colour"], fill_alpha=s["alpha"])
     else:
         p.varea(x=np.asarray(d["x"]), y1=np.asarray(d["low"]), y2=np.asarray(d["high"]), fill_color=s["colour"],
@@ -457,21 +586,23 @@ def _bk_bars(p, layer):
     n = len(d["x"])
     kw = {"legend_label": s["label"]} if s.get("label") else {}
     colour = _column(d["colour"], n)
+    base = np.asarray(s["base"], dtype=float)
+    end = np.asarray(d["height"], dtype=float) + base  # a bar runs from its base for its height, as in matplotlib
+    base = base.tolist() if base.ndim else float(base)
     if s["horizontal"]:
-        p.hbar(y=np.asarray(d["x"]), right=np.asarray(d["height"]), left=s["base"], height=s["width"], color=colour,
-               alpha=s["alpha"], **kw)
+        p.hbar(y=np.asarray(d["x"]), right=end, left=base, height=s["width"], color=colour, alpha=s["alpha"], **kw)
     else:
-        p.vbar(x=np.asarray(d["x"]), top=np.asarray(d["height"]), bottom=s["base"], width=s["width"], color=colour,
-               alpha=s["alpha"], **kw)
+        p.vbar(x=np.asarray(d["x"]), top=end, bottom=base, width=s["width"], color=colour, alpha=s["alpha"], **kw)
 
 
 def _bk_whiskers(p, layer):
     d, s = layer.data, layer.style
     x, lo, hi = (list(np.asarray(d[k], dtype=float)) for k in ("x", "low", "high"))
+    # drawn above the glyphs: an interval is never hidden by the bar it belongs to
     if s["horizontal"]:
-        p.segment(x0=lo, x1=hi, y0=x, y1=x, color=s["colour"])
+        p.segment(x0=lo, x1=hi, y0=x, y1=x, color=s["colour"], line_width=1.5, level="overlay")
     else:
-        p.segment(x0=x, x1=x, y0=lo, y1=hi, color=s["colour"])
+        p.segment(x0=x, x1=x, y0=lo, y1=hi, color=s["colour"], line_width=1.5, level="overlay")
 
 
 def _bk_rule(p, layer):
@@ -482,6 +613,8 @@ def _bk_rule(p, layer):
         value = value.astype("datetime64[ms]").astype(np.int64)
     p.add_layout(Span(location=float(value), dimension="width" if s["axis"] == "y" else "height",
                       line_color=s["colour"], line_dash=s["dash"]))
+    if s.get("label"):  # a Span has no legend entry: an undrawn line (one NaN point) of the same look carries it
+        p.line(x=[np.nan], y=[np.nan], line_color=s["colour"], line_dash=s["dash"], legend_label=s["label"])
 
 
 def _bk_text(p, layer):
@@ -498,6 +631,40 @@ def _bk_cells(p, layer):
                             "text": [str(t) for t in d["text"]], "alpha": np.asarray(d["alpha"])})
     p.rect("x", "y", 1, 1, source=src, fill_color="colour", fill_alpha="alpha", line_color="white")
     p.text("x", "y", text="text", source=src, text_align="center", text_baseline="middle", text_font_size="9px")
+
+
+def _bk_frame(chart: Chart, p) -> None:
+    """Axis ranges that show every drawn value (:func:`axis_range`), the legend beside the plot (never over the
+    data) and a colour bar per heat-map layer. The frame is not aligned with the charts beside or above it in
+    a page layout: Bokeh would otherwise give every chart of a column the widest axis labels and legend of any of
+    them, squeezing the others' plot areas."""
+    p.frame_align = False
+    for rng, axis in ((p.x_range, "x"), (p.y_range, "y")):
+        span = axis_range(chart, axis)
+        if span is not None:
+            rng.start, rng.end = span
+    if p.legend and chart.legend:
+        legend = p.legend[0]
+        legend.label_text_font_size = "10px"
+        legend.click_policy = "hide"
+        p.add_layout(legend, "right")
+    for layer in chart.layers:
+        if layer.kind == "cells":
+            _bk_colourbar(p, layer)
+
+
+def _bk_colourbar(p, layer) -> None:
+    """The heat map's colour legend (same 11 colours and bins as the cells), titled with its meaning and unit."""
+    from bokeh.models import ColorBar, LinearColorMapper, NumeralTickFormatter
+
+    s = layer.style
+    mapper = LinearColorMapper(palette=palette(s["colourmap"]), low=s["low"], high=s["high"])
+    bar = ColorBar(color_mapper=mapper, title=s.get("colour_label") or None, orientation="horizontal",
+                   height=10, width=220, scale_alpha=0.9, title_text_font_size="10px",
+                   major_label_text_font_size="9px", title_text_font_style="normal")
+    if s.get("colour_format") == "percent":
+        bar.formatter = NumeralTickFormatter(format="0%")
+    p.add_layout(bar, "below")
 
 
 _BOKEH_DRAW = {"line": _bk_line, "band": _bk_band, "points": _bk_points, "bars": _bk_bars,

@@ -6,7 +6,6 @@ import html
 
 import pandas as pd
 
-from ..panes import figure_pane
 from ..context import ComputeContext, Formatted, Label, Month, Note, ReportContext, Section, SectionResult
 
 AREA = "complaints"
@@ -119,11 +118,10 @@ def compute(ctx: ComputeContext) -> SectionResult:
 
 
 def render(result: SectionResult, lang: str) -> Section:
-    import matplotlib.pyplot as plt
     import panel as pn
 
-    from ...plotting.complaints import pareto_figure, recovery_figure, surge_figure, time_to_resolve_figure
-    from ...plotting.scorecard import cjk_rc
+    from ...plotting.complaints import SURGE_RED, pareto_spec, recovery_specs, surge_specs, time_to_resolve_spec
+    from ...plotting.spec import to_bokeh
 
     ctx = result.context.in_language(lang)
     v = result.values
@@ -163,12 +161,10 @@ def render(result: SectionResult, lang: str) -> Section:
     notes = [ctx.note_text(n) for n in v["messages"]]
     body.append(pn.pane.Markdown("\n\n".join(f"**{n}**" if n.startswith("⚠") else n for n in notes)))
 
-    # ---- Pareto of the window and comparison with the window before
-    with plt.rc_context(cjk_rc()):
-        fig = pareto_figure(par, title=t(f"{AREA}.pareto_title", start=ctx.fmt_period(start), end=ctx.fmt_period(per)),
-                            labels={"names": cat, "count": t(f"{AREA}.ax_complaints"), "cum": t(f"{AREA}.ax_cum")})
-        body.append(figure_pane(fig))
-        plt.close(fig)
+    # ---- Pareto of the window and comparison with the window before (charts drawn by the browser: Bokeh)
+    body.append(pn.pane.Bokeh(to_bokeh(pareto_spec(
+        par, ctx.lang, title=t(f"{AREA}.pareto_title", start=ctx.fmt_period(start), end=ctx.fmt_period(per)),
+        labels={"names": cat, "count": t(f"{AREA}.ax_complaints")}))))
     body.append(pn.pane.Markdown(t(f"{AREA}.vital_few", cats=", ".join(cat.get(c, c) for c in par.vital_few))))
     if cmp_ is not None:
         top = cmp_.table.reindex(cmp_.table["share_diff"].abs().sort_values(ascending=False).index).iloc[0]
@@ -179,28 +175,29 @@ def render(result: SectionResult, lang: str) -> Section:
             d=f"{100 * top['share_diff']:+.1f} pp", lo=f"{100 * top['share_diff_ci_low']:+.1f}",
             hi=f"{100 * top['share_diff_ci_high']:+.1f}")))
     if surge_res is not None:
-        with plt.rc_context(cjk_rc()):
-            fig = surge_figure(surge_res, labels={"names": cat}, title=t(f"{AREA}.surge_title"))
-            body.append(figure_pane(fig))
-            plt.close(fig)
+        body.append(pn.pane.Markdown(f"#### {t(f'{AREA}.surge_title')}"))
+        charts = []
+        for c, spec in surge_specs(surge_res, ctx.lang, labels={"names": cat}).items():
+            fig = to_bokeh(spec)
+            fig.toolbar_location = None  # small multiples: the plot gets the room; the grid is for reading
+            fig.xaxis.ticker.desired_num_ticks = 3
+            if surge_res.table.loc[c, "surge"]:
+                fig.title.text_color = SURGE_RED
+            charts.append(pn.pane.Bokeh(fig))
+        body.append(pn.GridBox(*charts, ncols=3))
 
     # ---- time to resolve (KM) and recovery by branch
     sev = {s: t(f"{AREA}.sev_{s}") for s in ("low", "medium", "high", "ALL")}
-    with plt.rc_context(cjk_rc()):
-        fig = time_to_resolve_figure(ttr, labels={"names": sev, "x": t(f"{AREA}.ax_days"),
-                                                  "y": t(f"{AREA}.ax_share_resolved"), "sla": t(f"{AREA}.ax_sla")},
-                                     title=t(f"{AREA}.km_title"))
-        body.append(figure_pane(fig))
-        plt.close(fig)
+    body.append(pn.pane.Bokeh(to_bokeh(time_to_resolve_spec(
+        ttr, ctx.lang, labels={"names": sev, "x": t(f"{AREA}.ax_days"), "y": t(f"{AREA}.ax_share_resolved"),
+                               "sla": t(f"{AREA}.ax_sla")}, title=t(f"{AREA}.km_title")))))
     km_note = t(f"{AREA}.km_cohort", start=ctx.fmt_period(start), end=ctx.fmt_period(per), open=int(k_all["open"]))
     body.append(pn.pane.Markdown(f"*{km_note}*"))
-    with plt.rc_context(cjk_rc()):
-        fig = recovery_figure(rec_b, title=t(f"{AREA}.recovery_title"),
-                              labels={"metrics": {m: t(f"{AREA}.m_{m}") for m in
-                                                  ("recovery_rate", "sla_compliance", "reopen_rate")},
-                                      "names": {"ALL": sev["ALL"]}}, figsize=(7, 3.6))
-        body.append(figure_pane(fig))
-        plt.close(fig)
+    body.append(pn.pane.Markdown(f"#### {t(f'{AREA}.recovery_title')}"))
+    body.append(pn.Row(*(pn.pane.Bokeh(to_bokeh(spec)) for spec in recovery_specs(
+        rec_b, ctx.lang, labels={"metrics": {m: t(f"{AREA}.m_{m}") for m in
+                                             ("recovery_rate", "sla_compliance", "reopen_rate")},
+                                 "names": {"ALL": sev["ALL"]}}).values())))
 
     # ---- check sheet (category × month, last 6 months)
     cs = v["check_sheet"].copy()

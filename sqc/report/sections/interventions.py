@@ -161,7 +161,8 @@ def render(section_result: SectionResult, lang: str = "en") -> Section:
     import matplotlib.pyplot as plt
     import panel as pn
 
-    from ...plotting.interventions import blueprint_figure, effect_figure
+    from ...plotting.interventions import blueprint_figure, effect_spec
+    from ...plotting.spec import to_bokeh
     from ...plotting.scorecard import cjk_rc
     from ..panes import figure_pane
 
@@ -249,12 +250,10 @@ def render(section_result: SectionResult, lang: str = "en") -> Section:
                   "y": t("ax_y")}
         for r in result.rows:
             name = r["name"].get(lang) or r["name"]["en"]
-            with plt.rc_context(cjk_rc()):
-                fig = effect_figure(result.series[r["intervention_id"]], labels=labels,
-                                    title=t("chart_title", id=r["intervention_id"], name=name,
-                                            measure=t(f"cat_{r['measure']}")))
-                body.append(figure_pane(fig, fmt="png"))
-                plt.close(fig)
+            # drawn by the browser: the reader's fonts, a few kB of numbers instead of an image per language
+            body.append(pn.pane.Bokeh(to_bokeh(effect_spec(
+                result.series[r["intervention_id"]], lang=lang, labels=labels,
+                title=t("chart_title", id=r["intervention_id"], name=name, measure=t(f"cat_{r['measure']}"))))))
             text = t(f"explain_{r['design']}", n=r.get("n_comparison", 0))
             if r["design"] == "staggered" and pd.notna(r.get("pretrend_p")):
                 text += " " + t("pretrend", p=f"{r['pretrend_p']:.2g}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...reliability import alpha, cfa
-from ..panes import figure_pane, message_section
+from ..panes import message_section
 from ..context import (ByLang, ComputeContext, Formatted, Label, Month, Note, ReportContext, Section, SectionResult,
                        translate)
 
@@ -163,14 +163,11 @@ def render(result: SectionResult, lang: str) -> Section:
         parts.append(pn.pane.Markdown(t("reliability.reverse_note")))
     parts.append(pn.pane.DataFrame(table, index=False))
     if results["P"]:
-        fig = rplot.alpha_by_scale(results["P"], title=t("reliability.chart_title"), labels=dim_label,
-                                   lang=ctx.lang)
-        parts.append(figure_pane(fig))
+        parts.append(pn.pane.Bokeh(rplot.alpha_by_scale_bokeh(results["P"], title=t("reliability.chart_title"),
+                                                              labels=dim_label, lang=ctx.lang)))
         worst = min(results["P"], key=lambda d: results["P"][d].item_stats["r_drop"].min())
-        fig2 = rplot.item_total_bars(results["P"][worst], title=t("reliability.items_title",
-                                                                     dimension=dim_label[worst]),
-                                     lang=ctx.lang)
-        parts.append(figure_pane(fig2))
+        parts.append(pn.pane.Bokeh(rplot.item_total_bokeh(
+            results["P"][worst], title=t("reliability.items_title", dimension=dim_label[worst]), lang=ctx.lang)))
     parts.append(pn.pane.Markdown("\n\n".join([cfa_text] + (weak_lines or [t("reliability.no_weak")]))))
     return result.to_section(ctx, title, pn.Column(*parts))
 

@@ -204,14 +204,10 @@ def _notes(res, values: dict, headline: dict) -> list[Note]:
 
 
 def render(result: SectionResult, lang: str) -> Section:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import panel as pn
 
     from ...plotting import servqual as sp
-    from ..panes import figure_pane, message_section
+    from ..panes import message_section
 
     ctx = result.context.in_language(lang)
     t = ctx.t
@@ -270,20 +266,20 @@ def render(result: SectionResult, lang: str) -> Section:
              pn.pane.Bokeh(sp.gap_bokeh(res, title=t("servqual.chart_gaps"), names=names,
                                         labels={"x": t("servqual.lab_gap_axis")}, lang=ctx.lang)),
              pn.pane.DataFrame(dim_tab, index=False)]
-    figs = [sp.profile_figure(res, title=t("servqual.chart_profile"),
-                              labels={"E": t("servqual.lab_expect"), "P": t("servqual.lab_perceive"),
-                                      "x": t("servqual.lab_item"), "y": t("servqual.lab_mean")}, names=names)]
+    # charts drawn by the browser (Bokeh): the reader's fonts, no image per language
+    figs = [sp.profile_bokeh(res, title=t("servqual.chart_profile"),
+                             labels={"E": t("servqual.lab_expect"), "P": t("servqual.lab_perceive"),
+                                     "x": t("servqual.lab_item"), "y": t("servqual.lab_mean")}, names=names,
+                             lang=ctx.lang)]
     if v["has_zot"]:
-        figs.append(sp.zot_figure(res.zot, title=t("servqual.chart_zot"),
-                                  labels={"zone": t("servqual.lab_zone"), "P": t("servqual.lab_perceive"),
-                                          "y": t("servqual.lab_mean")}, lang=ctx.lang))
+        figs.append(sp.zot_bokeh(res.zot, title=t("servqual.chart_zot"),
+                                 labels={"zone": t("servqual.lab_zone"), "P": t("servqual.lab_perceive"),
+                                         "y": t("servqual.lab_mean")}, lang=ctx.lang))
     if v["ipa"] is not None:
-        figs.append(sp.ipa_figure(v["ipa"], title=t("servqual.chart_ipa"), names=names, lang=ctx.lang))
-    for fig in figs:
-        parts.append(figure_pane(fig, fmt="png", dpi=110, px_per_inch=None))
-        plt.close(fig)
+        figs.append(sp.ipa_bokeh(v["ipa"], title=t("servqual.chart_ipa"), names=names, lang=ctx.lang))
+    parts.extend(pn.pane.Bokeh(fig) for fig in figs)
     parts.append(pn.pane.Bokeh(sp.heatmap_bokeh(v["heat"], title=t("servqual.chart_heat"), names=names, min_n=MIN_N,
-                                                lang=ctx.lang)))
+                                                lang=ctx.lang, segment_label=t("charts.branch"))))
     if gap_tab is not None:
         parts.append(pn.pane.Markdown(f"#### {t('servqual.gap_model_title')}\n\n{t('servqual.gap_model_note')}"))
         parts.append(pn.pane.DataFrame(gap_tab, index=False))
