@@ -68,8 +68,11 @@ def test_summary_rows_branch_signals(rows):
     assert {"service_level", "asa_s", "abandonment_rate"} <= set(b07.index)
     assert b07.loc["service_level", "action"] == "investigate"
     assert b07.loc["asa_s", "action"] == "watch"  # ASA 22.6 s is worse than usual but meets the 30 s target
-    b04 = br.loc[(br["branch"] == "B04") & (br["kpi"] == "fcr_rate")].iloc[0]
-    assert b04["variation_code"] == "improvement" and b04["action"] == "sustain"
+    b06 = br.loc[(br["branch"] == "B06") & (br["kpi"] == "asa_s")].iloc[0]
+    assert b06["variation_code"] == "improvement" and b06["action"] == "sustain"
+    # B04's FCR step of 2025-09 is in the demo's stage table: judged on its new limits it is no longer a signal,
+    # and meets the target consistently, so it has no row of its own
+    assert br.loc[(br["branch"] == "B04") & (br["kpi"] == "fcr_rate")].empty
     # a branch's rows together, most urgent first within it; the branches with the most urgent action first
     assert list(dict.fromkeys(br["branch"])) == list(br["branch"].drop_duplicates())
     assert br["branch"].ne(br["branch"].shift()).sum() == br["branch"].nunique()
