@@ -38,6 +38,9 @@ class InterventionsResult:
     headline: dict = field(default_factory=dict)
 
 
+_EFFECT_FIELDS = ("rate_ratio", "ci_low", "ci_high", "p", "n_before", "n_after", "count_before", "count_after", "unit")
+
+
 def _num(v):
     return None if v is None or pd.isna(v) else float(v)
 
@@ -100,22 +103,14 @@ def evaluate(ctx: Any) -> InterventionsResult:
         res.rows.append(row)
         res.series[iv.intervention_id] = e.series
         process, skipped = evaluate_process_measures(data, iv, as_of=per, branches=ctx.branches)
-        res.warnings += skipped
-        for p in process:
-            res.warnings += p.warnings
-            res.process.append({"intervention_id": iv.intervention_id, "item_id": p.measure, "design": p.design,
-                                "verdict": p.verdict, **{k: p.effect[k] for k in (
-                                    "rate_ratio", "ci_low", "ci_high", "p", "n_before", "n_after", "count_before",
-                                    "count_after", "unit")}})
-        if kpi_frame is not None:
-            kpi_effects, skipped = evaluate_kpis(kpi_frame, iv, as_of=per, branches=ctx.branches)
-            res.warnings += skipped
-            for k in kpi_effects:
-                res.warnings += k.warnings
-                res.kpi_effects.append({"intervention_id": iv.intervention_id, "kpi": k.measure, "design": k.design,
-                                        "verdict": k.verdict, **{f: k.effect[f] for f in (
-                                            "rate_ratio", "ci_low", "ci_high", "p", "n_before", "n_after",
-                                            "count_before", "count_after", "unit")}})
+        kpi_effects, kpi_skipped = (evaluate_kpis(kpi_frame, iv, as_of=per, branches=ctx.branches)
+                                    if kpi_frame is not None else ([], []))
+        res.warnings += skipped + kpi_skipped
+        for effects, rows, name in ((process, res.process, "item_id"), (kpi_effects, res.kpi_effects, "kpi")):
+            for m in effects:
+                res.warnings += m.warnings
+                rows.append({"intervention_id": iv.intervention_id, name: m.measure, "design": m.design,
+                             "verdict": m.verdict, **{k: m.effect[k] for k in _EFFECT_FIELDS}})
         if e.verdict in ("effective", "worsened"):
             res.notes.append((f"note_{e.verdict}", {"id": iv.intervention_id, "rr": e.effect["rate_ratio"],
                                                     "lo": e.effect["ci_low"], "hi": e.effect["ci_high"],
@@ -151,6 +146,29 @@ def _rate_ratio(row: dict, count_name: str) -> dict:
 
 def _fmt_rr(rr, lo, hi) -> str:
     return f"{rr:.2f} (95% CI {lo:.2f}–{hi:.2f})"
+
+
+def _in_language(texts: dict, lang: str) -> str:
+    return texts.get(lang) or texts.get("en", "")
+
+
+def _fmt_change(rr, lo, hi) -> str:
+    """A ratio as a relative change with its interval: 0.95 (0.92–0.98) → "-5.0% (-8.0% … -2.0%)"."""
+    return f"{100 * (rr - 1):+.1f}% ({100 * (lo - 1):+.1f}% … {100 * (hi - 1):+.1f}%)"
+
+
+def _measure_table(t, title: str, measure_col: str, effect_col: str, rows: list, note: str) -> list:
+    """Title, table and note of the measures an intervention should move (audit checks, KPIs); none when empty."""
+    import panel as pn
+
+    if not rows:
+        return []
+    head = [t(c) for c in ("col_intervention", measure_col, "col_design", effect_col, "col_basis", "col_verdict")]
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for cells in rows)
+    return [pn.pane.Markdown(f"#### {t(title)}"),
+            pn.pane.HTML("<table class='sqc-table'><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+                         + "</tr>" + body + "</table>", sizing_mode="stretch_width"),
+            pn.pane.Markdown(f"*{t(note)}*")]
 
 
 def _change(rr: float, t) -> str:
@@ -209,43 +227,24 @@ def render(section_result: SectionResult, lang: str = "en") -> Section:
         body.append(pn.pane.HTML("<table class='sqc-table'><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head)
                                  + "</tr>" + "".join(rows_html) + "</table>", sizing_mode="stretch_width"))
         body.append(pn.pane.Markdown(f"*{t('how_to_read')}*"))
-        if result.process:
-            body.append(pn.pane.Markdown(f"#### {t('process_title')}"))
-            head = [t(c) for c in ("col_intervention", "col_item", "col_design", "col_effect", "col_basis",
-                                   "col_verdict")]
-            trs = []
-            for p in result.process:
-                item = result.items.get(p["item_id"], {})
-                basis = t(f"basis_{p['unit']}_checks", nb=p["n_before"], na=p["n_after"],
-                          cb=int(p["count_before"]), ca=int(p["count_after"]))
-                trs.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
-                    f"<b>{esc(p['intervention_id'])}</b>",
-                    f"{esc(p['item_id'])} {esc(item.get(lang) or item.get('en', ''))}",
-                    esc(t(f"design_{p['design']}")),
-                    f"<span class='nowrap'>{esc(_fmt_rr(p['rate_ratio'], p['ci_low'], p['ci_high']))}</span>",
-                    esc(basis),
-                    f"<span class='{VERDICT_CLASS[p['verdict']]}'>{esc(t('pverdict_' + p['verdict']))}</span>"))
-                    + "</tr>")
-            body.append(pn.pane.HTML("<table class='sqc-table'><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head)
-                                     + "</tr>" + "".join(trs) + "</table>", sizing_mode="stretch_width"))
-            body.append(pn.pane.Markdown(f"*{t('process_note')}*"))
-        if result.kpi_effects:
-            body.append(pn.pane.Markdown(f"#### {t('kpi_effects_title')}"))
-            head = [t(c) for c in ("col_intervention", "col_kpi", "col_design", "col_kpi_change", "col_basis",
-                                   "col_verdict")]
-            trs = []
-            for k in result.kpi_effects:
-                basis = t(f"basis_{k['unit']}_kpi", nb=k["n_before"], na=k["n_after"])
-                change = f"{100 * (k['rate_ratio'] - 1):+.1f}% ({100 * (k['ci_low'] - 1):+.1f}% … " \
-                         f"{100 * (k['ci_high'] - 1):+.1f}%)"
-                trs.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
-                    f"<b>{esc(k['intervention_id'])}</b>", esc(translate(f"kpi.{k['kpi']}", lang)),
-                    esc(t(f"design_{k['design']}")), f"<span class='nowrap'>{esc(change)}</span>", esc(basis),
-                    f"<span class='{VERDICT_CLASS[k['verdict']]}'>{esc(t('kverdict_' + k['verdict']))}</span>"))
-                    + "</tr>")
-            body.append(pn.pane.HTML("<table class='sqc-table'><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head)
-                                     + "</tr>" + "".join(trs) + "</table>", sizing_mode="stretch_width"))
-            body.append(pn.pane.Markdown(f"*{t('kpi_effects_note')}*"))
+        process_rows = [[
+            f"<b>{esc(p['intervention_id'])}</b>",
+            f"{esc(p['item_id'])} {esc(_in_language(result.items.get(p['item_id'], {}), lang))}",
+            esc(t(f"design_{p['design']}")),
+            f"<span class='nowrap'>{esc(_fmt_rr(p['rate_ratio'], p['ci_low'], p['ci_high']))}</span>",
+            esc(t(f"basis_{p['unit']}_checks", nb=p["n_before"], na=p["n_after"], cb=int(p["count_before"]),
+                  ca=int(p["count_after"]))),
+            f"<span class='{VERDICT_CLASS[p['verdict']]}'>{esc(t('pverdict_' + p['verdict']))}</span>"]
+            for p in result.process]
+        body += _measure_table(t, "process_title", "col_item", "col_effect", process_rows, "process_note")
+        kpi_rows = [[
+            f"<b>{esc(k['intervention_id'])}</b>", esc(translate(f"kpi.{k['kpi']}", lang)),
+            esc(t(f"design_{k['design']}")),
+            f"<span class='nowrap'>{esc(_fmt_change(k['rate_ratio'], k['ci_low'], k['ci_high']))}</span>",
+            esc(t(f"basis_{k['unit']}_kpi", nb=k["n_before"], na=k["n_after"])),
+            f"<span class='{VERDICT_CLASS[k['verdict']]}'>{esc(t('kverdict_' + k['verdict']))}</span>"]
+            for k in result.kpi_effects]
+        body += _measure_table(t, "kpi_effects_title", "col_kpi", "col_kpi_change", kpi_rows, "kpi_effects_note")
         labels = {"observed": t("ax_observed"), "counterfactual": t("ax_counterfactual"), "after": t("ax_after"),
                   "y": t("ax_y")}
         for r in result.rows:
