@@ -7,15 +7,21 @@ checks the file: a saved dashboard that would fetch anything from the network is
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import html
 import importlib
+import io
 import json
 import math
+import os
 import re
+import signal
+import sys
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -365,15 +371,131 @@ def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: p
     })
 
 
+def _render_and_save(results: list[SectionResult], run: ComputeContext, lang: str, *, output_dir: Path,
+                     load_summary, version: str, fingerprint: str) -> tuple[Path, list[Section]]:
+    """One language's dashboard from the computed results: render, assemble, save."""
+    sections = render_sections(results, lang)
+    page = assemble(run.in_language(lang), sections, load_summary=load_summary, code_version=version,
+                    fingerprint=fingerprint)
+    path = save_dashboard(page, output_dir / f"dashboard_{lang}.html",
+                          title=f"{translate('report.title', lang)} {run.period}")
+    return path, sections
+
+
+def _without_bodies(sections: list[Section]) -> list[Section]:
+    """The sections without their page content (Panel objects stay in the process that drew them)."""
+    return [dataclasses.replace(s, body=None) for s in sections]
+
+
+def _forbid_queries() -> None:
+    """In a forked child: make any query of the store an error. The parent's DuckDB threads do not exist in the
+    child, so a query there could hang; rendering only lays out what ``compute`` produced, so none is needed."""
+    import ibis.expr.types.core as ibis_core
+
+    from ..store.store import Store
+
+    def refuse(*args, **kwargs):
+        raise PipelineError("a section queried the data while rendering; query it in compute(ctx)")
+
+    for name in ("execute", "to_pandas", "to_pyarrow", "to_pyarrow_batches"):
+        setattr(ibis_core.Expr, name, refuse)
+    Store.connect = Store.ibis = refuse
+
+
+class _LanguageWorker:
+    """A forked child process that renders and saves one language and sends its sections (without bodies) back.
+
+    The child shares the computed results with the parent copy-on-write (nothing is pickled on the way in). It
+    ends with ``os._exit`` so that nothing inherited (the store's connection, atexit handlers) runs twice."""
+
+    def __init__(self, lang: str, work: Callable[[], tuple[Path, list[Section]]]):
+        import pickle
+
+        self.lang = lang
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            os.close(read_fd)
+            code = 1
+            # what the child prints (library warnings) goes back to the parent, which shows it in the run log
+            sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+            try:
+                _forbid_queries()
+                path, sections = work()
+                result, code = ("ok", (path, _without_bodies(sections))), 0
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent as text
+                result = ("error", str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}")
+            try:
+                payload = pickle.dumps((*result, sys.stdout.getvalue(), sys.stderr.getvalue()))
+            except Exception as exc:  # noqa: BLE001 - an unpicklable section: the parent must still hear of it
+                payload, code = pickle.dumps(("error", f"cannot send the sections back: {exc}", "", "")), 1
+            try:
+                with os.fdopen(write_fd, "wb") as fh:
+                    fh.write(payload)
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        self.pid, self._read_fd = pid, read_fd
+
+    def result(self) -> tuple[Path, list[Section]]:
+        """Wait for the child; its dashboard path and sections, or :class:`PipelineError` if it failed."""
+        import pickle
+
+        with os.fdopen(self._read_fd, "rb") as fh:
+            payload = fh.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        try:
+            kind, value, printed, warned = pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - killed or crashed before it could answer
+            kind, value, printed, warned = "error", f"the process ended without a result ({_exit_text(status)})", "", ""
+        sys.stdout.write(printed)
+        sys.stderr.write(warned)
+        if kind != "ok" or os.waitstatus_to_exitcode(status) != 0:
+            raise PipelineError(f"the {self.lang} dashboard failed: {value}")
+        return value
+
+    def stop(self) -> None:
+        """End the child if it is still running (the parent failed first)."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass  # already reaped
+            os.close(self._read_fd)
+            self.pid = None
+
+
+def _exit_text(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+
+
+def can_render_in_parallel() -> bool:
+    """Whether languages can be rendered in forked processes here: ``os.fork`` exists (POSIX) and this process may
+    use more than one core."""
+    if not hasattr(os, "fork"):
+        return False
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except AttributeError:  # macOS: no affinity call
+        return (os.cpu_count() or 1) > 1
+
+
 def write_report(data, period: str, *, branches=None, languages=("en",), output_dir: str | Path,
-                 areas: Iterable[str] | None = None) -> dict:
+                 areas: Iterable[str] | None = None, parallel: bool = False) -> dict:
     """Build and save the dashboard(s) and ``summary.json`` for one period into ``output_dir``.
 
     Every section's statistics are computed once (:func:`compute_sections`); each language only renders them
-    (:func:`render_sections`).
+    (:func:`render_sections`). With ``parallel=True`` and more than one language (on a POSIX system with more
+    than one core), every language after the first is rendered and saved in a child process forked after the
+    computation, while this process renders the first: the files are the same as in turn. A language that fails
+    fails the whole call (:class:`PipelineError`) before ``summary.json`` is written.
 
     This is what the report notebook calls; it returns ``{"dashboards": [...], "summary": path, "sections":
-    {lang: [Section, ...]}}`` so the notebook can show the headline numbers in the run log.
+    {lang: [Section, ...]}}`` so the notebook can show the headline numbers in the run log (the sections of a
+    language rendered in a child process come back without their ``body``).
     """
     from ..pipeline import code_version, validate_branches, validate_languages, validate_period
 
@@ -396,21 +518,30 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
     load_summary = data.load_summary()
     fingerprint = data.fingerprint()
     version = code_version()
-    out = {"dashboards": [], "sections": {}}
-    summary = None
     # statistics once per run; only labels, text and figures per language
     run = ComputeContext(data=data, period=period, branches=branches)
     results = compute_sections(run, areas)
-    for lang in languages:
-        ctx = run.in_language(lang)
-        sections = render_sections(results, lang)
-        page = assemble(ctx, sections, load_summary=load_summary, code_version=version, fingerprint=fingerprint)
-        path = save_dashboard(page, output_dir / f"dashboard_{lang}.html",
-                              title=f"{translate('report.title', lang)} {period}")
-        out["dashboards"].append(path)
-        out["sections"][lang] = sections
-        if summary is None:  # headline numbers do not depend on the language
-            summary = summary_dict(ctx, sections, load_summary=load_summary, fingerprint=fingerprint)
+    render = functools.partial(_render_and_save, results, run, output_dir=output_dir, load_summary=load_summary,
+                               version=version, fingerprint=fingerprint)
+    workers: dict[str, _LanguageWorker] = {}
+    done: dict[str, tuple[Path, list[Section]]] = {}
+    try:
+        if parallel and len(languages) > 1 and can_render_in_parallel():
+            for lang in languages[1:]:
+                workers[lang] = _LanguageWorker(lang, functools.partial(render, lang))
+        for lang in languages:
+            if lang not in workers:
+                done[lang] = render(lang)
+        for lang, worker in workers.items():
+            done[lang] = worker.result()
+    finally:
+        for worker in workers.values():
+            worker.stop()
+    out = {"dashboards": [done[lang][0] for lang in languages],
+           "sections": {lang: done[lang][1] for lang in languages}}
+    # headline numbers do not depend on the language: the summary comes from the first one
+    summary = summary_dict(run.in_language(languages[0]), done[languages[0]][1], load_summary=load_summary,
+                           fingerprint=fingerprint)
     summary["languages"] = languages
     summary_path = output_dir / "summary.json"
     summary_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
