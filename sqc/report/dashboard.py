@@ -250,18 +250,27 @@ def find_remote_resources(html_text: str) -> list[str]:
     return [m.group(0) for m in _REMOTE_RESOURCE.finditer(html_text)]
 
 
+def page_document(page):
+    """The Bokeh document of a Panel page, built once (the page's models, as ``page.save`` would build them)."""
+    from bokeh.document import Document
+    from panel.io.model import add_to_doc
+    from pyviz_comms import Comm
+
+    doc = Document()
+    add_to_doc(page.get_root(doc, Comm()), doc, True)
+    return doc
+
+
 def bokeh_components(page) -> list[str]:
-    """The BokehJS bundles the models of ``page`` need: ``bokeh``, ``bokeh-widgets`` and ``bokeh-tables`` always
-    (Panel's bundle imports widget and table modules when it loads), ``bokeh-gl`` only for a WebGL plot. Panel's
-    ``save`` inlines all of them whatever the page holds."""
+    """The BokehJS bundles the models of ``page`` (a Panel page or its Bokeh document) need: ``bokeh``,
+    ``bokeh-widgets`` and ``bokeh-tables`` always (Panel's bundle imports widget and table modules when it loads),
+    ``bokeh-gl`` only for a WebGL plot. Panel's ``save`` inlines all of them whatever the page holds."""
     from bokeh.document import Document
     from bokeh.models import Plot
 
-    doc = Document()
-    doc.add_root(page.get_root(doc))
-    models = list(doc.models)
+    doc = page if isinstance(page, Document) else page_document(page)
     components = ["bokeh", "bokeh-widgets", "bokeh-tables"]
-    if any(isinstance(m, Plot) and m.output_backend == "webgl" for m in models):
+    if any(isinstance(m, Plot) and m.output_backend == "webgl" for m in doc.models):
         components.append("bokeh-gl")
     return components
 
@@ -320,10 +329,13 @@ def save_dashboard(page, path: str | Path, *, title: str = "sqc") -> Path:
     are stored compressed (:func:`pack_scripts`), and a print stylesheet (:data:`PRINT_CSS`) is added."""
     from bokeh.resources import Resources
 
+    from panel.io.save import save
+
     path = Path(path)
-    resources = Resources(mode="inline", components=bokeh_components(page))
-    # embed=False: the page has no widgets whose states need pre-rendering (Tabs switch client-side)
-    page.save(str(path), resources=resources, embed=False, title=title)
+    # the page's models are built once, for the bundle choice and the file (embed=False: the page has no widgets
+    # whose states need pre-rendering; Tabs switch client-side)
+    doc = page_document(page)
+    save(doc, str(path), resources=Resources(mode="inline", components=bokeh_components(doc)), title=title)
     text = inline_panel_cdn(path.read_text(encoding="utf-8"))
     # checked before packing: compressed scripts could hide an address
     remote = find_remote_resources(text)
