@@ -44,6 +44,14 @@ def test_parallel_languages_equal_sequential(demo_data, tmp_path):
     # the first language is drawn here (its pages are there for the run log), the second came back without them
     assert all(s.body is not None for s in par["sections"]["en"])
     assert all(s.body is None for s in par["sections"]["zh"])
+    # save_dashboard skips Bokeh's integrity check for speed: it is done here, on the first language's page
+    from bokeh.core.validation.check import check_integrity
+
+    page = dashboard.assemble(dashboard.ComputeContext(demo_data, "2026-10", list(demo_data.branches["branch"]))
+                              .in_language("en"), par["sections"]["en"], load_summary=demo_data.load_summary())
+    doc = dashboard.page_document(page)
+    issues = check_integrity([m for root in doc.roots for m in root.references()])
+    assert issues.error == [] and issues.warning == []
     # the zh page was written by the child: a whole dashboard in Chinese
     text = (tmp_path / "par" / "dashboard_zh.html").read_text(encoding="utf-8")
     assert text.rstrip().endswith("</html>") and "lang" in text

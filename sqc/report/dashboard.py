@@ -7,6 +7,7 @@ checks the file: a saved dashboard that would fetch anything from the network is
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -322,6 +323,22 @@ def pack_scripts(html_text: str) -> str:
     return head + _LOADER + "</body>" + tail
 
 
+@contextlib.contextmanager
+def _without_bokeh_validation():
+    """Skip Bokeh's model integrity check while saving: it walks every model of the page once more (about a fifth
+    of the save) to log developer warnings. The test suite checks the dashboards' documents instead
+    (tests/test_report_parallel.py)."""
+    from bokeh.settings import settings
+
+    setting = settings.perform_document_validation
+    previous = setting._user_value  # a value the user set (BOKEH_VALIDATE_DOC is read when none is)
+    setting.set_value(False)
+    try:
+        yield
+    finally:
+        setting._user_value = previous
+
+
 def save_dashboard(page, path: str | Path, *, title: str = "sqc") -> Path:
     """Save a Panel page as one self-contained HTML file and verify it makes no network request.
 
@@ -335,7 +352,8 @@ def save_dashboard(page, path: str | Path, *, title: str = "sqc") -> Path:
     # the page's models are built once, for the bundle choice and the file (embed=False: the page has no widgets
     # whose states need pre-rendering; Tabs switch client-side)
     doc = page_document(page)
-    save(doc, str(path), resources=Resources(mode="inline", components=bokeh_components(doc)), title=title)
+    with _without_bokeh_validation():
+        save(doc, str(path), resources=Resources(mode="inline", components=bokeh_components(doc)), title=title)
     text = inline_panel_cdn(path.read_text(encoding="utf-8"))
     # checked before packing: compressed scripts could hide an address
     remote = find_remote_resources(text)
