@@ -66,6 +66,7 @@ Example
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -361,14 +362,18 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     if not need <= set(kpis.columns):
         raise DataError(f"the KPI frame lacks column(s) {sorted(need - set(kpis.columns))}",
                         column=sorted(need - set(kpis.columns))[0])
+    kpi_attrs = copy.deepcopy(kpis.attrs)
     hist = kpis.loc[kpis["period"].astype(str) <= per].copy()
+    # pandas deep-copies a frame's attrs (the KPI definitions) into every slice, and the loop below slices each
+    # series many times: the history goes without them until it is returned
+    hist.attrs = {}
     hist["period"] = hist["period"].astype(str)
     if branches is not None:
         hist = hist.loc[hist["branch"].isin(list(branches) + ["ALL"])]
     if hist.loc[hist["period"] == per].empty:
         raise InsufficientDataError(f"no KPI values for the report month {per}", value=per,
                                     expected="hotline/complaint data in the report month")
-    defs = pd.DataFrame(kpis.attrs.get("definitions") or kpi_definitions(**{
+    defs = pd.DataFrame(kpi_attrs.get("definitions") or kpi_definitions(**{
         k: v for k, v in conventions.items() if k in ("sl_threshold", "sl_variant", "short_abandon_s",
                                                       "exclude_short_abandons", "top_box_min", "rate_per")}))
     defs = defs.drop_duplicates("kpi", keep="last").reset_index(drop=True)
@@ -464,7 +469,8 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     table = table.sort_values(["branch", "kpi"], key=lambda c: c.map(order) if c.name == "kpi" else c,
                               kind="stable").reset_index(drop=True)
     comp = composite_scores(hist.loc[hist["kpi"].isin(include)], tg, weights=w, cap=cap, confidence=confidence)
-    conv = dict(kpis.attrs.get("conventions", {}) or conventions)
+    conv = dict(kpi_attrs.get("conventions", {}) or conventions)
+    hist.attrs = kpi_attrs
     rec_cols = ["branch", "kpi", "label", "index", "rule", "run_length", "side", "old_center", "new_center"]
     rec = (pd.concat(recalcs, ignore_index=True)[rec_cols] if recalcs else pd.DataFrame(columns=rec_cols))
     rec = rec.rename(columns={"label": "period"})
