@@ -22,7 +22,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, MutableMapping
 
 import numpy as np
 import pandas as pd
@@ -514,7 +514,8 @@ def can_render_in_parallel() -> bool:
 
 
 def write_report(data, period: str, *, branches=None, languages=("en",), output_dir: str | Path,
-                 areas: Iterable[str] | None = None, parallel: bool = False) -> dict:
+                 areas: Iterable[str] | None = None, parallel: bool = False,
+                 compute_cache: MutableMapping | None = None) -> dict:
     """Build and save the dashboard(s) and ``summary.json`` for one period into ``output_dir``.
 
     Every section's statistics are computed once (:func:`compute_sections`); each language only renders them
@@ -522,6 +523,10 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
     than one core), every language after the first is rendered and saved in a child process forked after the
     computation, while this process renders the first: the files are the same as in turn. A language that fails
     fails the whole call (:class:`PipelineError`) before ``summary.json`` is written.
+
+    ``compute_cache`` (a mapping the caller keeps, e.g. the served app's worker) holds the computed results keyed
+    by the data's fingerprint, the period, the branches and the areas: a later call with the same key (another
+    language of the same live page) only renders. Changed data has another fingerprint, so it is computed afresh.
 
     This is what the report notebook calls; it returns ``{"dashboards": [...], "summary": path, "sections":
     {lang: [Section, ...]}}`` so the notebook can show the headline numbers in the run log (the sections of a
@@ -549,8 +554,15 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
     fingerprint = data.fingerprint()
     version = code_version()
     # statistics once per run; only labels, text and figures per language
-    run = ComputeContext(data=data, period=period, branches=branches)
-    results = compute_sections(run, areas)
+    key = (fingerprint, period, tuple(branches), None if areas is None else tuple(areas))
+    cached = compute_cache.get(key) if compute_cache is not None else None
+    if cached is None:
+        run = ComputeContext(data=data, period=period, branches=branches)
+        results = compute_sections(run, areas)
+        if compute_cache is not None:
+            compute_cache[key] = (run, results)
+    else:
+        run, results = cached
     render = functools.partial(_render_and_save, results, run, output_dir=output_dir, load_summary=load_summary,
                                version=version, fingerprint=fingerprint)
     workers: dict[str, _LanguageWorker] = {}
