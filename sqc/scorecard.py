@@ -279,7 +279,7 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
                   baseline: int = DEFAULT_BASELINE, laney: str = "auto", min_points: int = MIN_POINTS,
                   confidence: float = DEFAULT_CONFIDENCE, recalculate: bool = True,
                   run_length: int | None = None, min_shift: float | None = None, stages=None,
-                  **conventions) -> Scorecard:
+                  quantile_history: bool = True, **conventions) -> Scorecard:
     """KPI scorecard per branch and the network for ``period``.
 
     Parameters
@@ -318,6 +318,10 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     stages : dict or DataFrame, optional
         Explicit stage table that overrides the automatic rule for the series it names: ``{(branch, kpi):
         ["2025-09", ...]}`` or a table with columns ``branch, kpi, start`` (months where new stages begin).
+    quantile_history : bool
+        With ``data``: the waiting/handle-time quantiles (median, P80, P90) of every month in ``history`` (True),
+        or only of the report month, the one the scorecard shows (False: the same table and composite; exact
+        quantiles need every contact of a month, so this skips most of the raw-row work at scale).
     conventions :
         KPI conventions for :func:`sqc.kpi.network_kpis` (``sl_threshold``, ``sl_variant`` ...), printed.
 
@@ -326,7 +330,7 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     Scorecard
     """
     from . import spc
-    from .kpi import KPI_DIRECTION, network_kpis
+    from .kpi import KPI_DIRECTION, QUANTILE_KPIS, network_kpis
     from .kpi import definitions as kpi_definitions
 
     confidence = _check_confidence(confidence)
@@ -349,9 +353,14 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     if kpis is None:
         if data is None:
             raise ParameterError("give data= (a loaded network) or kpis= (a tidy KPI frame)")
-        kpis = network_kpis(data, end=per, branches=branches, total=True, quantiles=True, **conventions)
+        kpis = network_kpis(data, end=per, branches=branches, total=True, quantiles=quantile_history, **conventions)
         attrs = dict(kpis.attrs)  # concat drops attrs (definitions, conventions): keep them
-        kpis = pd.concat([kpis, _network_quantiles(data, per, branches, conventions)], ignore_index=True)
+        parts = [kpis]
+        if not quantile_history:  # the branches' quantiles of the report month only
+            month = network_kpis(data, start=per, end=per, branches=branches, total=False, quantiles=True,
+                                 **conventions)
+            parts.append(month.loc[month["kpi"].isin([name for name, _, _ in QUANTILE_KPIS])])
+        kpis = pd.concat([*parts, _network_quantiles(data, per, branches, conventions)], ignore_index=True)
         kpis.attrs.update(attrs)
     if targets is None:
         if data is None:
