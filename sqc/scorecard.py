@@ -330,7 +330,7 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     Scorecard
     """
     from . import spc
-    from .kpi import KPI_DIRECTION, QUANTILE_KPIS, network_kpis
+    from .kpi import KPI_DIRECTION, network_kpis
     from .kpi import definitions as kpi_definitions
 
     confidence = _check_confidence(confidence)
@@ -357,10 +357,9 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
         attrs = dict(kpis.attrs)  # concat drops attrs (definitions, conventions): keep them
         parts = [kpis]
         if not quantile_history:  # the branches' quantiles of the report month only
-            month = network_kpis(data, start=per, end=per, branches=branches, total=False, quantiles=True,
-                                 **conventions)
-            parts.append(month.loc[month["kpi"].isin([name for name, _, _ in QUANTILE_KPIS])])
-        kpis = pd.concat([*parts, _network_quantiles(data, per, branches, conventions)], ignore_index=True)
+            parts.append(_month_quantiles(data, per, branches, conventions, network=False))
+        kpis = pd.concat([*parts, _month_quantiles(data, per, branches, conventions, network=True)],
+                         ignore_index=True)
         kpis.attrs.update(attrs)
     if targets is None:
         if data is None:
@@ -491,18 +490,20 @@ def _tag(wq: QualityWarning, subject: str) -> QualityWarning:
     return QualityWarning(wq.code, wq.severity, wq.message, dict(wq.evidence), subject, wq.message_zh)
 
 
-def _network_quantiles(data, period: str, branches, conventions) -> pd.DataFrame:
-    """Network (``ALL``) median/P80/P90 wait and median handle time for the report month, via sqc.kpi on the
-    month's contacts relabelled to one queue (sqc.kpi computes the quantiles per branch only). A store-backed
-    network computes them in its engine (one query over the month, no raw rows loaded)."""
-    from .kpi import _quantile_rows, hotline_kpis, table_source
+def _month_quantiles(data, period: str, branches, conventions, *, network: bool) -> pd.DataFrame:
+    """Median/P80/P90 wait and median handle time of the report month: per branch (every quantile KPI, as
+    ``sqc.kpi.network_kpis`` gives them), or for the network (``ALL``, the scorecard's :data:`EXTRA_KPIS`; via
+    sqc.kpi on the month's contacts relabelled to one queue, as sqc.kpi computes quantiles per branch only). A
+    store-backed network computes them in its engine (one query over the month, no raw rows loaded)."""
+    from .kpi import QUANTILE_KPIS, _quantile_rows, hotline_kpis, table_source
 
+    kinds = list(EXTRA_KPIS) if network else [name for name, _, _ in QUANTILE_KPIS]
     source = table_source(data)
     if source is not None:
         from .engine import aggregates_for
 
-        q = aggregates_for(source).quantiles("month", start=period, end=period, branches=branches, network=True)
-        return _quantile_rows(q.loc[q["kpi"].isin(EXTRA_KPIS)]) if len(q) else pd.DataFrame()
+        q = aggregates_for(source).quantiles("month", start=period, end=period, branches=branches, network=network)
+        return _quantile_rows(q.loc[q["kpi"].isin(kinds)]) if len(q) else pd.DataFrame()
     hot = data.hotline
     ts = hot["ts"]
     start = pd.Period(period, "M").start_time
@@ -514,8 +515,8 @@ def _network_quantiles(data, period: str, branches, conventions) -> pd.DataFrame
         return pd.DataFrame()
     conv = {k: v for k, v in conventions.items() if k in ("sl_threshold", "sl_variant", "short_abandon_s",
                                                           "exclude_short_abandons", "top_box_min")}
-    out = hotline_kpis(month.assign(branch="ALL"), quantiles=True, **conv)
-    return out.loc[out["kpi"].isin(EXTRA_KPIS)]
+    out = hotline_kpis(month.assign(branch="ALL") if network else month, quantiles=True, **conv)
+    return out.loc[out["kpi"].isin(kinds)]
 
 
 def composite_scores(kpis: pd.DataFrame, targets: pd.DataFrame, *, weights: dict, cap: float = 1.0,

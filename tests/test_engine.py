@@ -106,9 +106,10 @@ def test_one_sums_query_per_run_and_periods(demo_data, store_backed):
     assert aggregates_for(store_backed.store) is not agg
 
 
-def test_scorecard_identical_from_the_store(demo_data, store_backed):
-    a = kpi_scorecard(demo_data, period="2026-10")
-    b = kpi_scorecard(store_backed, period="2026-10")
+@pytest.mark.parametrize("quantile_history", [True, False])
+def test_scorecard_identical_from_the_store(demo_data, store_backed, quantile_history):
+    a = kpi_scorecard(demo_data, period="2026-10", quantile_history=quantile_history)
+    b = kpi_scorecard(store_backed, period="2026-10", quantile_history=quantile_history)
     for part in ("table", "composite", "history"):
         _frame_equal(getattr(a, part), getattr(b, part))
     assert [w.code for w in a.warnings] == [w.code for w in b.warnings]

@@ -162,3 +162,19 @@ def test_quantiles_of_the_report_month_only(demo_data, demo_scorecard):
     expected = demo_scorecard.history.loc[~earlier].sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(short.history.sort_values(key).reset_index(drop=True), expected,
                                   check_exact=True)
+
+
+def test_quantiles_of_the_report_month_only_from_frames(demo_data):
+    """The same rule on plain pandas frames (no store): the same scorecard with and without the quantile history."""
+    class Frames:
+        store = None
+        aggregation_source = None
+
+        def __getattr__(self, name):
+            return getattr(demo_data, name)
+
+    full = kpi_scorecard(Frames(), period="2026-10", branches=["B01", "B07"])
+    short = kpi_scorecard(Frames(), period="2026-10", branches=["B01", "B07"], quantile_history=False)
+    pd.testing.assert_frame_equal(short.table, full.table, check_exact=True)
+    pd.testing.assert_frame_equal(short.composite, full.composite, check_exact=True)
+    assert short.table["p90"].notna().sum() > 0
