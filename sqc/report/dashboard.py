@@ -521,7 +521,7 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
     Every section's statistics are computed once (:func:`compute_sections`); each language only renders them
     (:func:`render_sections`). With ``parallel=True`` and more than one language (on a POSIX system with more
     than one core), every language after the first is rendered and saved in a child process forked after the
-    computation, while this process renders the first: the files are the same as in turn. A language that fails
+    computation, while this process renders the first: the same dashboards as in turn. A language that fails
     fails the whole call (:class:`PipelineError`) before ``summary.json`` is written.
 
     ``compute_cache`` (a mapping the caller keeps, e.g. the served app's worker) holds the computed results keyed
