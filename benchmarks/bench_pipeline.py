@@ -11,9 +11,11 @@ later runs. Each run starts ``python -m sqc.cli report`` with ``PYTHONPATH`` poi
 papermill kernel inherits it) and a fresh reports folder, and measures:
 
 - wall time of the whole command;
-- peak resident memory of the whole process tree (the CLI, the papermill kernel and anything they start),
-  sampled from ``/proc`` every 0.2 s and summed over the tree; ``getrusage(RUSAGE_CHILDREN)`` of a small
-  wrapper process gives the largest single process's peak as a cross-check;
+- peak memory of the whole process tree (the CLI, the papermill kernel and anything they start), sampled from
+  ``/proc`` every 0.2 s: PSS summed over the tree (each shared page counted once, split between the processes
+  that share it; the report forks a child per extra language whose copy-on-write pages would be counted twice
+  in a sum of RSS), and the RSS sum beside it; ``getrusage(RUSAGE_CHILDREN)`` of a small wrapper process gives
+  the largest single process's peak as a cross-check;
 - CPU time (user + system) of the whole tree, from the same ``getrusage`` call: on a busy machine it is the
   steadier of the two times;
 - the size of each language's dashboard.
@@ -40,8 +42,22 @@ PERIOD = "2026-10"
 LANGS = "en,zh"
 
 
-def _tree_rss_bytes(root_pid: int) -> int:
-    """Resident memory of ``root_pid`` and all its descendants (Linux ``/proc``)."""
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size of one process (``/proc/PID/smaps_rollup``): its private pages plus its share of the
+    pages it shares, so that a forked child's copy-on-write pages are counted once over the tree, not twice."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):  # the process ended while we looked
+        pass
+    return 0
+
+
+def _tree_memory_bytes(root_pid: int) -> tuple[int, int]:
+    """Resident memory (RSS) and proportional memory (PSS) of ``root_pid`` and all its descendants (Linux
+    ``/proc``), each summed over the tree."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
@@ -57,12 +73,13 @@ def _tree_rss_bytes(root_pid: int) -> int:
             children.setdefault(ppid, []).append(pid)
         except (OSError, ValueError, IndexError):  # the process ended while we looked
             continue
-    total, stack = 0, [root_pid]
+    total_rss, total_pss, stack = 0, 0, [root_pid]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total_rss += rss.get(pid, 0)
+        total_pss += _pss_bytes(pid)
         stack.extend(children.get(pid, []))
-    return total
+    return total_rss, total_pss
 
 
 def _measure_child(argv: list[str]) -> int:
@@ -89,11 +106,12 @@ def run_once(code_dir: Path, data_dir: Path, reports_dir: Path, *, timeout: floa
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=code_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-        peak, stopped = 0, None
+        peak, peak_pss, stopped = 0, 0, None
         while proc.poll() is None:
-            peak = max(peak, _tree_rss_bytes(proc.pid))
-            if peak > max_rss:
-                stopped = f"stopped at {peak / 1e9:.1f} GB"
+            rss, pss = _tree_memory_bytes(proc.pid)
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
+            if peak_pss > max_rss:
+                stopped = f"stopped at {peak_pss / 1e9:.1f} GB"
             elif time.perf_counter() - started > timeout:
                 stopped = f"stopped after {timeout:.0f} s"
             if stopped:
@@ -109,6 +127,7 @@ def run_once(code_dir: Path, data_dir: Path, reports_dir: Path, *, timeout: floa
             usage = json.loads(line)
             break
     result = {"seconds": seconds, "cpu_seconds": usage.get("cpu_seconds"), "peak_tree_rss_bytes": peak,
+              "peak_tree_pss_bytes": peak_pss,
               "max_single_rss_bytes": usage.get("max_single_rss_bytes"),
               "returncode": proc.returncode, "stopped": stopped, "log": str(log), "dashboard_bytes": {}}
     for lang in LANGS.split(","):
@@ -158,8 +177,9 @@ def _fmt_bytes(n: float | None, unit: float = 1e9, suffix: str = "GB") -> str:
 
 def markdown_table(rows: list[dict]) -> str:
     lines = ["| demo scale | hotline rows | old time | new: first run, with ingest | new time | speed-up | old CPU | "
-             "new CPU | old peak RSS | new peak RSS (first run) | new peak RSS | dashboard per language (new) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "new CPU | old peak memory | new peak memory (first run) | new peak memory | new peak RSS sum | "
+             "dashboard per language (new) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         old, new, first = r.get("old"), r["new"], r.get("first")
         speed = (f"{old['seconds'] / new['seconds']:.1f}×" if old and not old["stopped"] and not new["stopped"]
@@ -167,9 +187,10 @@ def markdown_table(rows: list[dict]) -> str:
         pages = ", ".join(f"{lang} {_fmt_bytes(b, 1e6, 'MB')}" for lang, b in new["dashboard_bytes"].items()) or "—"
         lines.append(f"| {r['scale']:g} | {r['hotline_rows'] / 1e6:.1f} M | {_fmt_time(old)} | {_fmt_time(first)} | "
                      f"{_fmt_time(new)} | {speed} | {_fmt_cpu(old)} | {_fmt_cpu(new)} | "
-                     f"{_fmt_bytes(old and old['peak_tree_rss_bytes'])} | "
-                     f"{_fmt_bytes(first and first['peak_tree_rss_bytes'])} | "
-                     f"{_fmt_bytes(new['peak_tree_rss_bytes'])} | {pages} |")
+                     f"{_fmt_bytes(old and old['peak_tree_pss_bytes'])} | "
+                     f"{_fmt_bytes(first and first['peak_tree_pss_bytes'])} | "
+                     f"{_fmt_bytes(new['peak_tree_pss_bytes'])} | {_fmt_bytes(new['peak_tree_rss_bytes'])} | "
+                     f"{pages} |")
     return "\n".join(lines)
 
 
@@ -185,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-old", action="store_true", help="measure only the current checkout")
     p.add_argument("--old-max-scale", type=float, default=float("inf"),
                    help="run the baseline only up to this scale (it runs out of memory at 100)")
-    p.add_argument("--max-rss-gb", type=float, default=18.0, help="stop a run whose process tree passes this")
+    p.add_argument("--max-rss-gb", type=float, default=18.0, help="stop a run whose process tree's memory (PSS) "
+                   "passes this")
     p.add_argument("--timeout", type=float, default=3600.0, help="stop a run after this many seconds")
     p.add_argument("--output", type=Path, default=REPO / "benchmarks" / "bench_pipeline_results.md",
                    help="Markdown file for the table (default benchmarks/bench_pipeline_results.md)")
@@ -228,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
     table = markdown_table(rows)
     text = (f"`sqc report --period {PERIOD} --lang {LANGS}` ({cores} cores, {mem:.0f} GiB; old = {args.old_commit}, "
-            f"new = current checkout; peak RSS summed over the process tree)\n\n{table}\n")
+            f"new = current checkout; peak memory = PSS summed over the process tree)\n\n{table}\n")
     print("\n" + text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")

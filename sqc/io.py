@@ -297,7 +297,7 @@ def load_network(data_dir: str | os.PathLike | None = None, *, store=None, table
             files.append(path)
             fps[str(path)] = rec["fingerprint"]
         reports[name] = reps
-    frames = {n: st.read_table(n) for n in wanted if n not in BIG_TABLES}
+    frames = st.read_tables(n for n in wanted if n not in BIG_TABLES)
     lazy = {n: (lambda n=n: st.read_table(n)) for n in wanted if n in BIG_TABLES}
     extras = {p.stem: p for p in sorted(data_dir.glob("survey_instrument*.csv"))}
     data = NetworkData(data_dir, TableMap(frames, lazy), reports, files, extras, st, fps)

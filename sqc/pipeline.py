@@ -30,6 +30,7 @@ import platform
 import re
 import shutil
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -359,6 +360,16 @@ def _keep_failed(staging: Path, reports_dir: Path, run_name: str, reason: str, k
     return kept
 
 
+def _papermill():
+    """papermill, imported without the optional ``rfc3987_syntax`` package: jsonschema (through nbformat) imports
+    it when installed, and it builds a grammar at import (about 1 s of every run), for the "iri" string formats
+    that notebook validation never checks. Only a module not yet imported is kept out."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # None in sys.modules: the import raises ImportError
+    import papermill
+
+    return papermill
+
+
 def run_report(period: str, *, data_dir: str | os.PathLike | None = None,
                reports_dir: str | os.PathLike = "reports", branches=None, languages="en", force: bool = False,
                progress: bool = True, timeout: int = 1800, notebook: str | os.PathLike | None = None,
@@ -371,8 +382,7 @@ def run_report(period: str, *, data_dir: str | os.PathLike | None = None,
     (the last ``keep_failed`` runs, default ``$SQC_KEEP_FAILED`` or 5) and nothing is published. A run refuses
     to start with less than ``min_free_mb`` MB free (default ``$SQC_MIN_FREE_MB`` or 200).
     """
-    import papermill as pm
-
+    pm = _papermill()
     period = validate_period(period)
     languages = validate_languages(languages)
     branches = validate_branches(branches)

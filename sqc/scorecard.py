@@ -66,6 +66,7 @@ Example
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -303,7 +304,7 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
                   baseline: int = DEFAULT_BASELINE, laney: str = "auto", min_points: int = MIN_POINTS,
                   confidence: float = DEFAULT_CONFIDENCE, recalculate: bool = True,
                   run_length: int | None = None, min_shift: float | None = None, stages=None,
-                  **conventions) -> Scorecard:
+                  quantile_history: bool = True, **conventions) -> Scorecard:
     """KPI scorecard per branch and the network for ``period``.
 
     Parameters
@@ -342,6 +343,10 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     stages : dict or DataFrame, optional
         Explicit stage table that overrides the automatic rule for the series it names: ``{(branch, kpi):
         ["2025-09", ...]}`` or a table with columns ``branch, kpi, start`` (months where new stages begin).
+    quantile_history : bool
+        With ``data``: the waiting/handle-time quantiles (median, P80, P90) of every month in ``history`` (True),
+        or only of the report month, the one the scorecard shows (False: the same table and composite; exact
+        quantiles need every contact of a month, so this skips most of the raw-row work at scale).
     conventions :
         KPI conventions for :func:`sqc.kpi.network_kpis` (``sl_threshold``, ``sl_variant`` ...), printed.
 
@@ -373,9 +378,13 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     if kpis is None:
         if data is None:
             raise ParameterError("give data= (a loaded network) or kpis= (a tidy KPI frame)")
-        kpis = network_kpis(data, end=per, branches=branches, total=True, quantiles=True, **conventions)
+        kpis = network_kpis(data, end=per, branches=branches, total=True, quantiles=quantile_history, **conventions)
         attrs = dict(kpis.attrs)  # concat drops attrs (definitions, conventions): keep them
-        kpis = pd.concat([kpis, _network_quantiles(data, per, branches, conventions)], ignore_index=True)
+        parts = [kpis]
+        if not quantile_history:  # the branches' quantiles of the report month only
+            parts.append(_month_quantiles(data, per, branches, conventions, network=False))
+        kpis = pd.concat([*parts, _month_quantiles(data, per, branches, conventions, network=True)],
+                         ignore_index=True)
         kpis.attrs.update(attrs)
     if targets is None:
         if data is None:
@@ -386,14 +395,18 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     if not need <= set(kpis.columns):
         raise DataError(f"the KPI frame lacks column(s) {sorted(need - set(kpis.columns))}",
                         column=sorted(need - set(kpis.columns))[0])
+    kpi_attrs = copy.deepcopy(kpis.attrs)
     hist = kpis.loc[kpis["period"].astype(str) <= per].copy()
+    # pandas deep-copies a frame's attrs (the KPI definitions) into every slice, and the loop below slices each
+    # series many times: the history goes without them until it is returned
+    hist.attrs = {}
     hist["period"] = hist["period"].astype(str)
     if branches is not None:
         hist = hist.loc[hist["branch"].isin(list(branches) + ["ALL"])]
     if hist.loc[hist["period"] == per].empty:
         raise InsufficientDataError(f"no KPI values for the report month {per}", value=per,
                                     expected="hotline/complaint data in the report month")
-    defs = pd.DataFrame(kpis.attrs.get("definitions") or kpi_definitions(**{
+    defs = pd.DataFrame(kpi_attrs.get("definitions") or kpi_definitions(**{
         k: v for k, v in conventions.items() if k in ("sl_threshold", "sl_variant", "short_abandon_s",
                                                       "exclude_short_abandons", "top_box_min", "rate_per")}))
     defs = defs.drop_duplicates("kpi", keep="last").reset_index(drop=True)
@@ -489,7 +502,8 @@ def kpi_scorecard(data=None, *, period: str, kpis: pd.DataFrame | None = None, t
     table = table.sort_values(["branch", "kpi"], key=lambda c: c.map(order) if c.name == "kpi" else c,
                               kind="stable").reset_index(drop=True)
     comp = composite_scores(hist.loc[hist["kpi"].isin(include)], tg, weights=w, cap=cap, confidence=confidence)
-    conv = dict(kpis.attrs.get("conventions", {}) or conventions)
+    conv = dict(kpi_attrs.get("conventions", {}) or conventions)
+    hist.attrs = kpi_attrs
     rec_cols = ["branch", "kpi", "label", "index", "rule", "run_length", "side", "old_center", "new_center"]
     rec = (pd.concat(recalcs, ignore_index=True)[rec_cols] if recalcs else pd.DataFrame(columns=rec_cols))
     rec = rec.rename(columns={"label": "period"})
@@ -501,18 +515,20 @@ def _tag(wq: QualityWarning, subject: str) -> QualityWarning:
     return QualityWarning(wq.code, wq.severity, wq.message, dict(wq.evidence), subject, wq.message_zh)
 
 
-def _network_quantiles(data, period: str, branches, conventions) -> pd.DataFrame:
-    """Network (``ALL``) median/P80/P90 wait and median handle time for the report month, via sqc.kpi on the
-    month's contacts relabelled to one queue (sqc.kpi computes the quantiles per branch only). A store-backed
-    network computes them in its engine (one query over the month, no raw rows loaded)."""
-    from .kpi import _quantile_rows, hotline_kpis, table_source
+def _month_quantiles(data, period: str, branches, conventions, *, network: bool) -> pd.DataFrame:
+    """Median/P80/P90 wait and median handle time of the report month: per branch (every quantile KPI, as
+    ``sqc.kpi.network_kpis`` gives them), or for the network (``ALL``, the scorecard's :data:`EXTRA_KPIS`; via
+    sqc.kpi on the month's contacts relabelled to one queue, as sqc.kpi computes quantiles per branch only). A
+    store-backed network computes them in its engine (one query over the month, no raw rows loaded)."""
+    from .kpi import QUANTILE_KPIS, _quantile_rows, hotline_kpis, table_source
 
+    kinds = list(EXTRA_KPIS) if network else [name for name, _, _ in QUANTILE_KPIS]
     source = table_source(data)
     if source is not None:
         from .engine import aggregates_for
 
-        q = aggregates_for(source).quantiles("month", start=period, end=period, branches=branches, network=True)
-        return _quantile_rows(q.loc[q["kpi"].isin(EXTRA_KPIS)]) if len(q) else pd.DataFrame()
+        q = aggregates_for(source).quantiles("month", start=period, end=period, branches=branches, network=network)
+        return _quantile_rows(q.loc[q["kpi"].isin(kinds)]) if len(q) else pd.DataFrame()
     hot = data.hotline
     ts = hot["ts"]
     start = pd.Period(period, "M").start_time
@@ -524,8 +540,8 @@ def _network_quantiles(data, period: str, branches, conventions) -> pd.DataFrame
         return pd.DataFrame()
     conv = {k: v for k, v in conventions.items() if k in ("sl_threshold", "sl_variant", "short_abandon_s",
                                                           "exclude_short_abandons", "top_box_min")}
-    out = hotline_kpis(month.assign(branch="ALL"), quantiles=True, **conv)
-    return out.loc[out["kpi"].isin(EXTRA_KPIS)]
+    out = hotline_kpis(month.assign(branch="ALL") if network else month, quantiles=True, **conv)
+    return out.loc[out["kpi"].isin(kinds)]
 
 
 def composite_scores(kpis: pd.DataFrame, targets: pd.DataFrame, *, weights: dict, cap: float = 1.0,

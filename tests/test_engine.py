@@ -106,9 +106,10 @@ def test_one_sums_query_per_run_and_periods(demo_data, store_backed):
     assert aggregates_for(store_backed.store) is not agg
 
 
-def test_scorecard_identical_from_the_store(demo_data, store_backed):
-    a = kpi_scorecard(demo_data, period="2026-10")
-    b = kpi_scorecard(store_backed, period="2026-10")
+@pytest.mark.parametrize("quantile_history", [True, False])
+def test_scorecard_identical_from_the_store(demo_data, store_backed, quantile_history):
+    a = kpi_scorecard(demo_data, period="2026-10", quantile_history=quantile_history)
+    b = kpi_scorecard(store_backed, period="2026-10", quantile_history=quantile_history)
     for part in ("table", "composite", "history"):
         _frame_equal(getattr(a, part), getattr(b, part))
     assert [w.code for w in a.warnings] == [w.code for w in b.warnings]
@@ -253,3 +254,33 @@ def test_quantiles_month_by_month_equal_one_query(demo_dir):
     chunked.quantiles("month", start="2026-10", end="2026-10")  # cached month: no new query
     assert chunked.queries == n
     assert chunked.periods() == single.periods() and chunked.periods()[0] == "2024-11"
+
+
+def test_quantile_months_batched_by_answered_contacts(demo_dir, monkeypatch):
+    """With the sums cached (they say how many answered contacts each month has), small consecutive months share
+    one quantile query, never more than QUANTILE_BATCH_ROWS contacts and never a month split; the values are
+    those of one query per month, bit for bit."""
+    from sqc.engine import aggregates
+
+    table = tables_from_folder(connect("duckdb"), demo_dir, ["hotline"]).table("hotline")
+    batched, per_month = HotlineAggregates(table), HotlineAggregates(table)
+    batched.daily_sums()
+    months = batched.periods()
+    answered = batched._answered_per_month()
+    assert batched.queries == 1 and len(months) == 24 and sum(answered.values()) < aggregates.QUANTILE_BATCH_ROWS
+    for kw in (dict(freq="month"), dict(freq="day", start="2026-09", end="2026-10"),
+               dict(freq="month", network=True, branches=["B02", "B05"])):
+        before = batched.queries
+        got = batched.quantiles(**kw)
+        assert batched.queries == before + 1  # every month of the window in one query
+        monkeypatch.setattr(aggregates, "QUANTILE_BATCH_ROWS", 0)
+        ref = per_month.quantiles(**kw)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    assert per_month.queries == 1 + 24 + 2 + 24  # its months (no sums cached: one scan), then one per month
+    # a batch holds at most the limit: here two or three neighbouring months (a month is never split)
+    limit = int(2.5 * max(answered.values()))
+    monkeypatch.setattr(aggregates, "QUANTILE_BATCH_ROWS", limit)
+    batches = batched._month_batches(months)
+    assert [m for b in batches for m in b] == months
+    assert all(sum(answered[m] for m in b) <= limit for b in batches) and 8 <= len(batches) <= 12

@@ -143,3 +143,38 @@ def test_demo_tiles_carry_n_ci_target_and_definitions(demo_scorecard, demo_data)
     last = comp.loc[(comp["period"] == "2026-10") & (comp["branch"] != "ALL")]
     assert sorted(last["rank"].astype(int)) == list(range(1, 13))
     assert "composite weights" in demo_scorecard.summary()
+
+
+def test_quantiles_of_the_report_month_only(demo_data, demo_scorecard):
+    """quantile_history=False (what the report uses) computes the waiting/handle-time quantiles of the report month
+    only: the scorecard is the same, and its history lacks only the earlier months' quantile rows."""
+    from sqc.kpi import QUANTILE_KPIS
+
+    short = kpi_scorecard(demo_data, period="2026-10", quantile_history=False)
+    pd.testing.assert_frame_equal(short.table, demo_scorecard.table, check_exact=True)
+    pd.testing.assert_frame_equal(short.composite, demo_scorecard.composite, check_exact=True)
+    assert [w.to_dict() for w in short.warnings] == [w.to_dict() for w in demo_scorecard.warnings]
+    assert short.table["median"].notna().sum() > 0 and short.table["p90"].notna().sum() > 0
+    quantile = demo_scorecard.history["kpi"].isin([name for name, _, _ in QUANTILE_KPIS])
+    earlier = quantile & (demo_scorecard.history["period"] < "2026-10")
+    assert earlier.sum() > 0
+    key = ["kpi", "branch", "period"]
+    expected = demo_scorecard.history.loc[~earlier].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(short.history.sort_values(key).reset_index(drop=True), expected,
+                                  check_exact=True)
+
+
+def test_quantiles_of_the_report_month_only_from_frames(demo_data):
+    """The same rule on plain pandas frames (no store): the same scorecard with and without the quantile history."""
+    class Frames:
+        store = None
+        aggregation_source = None
+
+        def __getattr__(self, name):
+            return getattr(demo_data, name)
+
+    full = kpi_scorecard(Frames(), period="2026-10", branches=["B01", "B07"])
+    short = kpi_scorecard(Frames(), period="2026-10", branches=["B01", "B07"], quantile_history=False)
+    pd.testing.assert_frame_equal(short.table, full.table, check_exact=True)
+    pd.testing.assert_frame_equal(short.composite, full.composite, check_exact=True)
+    assert short.table["p90"].notna().sum() > 0

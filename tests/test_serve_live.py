@@ -53,3 +53,46 @@ def test_a_dead_worker_is_replaced(tmp_path, demo_dir):
             live.close()
 
     asyncio.run(main())
+
+
+def test_worker_computes_once_per_data_and_period_and_sees_new_data(tmp_path, demo_dir, monkeypatch):
+    """In a worker, the second language of a live page only renders (its statistics are kept per data
+    fingerprint, period and branches); after an ingest changes the store, the data are loaded and computed
+    again."""
+    import shutil
+
+    from sqc.report.sections import complaints
+    from sqc.serve import live
+    from sqc.store import ingest
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_dir, data_dir, ignore=shutil.ignore_patterns(".sqc"))
+    computes = []
+
+    def counting_compute(ctx, _compute=complaints.compute):
+        computes.append(ctx.data)
+        return _compute(ctx)
+
+    monkeypatch.setattr(complaints, "compute", counting_compute)
+    monkeypatch.setattr(live, "_DATA", None)
+    monkeypatch.setattr(live, "_COMPUTED", live.OrderedDict())
+    live._init_worker(str(data_dir))
+    build = lambda lang, name, branches=("B01", "B02"): live._worker_build(  # noqa: E731
+        "2026-10", branches, lang, str(tmp_path / "cache" / name), ("complaints",))
+    build("en", "a")
+    build("zh", "b")
+    assert len(computes) == 1, "the zh page reused the en page's statistics"
+    build("en", "c", branches=("B03",))
+    assert len(computes) == 2, "another branch subset is computed"
+    first = computes[0]
+
+    targets = data_dir / "targets.csv"
+    targets.write_text(targets.read_text(encoding="utf-8").replace("service_level,0.8,", "service_level,0.85,"),
+                       encoding="utf-8")
+    ingest(data_dir, store=live._DATA.store.path)  # the worker holds no connection between builds: no wait
+    build("en", "d")
+    assert len(computes) == 3 and computes[-1] is not first, "new data: loaded again and computed afresh"
+    assert live._DATA.targets.set_index("kpi").loc["service_level", "target"] == 0.85
+    build("zh", "e")
+    assert len(computes) == 3
+    assert all((tmp_path / "cache" / n).is_dir() for n in "abcde")

@@ -30,7 +30,9 @@ cells = [
         "print(f\"data: {data.data_dir}  periods {periods[0]}..{periods[-1]}  fingerprint {data.fingerprint()[:12]}\")\n"
         "data.load_summary()"),
     nbf.v4.new_code_cell(
-        "report = write_report(data, period, branches=branches, languages=languages, output_dir=output_dir)\n"
+        "# parallel: the second language is drawn in a forked process while this one draws the first\n"
+        "report = write_report(data, period, branches=branches, languages=languages, output_dir=output_dir,\n"
+        "                      parallel=True)\n"
         "sections = report[\"sections\"][languages[0]]\n"
         "for path in report[\"dashboards\"]:\n"
         "    print(\"dashboard:\", path)\n"

@@ -122,6 +122,11 @@ def _keep_periods(frame: pd.DataFrame, window, freq: str) -> pd.DataFrame:
     return frame.loc[keep]
 
 
+#: Most answered contacts whose exact quantiles are computed in one in-process query (several whole months at
+#: once when they are small; a month is never split). Every value of a group is held while its quantile is found.
+QUANTILE_BATCH_ROWS = 4_000_000
+
+
 class HotlineAggregates:
     """The aggregate tables of one hotline table (an Ibis table), computed by its engine and cached.
 
@@ -251,9 +256,10 @@ class HotlineAggregates:
         return out
 
     def _quantiles_query(self, freq: str, window, branches, network: bool, cache: bool) -> pd.DataFrame:
-        """Exact quantiles need every value of a group at once. In-process (DuckDB) they are computed one month at
-        a time - memory is bounded by the largest month, not the history - and cached per month; a cluster
-        (Spark) spreads the groups over its executors and gets them in one query (a query there costs seconds)."""
+        """Exact quantiles need every value of a group at once. In-process (DuckDB) they are computed a few whole
+        months at a time (:meth:`_month_batches`) - memory is bounded by the largest month or batch, not the
+        history - and cached per month; a cluster (Spark) spreads the groups over its executors and gets them in
+        one query (a query there costs seconds)."""
         if not self.month_by_month:
             key = ("quantiles", freq, branches, network, window)
             if not cache:
@@ -262,18 +268,55 @@ class HotlineAggregates:
                 self._cache[key] = self._quantiles_part(freq, window, branches, network)
             return self._cache[key]
         parts = []
-        for month, part_window in self._month_windows(window):
-            key = ("quantiles", freq, branches, network, month)
+        months = self._month_windows(window)
+        if cache:  # aligned windows: whole months, filtered to the window afterwards
+            missing = [m for m, _ in months if ("quantiles", freq, branches, network, m) not in self._cache]
+            for batch in self._month_batches(missing):
+                self._quantile_batch(freq, batch, branches, network)
+        for month, part_window in months:
             if not cache:
                 parts.append(self._quantiles_part(freq, part_window, branches, network))
-                continue
-            if key not in self._cache:  # aligned windows: the whole month, filtered to the window afterwards
-                self._cache[key] = self._quantiles_part(freq, _month_window(month), branches, network)
-            parts.append(self._cache[key])
+            else:
+                parts.append(self._cache[("quantiles", freq, branches, network, month)])
         if not parts:
             return self._quantiles_part(freq, window, branches, network)
         out = pd.concat(parts, ignore_index=True)
         return out.sort_values(["kpi", "branch", "period"], kind="stable").reset_index(drop=True)
+
+    def _month_batches(self, months: list[str]) -> list[list[str]]:
+        """Consecutive months grouped so that each group's answered contacts (from the cached sums) stay under
+        :data:`QUANTILE_BATCH_ROWS`: one query per group instead of one per month. A month is never split, so
+        the memory bound stays that of the largest month; without cached sums, one month per query."""
+        answered = self._answered_per_month()
+        batches: list[list[str]] = []
+        rows = 0
+        for month in months:
+            n = answered.get(month, 0.0) if answered is not None else float("inf")
+            consecutive = batches and (pd.Period(batches[-1][-1], "M") + 1).strftime("%Y-%m") == month
+            if consecutive and rows + n <= QUANTILE_BATCH_ROWS:
+                batches[-1].append(month)
+                rows += n
+            else:
+                batches.append([month])
+                rows = n
+        return batches
+
+    def _answered_per_month(self) -> dict[str, float] | None:
+        cached = [v for k, v in self._cache.items() if k[0] == "sums" and k[-1] == (None, None)]
+        if not cached:
+            return None
+        daily = cached[0]
+        return daily["answered"].groupby(daily["period"].str[:7]).sum().to_dict()
+
+    def _quantile_batch(self, freq: str, months: list[str], branches, network: bool) -> None:
+        """Quantiles of consecutive whole ``months`` in one query, cached month by month (a group - branch and
+        period - never spans two months, so the values are those of one query per month)."""
+        window = (_month_window(months[0])[0], _month_window(months[-1])[1])
+        res = self._quantiles_part(freq, window, branches, network)
+        month_of = res["period"].str[:7].to_numpy()
+        for month in months:
+            self._cache[("quantiles", freq, branches, network, month)] = \
+                res.loc[month_of == month].reset_index(drop=True)
 
     def _quantiles_part(self, freq: str, window, branches, network: bool) -> pd.DataFrame:
         t = _filter_window(self.table, "ts", window)

@@ -208,12 +208,14 @@ class ComputeContext:
         return self.cache[key]
 
     def scorecard(self):
-        """The KPI scorecard of the report month (``sqc.scorecard.kpi_scorecard``), computed once per run."""
+        """The KPI scorecard of the report month (``sqc.scorecard.kpi_scorecard``), computed once per run. The
+        report shows the waiting-time quantiles of the report month only, so only those are computed."""
         from ..scorecard import kpi_scorecard
 
         return self.shared("kpi_scorecard", lambda: kpi_scorecard(self.data, period=self.period,
                                                                   branches=self.branches,
-                                                                  stages=self.limit_stages()))
+                                                                  stages=self.limit_stages(),
+                                                                  quantile_history=False))
 
     def limit_stages(self) -> pd.DataFrame:
         """The analyst's stage table (data folder's optional ``limit_stages``) as it applies to this report."""
@@ -225,9 +227,9 @@ class ComputeContext:
                                  known_branches=known)
 
     def kpis(self, start: str | None = None) -> pd.DataFrame:
-        """The tidy monthly KPI frame (hotline KPIs with wait/handle-time quantiles and complaint rates, per branch
-        and ``ALL``) up to the report month, from ``start`` (``YYYY-MM``) on. It is the frame the scorecard was
-        computed from, so ``sqc.kpi.network_kpis`` runs once per run. ``attrs["conventions"]`` holds the KPI
+        """The tidy monthly KPI frame (hotline KPIs and complaint rates, per branch and ``ALL``, with the
+        wait/handle-time quantiles of the report month) up to the report month, from ``start`` (``YYYY-MM``) on. It
+        is the frame the scorecard was computed from, so ``sqc.kpi.network_kpis`` runs once per run. ``attrs["conventions"]`` holds the KPI
         conventions."""
         sc = self.scorecard()
         hist = sc.history

@@ -11,15 +11,22 @@ checks the file: a saved dashboard that would fetch anything from the network is
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
+import functools
 import html
 import importlib
+import io
 import json
 import math
+import os
 import re
+import signal
+import sys
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, MutableMapping
 
 import numpy as np
 import pandas as pd
@@ -279,18 +286,27 @@ def find_remote_resources(html_text: str) -> list[str]:
     return [m.group(0) for m in _REMOTE_RESOURCE.finditer(html_text)]
 
 
+def page_document(page):
+    """The Bokeh document of a Panel page, built once (the page's models, as ``page.save`` would build them)."""
+    from bokeh.document import Document
+    from panel.io.model import add_to_doc
+    from pyviz_comms import Comm
+
+    doc = Document()
+    add_to_doc(page.get_root(doc, Comm()), doc, True)
+    return doc
+
+
 def bokeh_components(page) -> list[str]:
-    """The BokehJS bundles the models of ``page`` need: ``bokeh``, ``bokeh-widgets`` and ``bokeh-tables`` always
-    (Panel's bundle imports widget and table modules when it loads), ``bokeh-gl`` only for a WebGL plot. Panel's
-    ``save`` inlines all of them whatever the page holds."""
+    """The BokehJS bundles the models of ``page`` (a Panel page or its Bokeh document) need: ``bokeh``,
+    ``bokeh-widgets`` and ``bokeh-tables`` always (Panel's bundle imports widget and table modules when it loads),
+    ``bokeh-gl`` only for a WebGL plot. Panel's ``save`` inlines all of them whatever the page holds."""
     from bokeh.document import Document
     from bokeh.models import Plot
 
-    doc = Document()
-    doc.add_root(page.get_root(doc))
-    models = list(doc.models)
+    doc = page if isinstance(page, Document) else page_document(page)
     components = ["bokeh", "bokeh-widgets", "bokeh-tables"]
-    if any(isinstance(m, Plot) and m.output_backend == "webgl" for m in models):
+    if any(isinstance(m, Plot) and m.output_backend == "webgl" for m in doc.models):
         components.append("bokeh-gl")
     return components
 
@@ -342,6 +358,22 @@ def pack_scripts(html_text: str) -> str:
     return head + _LOADER + "</body>" + tail
 
 
+@contextlib.contextmanager
+def _without_bokeh_validation():
+    """Skip Bokeh's model integrity check while saving: it walks every model of the page once more (about a fifth
+    of the save) to log developer warnings. The test suite checks the dashboards' documents instead
+    (tests/test_report_parallel.py)."""
+    from bokeh.settings import settings
+
+    setting = settings.perform_document_validation
+    previous = setting._user_value  # a value the user set (BOKEH_VALIDATE_DOC is read when none is)
+    setting.set_value(False)
+    try:
+        yield
+    finally:
+        setting._user_value = previous
+
+
 def save_dashboard(page, path: str | Path, *, title: str = "sqc") -> Path:
     """Save a Panel page as one self-contained HTML file and verify it makes no network request.
 
@@ -349,10 +381,14 @@ def save_dashboard(page, path: str | Path, *, title: str = "sqc") -> Path:
     are stored compressed (:func:`pack_scripts`), and a print stylesheet (:data:`PRINT_CSS`) is added."""
     from bokeh.resources import Resources
 
+    from panel.io.save import save
+
     path = Path(path)
-    resources = Resources(mode="inline", components=bokeh_components(page))
-    # embed=False: the page has no widgets whose states need pre-rendering (Tabs switch client-side)
-    page.save(str(path), resources=resources, embed=False, title=title)
+    # the page's models are built once, for the bundle choice and the file (embed=False: the page has no widgets
+    # whose states need pre-rendering; Tabs switch client-side)
+    doc = page_document(page)
+    with _without_bokeh_validation():
+        save(doc, str(path), resources=Resources(mode="inline", components=bokeh_components(doc)), title=title)
     text = inline_panel_cdn(path.read_text(encoding="utf-8"))
     # checked before packing: compressed scripts could hide an address
     remote = find_remote_resources(text)
@@ -413,15 +449,144 @@ def summary_dict(ctx: ReportContext, sections: list[Section], *, load_summary: p
     })
 
 
+def _render_and_save(results: list[SectionResult], run: ComputeContext, lang: str, *, output_dir: Path,
+                     load_summary, version: str, fingerprint: str) -> tuple[Path, list[Section]]:
+    """One language's dashboard from the computed results: render, assemble, save."""
+    sections = render_sections(results, lang)
+    page = assemble(run.in_language(lang), sections, load_summary=load_summary, code_version=version,
+                    fingerprint=fingerprint)
+    path = save_dashboard(page, output_dir / f"dashboard_{lang}.html",
+                          title=f"{translate('report.title', lang)} {run.period}")
+    return path, sections
+
+
+def _without_bodies(sections: list[Section]) -> list[Section]:
+    """The sections without their page content (Panel objects stay in the process that drew them)."""
+    return [dataclasses.replace(s, body=None) for s in sections]
+
+
+def _forbid_queries() -> None:
+    """In a forked child: make any query of the store an error. The parent's DuckDB threads do not exist in the
+    child, so a query there could hang; rendering only lays out what ``compute`` produced, so none is needed."""
+    import ibis.expr.types.core as ibis_core
+
+    from ..store.store import Store
+
+    def refuse(*args, **kwargs):
+        raise PipelineError("a section queried the data while rendering; query it in compute(ctx)")
+
+    for name in ("execute", "to_pandas", "to_pyarrow", "to_pyarrow_batches"):
+        setattr(ibis_core.Expr, name, refuse)
+    Store.connect = Store.ibis = refuse
+
+
+class _LanguageWorker:
+    """A forked child process that renders and saves one language and sends its sections (without bodies) back.
+
+    The child shares the computed results with the parent copy-on-write (nothing is pickled on the way in). It
+    ends with ``os._exit`` so that nothing inherited (the store's connection, atexit handlers) runs twice."""
+
+    def __init__(self, lang: str, work: Callable[[], tuple[Path, list[Section]]]):
+        import pickle
+
+        self.lang = lang
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            os.close(read_fd)
+            code = 1
+            # what the child prints (library warnings) goes back to the parent, which shows it in the run log
+            sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+            try:
+                _forbid_queries()
+                path, sections = work()
+                result, code = ("ok", (path, _without_bodies(sections))), 0
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent as text
+                result = ("error", str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}")
+            try:
+                payload = pickle.dumps((*result, sys.stdout.getvalue(), sys.stderr.getvalue()))
+            except Exception as exc:  # noqa: BLE001 - an unpicklable section: the parent must still hear of it
+                payload, code = pickle.dumps(("error", f"cannot send the sections back: {exc}", "", "")), 1
+            try:
+                with os.fdopen(write_fd, "wb") as fh:
+                    fh.write(payload)
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        self.pid, self._read_fd = pid, read_fd
+
+    def result(self) -> tuple[Path, list[Section]]:
+        """Wait for the child; its dashboard path and sections, or :class:`PipelineError` if it failed."""
+        import pickle
+
+        with os.fdopen(self._read_fd, "rb") as fh:
+            payload = fh.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        try:
+            kind, value, printed, warned = pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - killed or crashed before it could answer
+            kind, value, printed, warned = "error", f"the process ended without a result ({_exit_text(status)})", "", ""
+        sys.stdout.write(printed)
+        sys.stderr.write(warned)
+        if kind != "ok" or os.waitstatus_to_exitcode(status) != 0:
+            raise PipelineError(f"the {self.lang} dashboard failed: {value}")
+        return value
+
+    def stop(self) -> None:
+        """End the child if it is still running (the parent failed first)."""
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass  # already reaped
+            os.close(self._read_fd)
+            self.pid = None
+
+
+def _exit_text(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+
+
+def _import_render_libraries() -> None:
+    """Import what rendering any language imports (Panel and Bokeh, matplotlib for the figures drawn as images)
+    before forking: once in this process rather than once in each (about 1 s of CPU)."""
+    import bokeh.plotting  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
+    import panel  # noqa: F401
+
+
+def can_render_in_parallel() -> bool:
+    """Whether languages can be rendered in forked processes here: ``os.fork`` exists (POSIX) and this process may
+    use more than one core."""
+    if not hasattr(os, "fork"):
+        return False
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except AttributeError:  # macOS: no affinity call
+        return (os.cpu_count() or 1) > 1
+
+
 def write_report(data, period: str, *, branches=None, languages=("en",), output_dir: str | Path,
-                 areas: Iterable[str] | None = None) -> dict:
+                 areas: Iterable[str] | None = None, parallel: bool = False,
+                 compute_cache: MutableMapping | None = None) -> dict:
     """Build and save the dashboard(s) and ``summary.json`` for one period into ``output_dir``.
 
     Every section's statistics are computed once (:func:`compute_sections`); each language only renders them
-    (:func:`render_sections`).
+    (:func:`render_sections`). With ``parallel=True`` and more than one language (on a POSIX system with more
+    than one core), every language after the first is rendered and saved in a child process forked after the
+    computation, while this process renders the first: the same dashboards as in turn. A language that fails
+    fails the whole call (:class:`PipelineError`) before ``summary.json`` is written.
+
+    ``compute_cache`` (a mapping the caller keeps, e.g. the served app's worker) holds the computed results keyed
+    by the data's fingerprint, the period, the branches and the areas: a later call with the same key (another
+    language of the same live page) only renders. Changed data has another fingerprint, so it is computed afresh.
 
     This is what the report notebook calls; it returns ``{"dashboards": [...], "summary": path, "sections":
-    {lang: [Section, ...]}}`` so the notebook can show the headline numbers in the run log.
+    {lang: [Section, ...]}}`` so the notebook can show the headline numbers in the run log (the sections of a
+    language rendered in a child process come back without their ``body``).
     """
     from ..pipeline import code_version, validate_branches, validate_languages, validate_period
 
@@ -444,21 +609,38 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
     load_summary = data.load_summary()
     fingerprint = data.fingerprint()
     version = code_version()
-    out = {"dashboards": [], "sections": {}}
-    summary = None
     # statistics once per run; only labels, text and figures per language
-    run = ComputeContext(data=data, period=period, branches=branches)
-    results = compute_sections(run, areas)
-    for lang in languages:
-        ctx = run.in_language(lang)
-        sections = render_sections(results, lang)
-        page = assemble(ctx, sections, load_summary=load_summary, code_version=version, fingerprint=fingerprint)
-        path = save_dashboard(page, output_dir / f"dashboard_{lang}.html",
-                              title=f"{translate('report.title', lang)} {period}")
-        out["dashboards"].append(path)
-        out["sections"][lang] = sections
-        if summary is None:  # headline numbers do not depend on the language
-            summary = summary_dict(ctx, sections, load_summary=load_summary, fingerprint=fingerprint)
+    key = (fingerprint, period, tuple(branches), None if areas is None else tuple(areas))
+    cached = compute_cache.get(key) if compute_cache is not None else None
+    if cached is None:
+        run = ComputeContext(data=data, period=period, branches=branches)
+        results = compute_sections(run, areas)
+        if compute_cache is not None:
+            compute_cache[key] = (run, results)
+    else:
+        run, results = cached
+    render = functools.partial(_render_and_save, results, run, output_dir=output_dir, load_summary=load_summary,
+                               version=version, fingerprint=fingerprint)
+    workers: dict[str, _LanguageWorker] = {}
+    done: dict[str, tuple[Path, list[Section]]] = {}
+    try:
+        if parallel and len(languages) > 1 and can_render_in_parallel():
+            _import_render_libraries()
+            for lang in languages[1:]:
+                workers[lang] = _LanguageWorker(lang, functools.partial(render, lang))
+        for lang in languages:
+            if lang not in workers:
+                done[lang] = render(lang)
+        for lang, worker in workers.items():
+            done[lang] = worker.result()
+    finally:
+        for worker in workers.values():
+            worker.stop()
+    out = {"dashboards": [done[lang][0] for lang in languages],
+           "sections": {lang: done[lang][1] for lang in languages}}
+    # headline numbers do not depend on the language: the summary comes from the first one
+    summary = summary_dict(run.in_language(languages[0]), done[languages[0]][1], load_summary=load_summary,
+                           fingerprint=fingerprint)
     summary["languages"] = languages
     summary_path = output_dir / "summary.json"
     summary_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")

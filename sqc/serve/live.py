@@ -20,6 +20,25 @@ from pathlib import Path
 
 _DATA = None
 _DATA_DIR = None
+#: Computed report results kept by a worker, per (data fingerprint, period, branches, areas): the other language
+#: of a live page only renders. Few entries: each holds a period's statistics (a few MB at most).
+_COMPUTED_MAX = 4
+_COMPUTED: OrderedDict = OrderedDict()
+
+
+class _ComputeCache:
+    """The mapping ``write_report(compute_cache=...)`` uses: the most recently used ``_COMPUTED_MAX`` entries."""
+
+    def get(self, key, default=None):
+        if key in _COMPUTED:
+            _COMPUTED.move_to_end(key)
+            return _COMPUTED[key]
+        return default
+
+    def __setitem__(self, key, value) -> None:
+        _COMPUTED[key] = value
+        while len(_COMPUTED) > _COMPUTED_MAX:
+            _COMPUTED.popitem(last=False)
 
 
 def _init_worker(data_dir) -> None:
@@ -29,7 +48,13 @@ def _init_worker(data_dir) -> None:
 
 
 def _data():
+    """The worker's data, loaded again (and its computed results dropped) when the store's files changed since it
+    was loaded: another ``sqc ingest`` or ``sqc report`` brought new exports in. Checking costs one small query
+    of the store's file table."""
     global _DATA
+    if _DATA is not None and _store_changed(_DATA):
+        _DATA = None
+        _COMPUTED.clear()
     if _DATA is None:
         from ..io import load_network
 
@@ -37,9 +62,32 @@ def _data():
     return _DATA
 
 
+def _release(data) -> None:
+    """Close the worker's connection to the store between builds: DuckDB lets no other process write a file that
+    one holds open, and the monthly run's ingest must not wait for the server. The next build opens it again."""
+    store = getattr(data, "store", None)
+    if store is not None:
+        from ..engine import forget
+
+        forget(store)  # its cached aggregates are bound to the connection
+        store.close()
+
+
+def _store_changed(data) -> bool:
+    store = getattr(data, "store", None)
+    if store is None:
+        return False
+    files = store.files()
+    now = {str(data.data_dir / path): fp for path, fp in zip(files["path"], files["fingerprint"])}
+    return now != data.file_fingerprints
+
+
 def _worker_periods() -> tuple[list[str], list[str]]:
     data = _data()
-    return list(data.periods), [str(b) for b in data.branches["branch"]]
+    try:
+        return list(data.periods), [str(b) for b in data.branches["branch"]]
+    finally:
+        _release(data)
 
 
 def _worker_build(period: str, branches: tuple[str, ...] | None, lang: str, out_dir: str, areas) -> str:
@@ -47,8 +95,12 @@ def _worker_build(period: str, branches: tuple[str, ...] | None, lang: str, out_
 
     tmp = Path(out_dir + ".building")
     shutil.rmtree(tmp, ignore_errors=True)
-    write_report(_data(), period, branches=list(branches) if branches else None, languages=[lang],
-                 output_dir=tmp, areas=areas)
+    data = _data()
+    try:
+        write_report(data, period, branches=list(branches) if branches else None, languages=[lang],
+                     output_dir=tmp, areas=areas, compute_cache=_ComputeCache())
+    finally:
+        _release(data)
     os.replace(tmp, out_dir)  # a cache entry appears whole or not at all
     return str(Path(out_dir) / f"dashboard_{lang}.html")
 

@@ -17,7 +17,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 
@@ -241,21 +241,31 @@ class Store:
         """A whole table as pandas, rows in file-name then file order, with the dtypes the validator gives
         (:func:`sqc.schema.conform`). Optional columns that no ingested file had are left out, as the files
         were."""
-        from ..schema import conform
-        from ..tables import SCHEMAS
-
-        schema = SCHEMAS[name]
         with self.connect() as con:
-            present: set[str] = set()
-            for cols in con.execute("SELECT columns FROM _sqc_files WHERE tbl = ?", [name]).fetchall():
-                present.update(json.loads(cols[0]))
-            wanted = [c.name for c in schema.columns if c.required or c.name in present]
-            if columns is not None:
-                wanted = [c for c in wanted if c in columns]
-            select = ", ".join(f't."{c}"' for c in wanted)
-            frame = con.execute(f'SELECT {select} FROM "{name}" t JOIN _sqc_files f ON t._file_id = f.file_id '
-                                "ORDER BY f.path, t._row").df()
-        return conform(frame, schema)
+            return _read_table(con, name, columns)
+
+    def read_tables(self, names: Iterable[str]) -> dict[str, pd.DataFrame]:
+        """:meth:`read_table` of several tables over one connection (opening the file costs more than reading a
+        small table)."""
+        with self.connect() as con:
+            return {name: _read_table(con, name, None) for name in names}
+
+
+def _read_table(con, name: str, columns: list[str] | None) -> pd.DataFrame:
+    from ..schema import conform
+    from ..tables import SCHEMAS
+
+    schema = SCHEMAS[name]
+    present: set[str] = set()
+    for cols in con.execute("SELECT columns FROM _sqc_files WHERE tbl = ?", [name]).fetchall():
+        present.update(json.loads(cols[0]))
+    wanted = [c.name for c in schema.columns if c.required or c.name in present]
+    if columns is not None:
+        wanted = [c for c in wanted if c in columns]
+    select = ", ".join(f't."{c}"' for c in wanted)
+    frame = con.execute(f'SELECT {select} FROM "{name}" t JOIN _sqc_files f ON t._file_id = f.file_id '
+                        "ORDER BY f.path, t._row").df()
+    return conform(frame, schema)
 
 
 def dumps(value: Any) -> str:
