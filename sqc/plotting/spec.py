@@ -51,6 +51,10 @@ class Chart:
     x_format: str | None = None
     y_format: str | None = None
     size: tuple[float, float] = (6.4, 3.4)
+    # the shown y interval (low, high); charts given the same interval share one scale (small multiples)
+    y_range: tuple[float, float] | None = None
+    # a colour for the frame around the plot (a small multiple flagged as a concern or an improvement)
+    frame: str | None = None
     legend: bool = False
     lang: str = "en"
     layers: list[Layer] = field(default_factory=list)
@@ -88,9 +92,9 @@ class Chart:
         """Interval bars (confidence intervals) at ``x`` from ``low`` to ``high``."""
         return self._add("whiskers", {"x": x, "low": low, "high": high}, horizontal=horizontal, colour=colour)
 
-    def rule(self, value, *, axis="y", colour="#7f7f7f", dash="dashed", label=None):
+    def rule(self, value, *, axis="y", colour="#7f7f7f", dash="dashed", label=None, width=None):
         """A reference line across the plot at ``value`` on ``axis`` (``"y"``: horizontal, ``"x"``: vertical)."""
-        return self._add("rule", {"value": value}, axis=axis, colour=colour, dash=dash, label=label)
+        return self._add("rule", {"value": value}, axis=axis, colour=colour, dash=dash, label=label, width=width)
 
     def text(self, x, y, text, *, colour="black", size=7, align="center"):
         return self._add("text", {"x": x, "y": y, "text": text}, colour=colour, size=size, align=align)
@@ -270,6 +274,12 @@ def _mpl_axes(chart: Chart, ax) -> None:
             from matplotlib.ticker import PercentFormatter
 
             axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
+    if chart.y_range is not None:
+        ax.set_ylim(*chart.y_range)
+    if chart.frame:
+        for spine in ax.spines.values():
+            spine.set_edgecolor(chart.frame)
+            spine.set_linewidth(2.0)
     ax.set_title(chart.title, fontsize=9)
     ax.set_xlabel(chart.x_label, fontsize=8)
     ax.set_ylabel(chart.y_label, fontsize=8)
@@ -325,7 +335,8 @@ def _mpl_whiskers(ax, layer):
 def _mpl_rule(ax, layer):
     s = layer.style
     draw = ax.axhline if s["axis"] == "y" else ax.axvline
-    draw(layer.data["value"], color=s["colour"], lw=0.9, ls=_MPL_DASH[s["dash"]], label=s.get("label"))
+    draw(layer.data["value"], color=s["colour"], lw=0.9 * s.get("width", 1.0), ls=_MPL_DASH[s["dash"]],
+         label=s.get("label"))
 
 
 def _mpl_text(ax, layer):
@@ -376,24 +387,55 @@ def _column(values, n):
     return list(values) if not isinstance(values, np.ndarray) else values
 
 
-def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = None):
-    """Draw the chart as a Bokeh figure (hover tips on point layers that carry ``tips``)."""
+def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = None, toolbar: bool = True,
+             share: dict | None = None, font_size: int | None = None):
+    """Draw the chart as a Bokeh figure (hover tips on point layers that carry ``tips``).
+
+    ``toolbar=False`` keeps only the hover tips (no tool buttons: small multiples). ``share`` is a dict the caller
+    passes to every figure of one page part (e.g. a grid of small multiples): models that can be shared - the
+    date ticker and formatter, and the ranges of charts with the same ``y_range`` or the same dates - are made
+    once and reused, so the page carries them once and the panels zoom together. ``font_size`` sets the tick
+    and axis-label text in pixels (the title one step larger)."""
+    from bokeh.models import GlyphRenderer, HoverTool, Range1d
     from bokeh.plotting import figure
 
+    shared, share = share is not None, {} if share is None else share
+    kw = {}
+    if chart.y_range is not None:
+        kw["y_range"] = share.setdefault(("y_range", *chart.y_range), Range1d(*chart.y_range))
     p = figure(width=width or int(chart.size[0] * PIXELS_PER_INCH),
                height=height or int(chart.size[1] * PIXELS_PER_INCH), title=chart.title,
                x_axis_type="datetime" if chart.x_dates else "linear", x_axis_label=chart.x_label or None,
-               y_axis_label=chart.y_label or None, tools="pan,wheel_zoom,box_zoom,reset,save")
+               y_axis_label=chart.y_label or None, tools="pan,wheel_zoom,box_zoom,reset,save" if toolbar else "",
+               **kw)
+    sources: dict = {}  # x values → the one ColumnDataSource of this figure's line and point layers on them
     for layer in chart.layers:
-        _BOKEH_DRAW[layer.kind](p, layer)
+        if not chart.legend and "label" in layer.style:  # no legend shown: no legend entries to carry
+            layer = Layer(layer.kind, layer.data, {k: v for k, v in layer.style.items() if k != "label"})
+        if layer.kind in _SOURCE_SHARING:
+            _BOKEH_DRAW[layer.kind](p, layer, sources)
+        else:
+            _BOKEH_DRAW[layer.kind](p, layer)
+    for r in p.renderers:
+        if isinstance(r, GlyphRenderer):
+            # nothing is selected or muted on these pages: the extra glyph copies would only add page weight
+            r.nonselection_glyph = None
+            r.muted_glyph = None
     if chart.x_dates:
         # the browser formats the ticks: month names come from the locale, not from Bokeh's English defaults
-        from bokeh.models import DatetimeTickFormatter
+        from bokeh.models import DatetimeTickFormatter, DatetimeTicker
 
         from .generic import label
 
-        p.xaxis.formatter = DatetimeTickFormatter(**{unit: label(f"date_{unit}", chart.lang)
-                                                     for unit in ("days", "months", "years")})
+        p.xaxis.formatter = share.setdefault(("date_format", chart.lang), DatetimeTickFormatter(
+            **{unit: label(f"date_{unit}", chart.lang) for unit in ("days", "months", "years")}))
+        if not toolbar:  # a small panel: few date ticks, so they do not collide
+            p.xaxis.ticker = share.setdefault("date_ticker", DatetimeTicker(desired_num_ticks=4))
+        x = next((np.asarray(layer.data["x"]) for layer in chart.layers if layer.kind == "points"), None)
+        if shared and x is not None and x.size and np.issubdtype(x.dtype, np.datetime64):
+            lo, hi = x.min(), x.max()
+            pad = (hi - lo) / 40 if hi > lo else np.timedelta64(15, "D")
+            p.x_range = share.setdefault(("x_range", str(lo), str(hi)), Range1d(lo - pad, hi + pad))
     for axis, cats in ((p.xaxis, chart.x_categories), (p.yaxis, chart.y_categories)):
         if cats is not None:
             axis.ticker = list(range(len(cats)))
@@ -402,24 +444,62 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
         if fmt == "percent":
             from bokeh.models import NumeralTickFormatter
 
-            axis.formatter = NumeralTickFormatter(format="0[.]0%")
+            axis.formatter = share.setdefault("percent_format", NumeralTickFormatter(format="0[.]0%"))
     if chart.x_categories is not None and len(chart.x_categories) > 8:
         p.xaxis.major_label_orientation = 1.2
+    if font_size is not None:
+        p.axis.major_label_text_font_size = f"{font_size}px"
+        p.axis.axis_label_text_font_size = f"{font_size}px"
+        p.title.text_font_size = f"{font_size + 2}px"
     if p.legend:
         p.legend.visible = bool(chart.legend)
+        p.legend.location = "top_left"
+        p.legend.label_text_font_size = "11px"
+        p.legend.background_fill_alpha = 0.7
+    if chart.frame:
+        p.outline_line_color = chart.frame
+        p.outline_line_width = 3
+        p.outline_line_alpha = 1.0
+        p.title.text_color = chart.frame
+    if not toolbar:
+        p.toolbar_location = None
+        hovers = [t for t in p.tools if isinstance(t, HoverTool)]
+        p.toolbar.tools = hovers
     p.toolbar.logo = None
     return p
 
 
-def _bk_line(p, layer):
+def _shared_columns(sources: dict | None, x, columns: dict):
+    """The figure's ColumnDataSource for these x values (made on first use) with ``columns`` added under fresh
+    names: the layers drawn on the same x share one source, so the x values are stored once per figure."""
+    from bokeh.models import ColumnDataSource
+
+    xa = np.asarray(x)
+    key = (xa.dtype.str, xa.shape, xa.tobytes()) if sources is not None and xa.dtype != object else None
+    src = sources.get(key) if key is not None else None
+    if src is None:
+        src = ColumnDataSource({"x": xa})
+        if key is not None:
+            sources[key] = src
+    names = {}
+    for name, values in columns.items():
+        same = [k for k, v in src.data.items() if isinstance(v, np.ndarray) and isinstance(values, np.ndarray)
+                and v.dtype == values.dtype and v.shape == values.shape and np.array_equal(v, values, equal_nan=True)]
+        names[name] = same[0] if same else f"c{len(src.data)}"
+        src.data[names[name]] = values
+    return src, names
+
+
+def _bk_line(p, layer, sources=None):
     d, s = layer.data, layer.style
     kw = dict(color=s["colour"], line_width=s["width"], line_dash=s["dash"])
     if s.get("label"):
         kw["legend_label"] = s["label"]
+    src, col = _shared_columns(sources, d["x"], {"y": np.asarray(d["y"], dtype=float)})
     if s["step"]:
-        p.step(np.asarray(d["x"]), np.asarray(d["y"]), mode="center", **kw)
+        p.step("x", col["y"], source=src, mode="center", **kw)
     else:
-        p.line(np.asarray(d["x"]), np.asarray(d["y"]), **kw)
+        p.line("x", col["y"], source=src, **kw)
 
 
 def _bk_band(p, layer):
@@ -432,22 +512,26 @@ def _bk_band(p, layer):
                 fill_alpha=s["alpha"])
 
 
-def _bk_points(p, layer):
-    from bokeh.models import ColumnDataSource, HoverTool
+def _bk_points(p, layer, sources=None):
+    from bokeh.models import HoverTool
 
     d, s = layer.data, layer.style
     n = len(d["x"])
-    cols = {"x": d["x"], "y": d["y"], "colour": _column(d["colour"], n)}
-    tips = [(k[4:], f"@{{tip{i}}}") for i, k in enumerate(d) if k.startswith("tip:")]
-    for i, k in enumerate(d):
-        if k.startswith("tip:"):
-            cols[f"tip{i}"] = [str(v) for v in d[k]]
-    src = ColumnDataSource(cols)
+    colour = d["colour"]
+    one_colour = isinstance(colour, str) or len(set(colour)) <= 1
+    cols = {"y": np.asarray(d["y"], dtype=float)}
+    if not one_colour:
+        cols["colour"] = _column(colour, n)
+    tip_names = [k for k in d if k.startswith("tip:")]
+    cols.update({k: [str(v) for v in d[k]] for k in tip_names})
+    src, col = _shared_columns(sources, d["x"], cols)
+    tips = [(k[4:], f"@{{{col[k]}}}") for k in tip_names]
     kw = {"legend_label": s["label"]} if s.get("label") else {}
+    fill = (colour if isinstance(colour, str) else next(iter(colour), "#1f4e79")) if one_colour else col["colour"]
     if s["hollow"]:
-        r = p.scatter("x", "y", source=src, size=s["size"] + 2, line_color="colour", fill_color=None, **kw)
+        r = p.scatter("x", col["y"], source=src, size=s["size"] + 2, line_color=fill, fill_color=None, **kw)
     else:
-        r = p.scatter("x", "y", source=src, size=s["size"] + 2, color="colour", **kw)
+        r = p.scatter("x", col["y"], source=src, size=s["size"] + 2, color=fill, **kw)
     if tips:
         p.add_tools(HoverTool(renderers=[r], tooltips=tips))
 
@@ -481,7 +565,10 @@ def _bk_rule(p, layer):
     if isinstance(value, np.datetime64):
         value = value.astype("datetime64[ms]").astype(np.int64)
     p.add_layout(Span(location=float(value), dimension="width" if s["axis"] == "y" else "height",
-                      line_color=s["colour"], line_dash=s["dash"]))
+                      line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0)))
+    if s.get("label"):  # a Span has no legend entry: an empty line in its style carries it
+        p.line([], [], line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0),
+               legend_label=s["label"])
 
 
 def _bk_text(p, layer):
@@ -500,6 +587,7 @@ def _bk_cells(p, layer):
     p.text("x", "y", text="text", source=src, text_align="center", text_baseline="middle", text_font_size="9px")
 
 
+_SOURCE_SHARING = ("line", "points")
 _BOKEH_DRAW = {"line": _bk_line, "band": _bk_band, "points": _bk_points, "bars": _bk_bars,
                "whiskers": _bk_whiskers, "rule": _bk_rule, "text": _bk_text, "cells": _bk_cells}
 
