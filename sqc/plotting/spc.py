@@ -260,11 +260,14 @@ def oc_chart(oc_frame, *, title: str = "OC curve", figsize=(5, 3)):
 
 
 def control_chart_bokeh(result, *, zones: bool = False, title: str | None = None, width: int = 700,
-                        height: int = 280, lang: str = "en"):
-    """The same chart as :func:`control_chart` drawn with Bokeh (hover shows label, value, limits, rules)."""
+                        height: int = 280, lang: str = "en", target: float | None = None,
+                        y_format: str | None = None, ylabel: str | None = None, n=None, legend: bool = False):
+    """The same chart as :func:`control_chart` drawn with Bokeh (hover shows month, value, n, limits, rules; see
+    :func:`control_spec` for the other arguments)."""
     res = getattr(result, "location", result)
-    spec = control_spec(res, lang, zones=zones, title=res.title if title is None else title)
-    return to_bokeh(spec, width=width, height=height)
+    spec = control_spec(res, lang, zones=zones, title=res.title if title is None else title, target=target,
+                        y_format=y_format, ylabel=ylabel, n=n, legend=legend)
+    return to_bokeh(spec, width=width, height=height, font_size=12)
 
 
 def pareto_chart(table, lang: str = "en", *, title: str | None = None) -> Chart:

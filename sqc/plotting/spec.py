@@ -416,11 +416,15 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
             _BOKEH_DRAW[layer.kind](p, layer, sources)
         else:
             _BOKEH_DRAW[layer.kind](p, layer)
+    from bokeh.models import CDSView
+
+    view = share.setdefault("view", CDSView())  # every renderer shows all its rows: one view object serves all
     for r in p.renderers:
         if isinstance(r, GlyphRenderer):
             # nothing is selected or muted on these pages: the extra glyph copies would only add page weight
             r.nonselection_glyph = None
             r.muted_glyph = None
+            r.view = view
     if chart.x_dates:
         # the browser formats the ticks: month names come from the locale, not from Bokeh's English defaults
         from bokeh.models import DatetimeTickFormatter, DatetimeTicker
