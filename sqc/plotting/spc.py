@@ -91,7 +91,11 @@ def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | 
     labels = [str(v) for v in res.labels]
     sizes = np.asarray(res.sizes if n is None and getattr(res, "sizes", None) is not None else
                        (np.nan if n is None else n), dtype=float)
-    tips = {tx["month"]: labels, tx["value"]: format_values(y, y_format)}
+    if compact and is_date:  # the browser formats month and value (no text copy of them on the page)
+        tips = {tx["month"]: "@x{" + label("date_months", lang) + "}",
+                tx["value"]: "@y{0.0%}" if y_format == "percent" else "@y{0,0.[00]}"}
+    else:
+        tips = {tx["month"]: labels, tx["value"]: format_values(y, y_format)}
     if np.size(sizes) == n_points and (n is not None or np.nanmax(sizes, initial=0) > 1):
         tips[tx["n"]] = [f"{v:,.0f}" if np.isfinite(v) else "—" for v in sizes]
     if not compact:
@@ -116,8 +120,9 @@ def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | 
         chart.rule(x[i], axis="x", colour="black", dash="dashdot")
     notes = getattr(res, "annotations", {})
     if compact:
-        if breaks.size:
-            chart.text(np.asarray(x)[breaks], np.full(breaks.size, top), ["↻"] * breaks.size, align="left", size=9)
+        if breaks.size:  # inside the top of the plot, beside the break
+            mark = top if y_range is None else y_range[0] + 0.88 * (y_range[1] - y_range[0])
+            chart.text(np.asarray(x)[breaks], np.full(breaks.size, mark), ["↻"] * breaks.size, align="left", size=9)
         return chart
     named = np.array([i for i in breaks if i not in notes], dtype=int)  # a note at a break explains it instead
     if named.size:

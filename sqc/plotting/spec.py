@@ -77,7 +77,9 @@ class Chart:
 
     def points(self, x, y, *, colour="#1f4e79", size=5.0, hollow=False, label=None, tips: dict | None = None):
         """Markers; ``colour`` may be one colour or one per point; ``tips`` maps hover names to per-point values
-        (Bokeh shows them on hover; matplotlib has no hover)."""
+        (Bokeh shows them on hover; matplotlib has no hover), or to a Bokeh field template over the points' own
+        ``@x`` and ``@y`` (``"@x{%b %Y}"`` formats dates, ``"@y{0.0%}"`` numbers), which the browser formats so
+        the page carries no text copy of the values."""
         return self._add("points", {"x": x, "y": y, "colour": colour, **{f"tip:{k}": v for k, v in
                                                                           (tips or {}).items()}},
                          size=size, hollow=hollow, label=label)
@@ -416,15 +418,11 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
             _BOKEH_DRAW[layer.kind](p, layer, sources)
         else:
             _BOKEH_DRAW[layer.kind](p, layer)
-    from bokeh.models import CDSView
-
-    view = share.setdefault("view", CDSView())  # every renderer shows all its rows: one view object serves all
     for r in p.renderers:
         if isinstance(r, GlyphRenderer):
             # nothing is selected or muted on these pages: the extra glyph copies would only add page weight
             r.nonselection_glyph = None
             r.muted_glyph = None
-            r.view = view
     if chart.x_dates:
         # the browser formats the ticks: month names come from the locale, not from Bokeh's English defaults
         from bokeh.models import DatetimeTickFormatter, DatetimeTicker
@@ -527,9 +525,16 @@ def _bk_points(p, layer, sources=None):
     if not one_colour:
         cols["colour"] = _column(colour, n)
     tip_names = [k for k in d if k.startswith("tip:")]
-    cols.update({k: [str(v) for v in d[k]] for k in tip_names})
+    cols.update({k: [str(v) for v in d[k]] for k in tip_names if not isinstance(d[k], str)})
     src, col = _shared_columns(sources, d["x"], cols)
-    tips = [(k[4:], f"@{{{col[k]}}}") for k in tip_names]
+    tips, formatters = [], {}
+    for k in tip_names:
+        if isinstance(d[k], str):  # a template over the layer's own x and y
+            tips.append((k[4:], d[k].replace("@y", f"@{{{col['y']}}}")))
+            if "@x{%" in d[k]:
+                formatters["@x"] = "datetime"
+        else:
+            tips.append((k[4:], f"@{{{col[k]}}}"))
     kw = {"legend_label": s["label"]} if s.get("label") else {}
     fill = (colour if isinstance(colour, str) else next(iter(colour), "#1f4e79")) if one_colour else col["colour"]
     if s["hollow"]:
@@ -537,7 +542,7 @@ def _bk_points(p, layer, sources=None):
     else:
         r = p.scatter("x", col["y"], source=src, size=s["size"] + 2, color=fill, **kw)
     if tips:
-        p.add_tools(HoverTool(renderers=[r], tooltips=tips))
+        p.add_tools(HoverTool(renderers=[r], tooltips=tips, formatters=formatters))
 
 
 def _bk_bars(p, layer):
