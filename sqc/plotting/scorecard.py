@@ -106,7 +106,7 @@ def kpi_panels(scorecard, branch: str = "ALL", *, lang: str = "en", kpis=None, l
     signals in red, percent axes for rates, the unit on the axis (``units``: kpi → text), the two verdict icons in
     the title ("?" after a provisional assurance) and a frame in the variation icon's colour when it is a special
     cause. kpi → Chart; draw them with ``to_bokeh``/``to_matplotlib``."""
-    from .spc import control_spec
+    from .spc import control_spec, shared_y_range
 
     names = labels or {}
     tiles = scorecard.tiles(branch)
@@ -123,8 +123,10 @@ def kpi_panels(scorecard, branch: str = "ALL", *, lang: str = "en", kpis=None, l
             as_ += "?"  # provisional: the latest months have left the limits the assurance is judged on
         target = float(row["target"]) if np.isfinite(row["target"]) else None
         n = sizes.reindex([(k, str(lab)) for lab in res.labels]).to_numpy(dtype=float)
+        y_format = kpi_axis(k)[0]
         chart = control_spec(res, lang, title=f"{names.get(k, k)}  {vs} {as_}", annotate=0, compact=True,
-                             target=target, y_format=kpi_axis(k)[0], ylabel=(units or {}).get(k), n=n)
+                             target=target, y_format=y_format, ylabel=(units or {}).get(k), n=n,
+                             y_range=shared_y_range([res], [target], y_format=y_format))  # the target in view
         chart.frame = vcol if row["variation_code"] in ("improvement", "concern") else None
         out[k] = chart
     return out

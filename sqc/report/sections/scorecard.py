@@ -180,6 +180,7 @@ def render(result: SectionResult, lang: str) -> Section:
 
     from ...plotting.scorecard import composite_spec, kpi_axis, kpi_panels
     from ...plotting.spec import to_bokeh
+    from ..panes import panel_rows
 
     ctx = result.context.in_language(lang)
     sc, tiles, comp = (result.values[k] for k in ("scorecard", "tiles", "composite"))
@@ -194,8 +195,8 @@ def render(result: SectionResult, lang: str) -> Section:
     panels = kpi_panels(sc, "ALL", lang=ctx.lang, labels={k: _kpi_name(ctx, k) for k in tiles.index},
                         units={k: ctx.t(kpi_axis(k)[1]) for k in tiles.index})
     body.append(pn.pane.Markdown(f"#### {ctx.t(f'{AREA}.charts_title')}"))
-    body.append(pn.FlexBox(*(pn.pane.Bokeh(to_bokeh(c, width=320, height=200, toolbar=False, font_size=11),
-                                           width=320, height=200) for c in panels.values()), gap="8px"))
+    body.append(panel_rows([to_bokeh(c, width=320, height=200, toolbar=False, font_size=11)
+                            for c in panels.values()]))
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.branch_table', period=per)}"))
     body.append(pn.pane.HTML(_branch_table(ctx, sc)))
     if len(sc.recalculations):

@@ -135,6 +135,7 @@ def _small_multiples(ctx, result, kpi, name, bname, share):
 
     from ...plotting.scorecard import kpi_axis
     from ...plotting.spc import small_multiples_bokeh
+    from ..panes import panel_rows
 
     t = ctx.t
     charts, verdicts, sizes = (result.values[k] for k in ("charts", "verdicts", "sizes"))
@@ -152,12 +153,11 @@ def _small_multiples(ctx, result, kpi, name, bname, share):
                                  highlight=frames, y_format=y_format, ylabel=t(unit_key), sizes=ns,
                                  width=PANEL_SIZE[0], height=PANEL_SIZE[1], share=share)
     width, height = PANEL_SIZE
-    cells = [pn.pane.Bokeh(f, width=width, height=height) if f is not None else
+    cells = [f if f is not None else
              pn.pane.HTML(f"<div class='sqc-empty-panel'><b>{html.escape(title)}</b><br>"
                           f"{html.escape(t(f'{AREA}.insufficient'))}</div>", width=width, height=height)
              for title, f in figs.items()]
-    return pn.Column(pn.pane.Markdown(f"#### {t(f'{AREA}.small_multiples', kpi=name)}"),
-                     pn.FlexBox(*cells, flex_wrap="wrap", gap="8px"), sizing_mode="stretch_width")
+    return pn.Column(pn.pane.Markdown(f"#### {t(f'{AREA}.small_multiples', kpi=name)}"), panel_rows(cells))
 
 
 def render(result: SectionResult, lang: str) -> Section:
