@@ -105,8 +105,9 @@ def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | 
     # one point layer: signals red, the others in the line's colour (one hover source per chart)
     chart.points(x, y, colour=np.where(sig, SIGNAL_COLOUR, LINE_COLOUR).tolist(), size=markersize, tips=tips)
     if sig.any():
-        if legend:  # the legend entry for signals (an empty layer: the points are drawn above)
-            chart.points(np.asarray(x)[:0], y[:0], colour=SIGNAL_COLOUR, size=markersize, label=tx["signal"])
+        if legend:  # the legend entry for signals (drawn again over the last signal)
+            last = np.flatnonzero(sig)[-1:]
+            chart.points(np.asarray(x)[last], y[last], colour=SIGNAL_COLOUR, size=markersize, label=tx["signal"])
         shown = np.flatnonzero(sig)[-annotate:] if annotate and not compact else np.array([], dtype=int)
         chart.text(np.asarray(x)[shown], y[shown],
                    [rules[i].replace("nelson_", "N").replace(",", " ") for i in shown], colour=SIGNAL_COLOUR)

@@ -432,7 +432,7 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
         p.xaxis.formatter = share.setdefault(("date_format", chart.lang), DatetimeTickFormatter(
             **{unit: label(f"date_{unit}", chart.lang) for unit in ("days", "months", "years")}))
         if not toolbar:  # a small panel: few date ticks, so they do not collide
-            p.xaxis.ticker = share.setdefault("date_ticker", DatetimeTicker(desired_num_ticks=4))
+            p.xaxis.ticker = share.setdefault("date_ticker", DatetimeTicker(desired_num_ticks=3))
         x = next((np.asarray(layer.data["x"]) for layer in chart.layers if layer.kind == "points"), None)
         if shared and x is not None and x.size and np.issubdtype(x.dtype, np.datetime64):
             lo, hi = x.min(), x.max()
@@ -575,8 +575,9 @@ def _bk_rule(p, layer):
         value = value.astype("datetime64[ms]").astype(np.int64)
     p.add_layout(Span(location=float(value), dimension="width" if s["axis"] == "y" else "height",
                       line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0)))
-    if s.get("label"):  # a Span has no legend entry: an empty line in its style carries it
-        p.line([], [], line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0),
+    if s.get("label"):  # a Span has no legend entry: a line in its style carries it (one invisible NaN point:
+        # Bokeh's legend draws no swatch for a renderer without rows)
+        p.line([np.nan], [np.nan], line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0),
                legend_label=s["label"])
 
 

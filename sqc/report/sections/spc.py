@@ -24,7 +24,8 @@ def _fmt_value(ctx, kpi, v):
 
     if v is None or pd.isna(v):
         return "—"
-    return ctx.fmt_pct(v) if kpi_axis(kpi)[0] == "percent" else ctx.fmt_num(v, 2 if kpi in ("csat_mean",) else 1)
+    return ctx.fmt_pct(v) if kpi_axis(kpi)[0] == "percent" else ctx.fmt_num(
+        v, 2 if kpi in ("csat_mean", "complaint_rate_per_1000") else 1)
 
 
 def compute(ctx: ComputeContext) -> SectionResult:
