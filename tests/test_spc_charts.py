@@ -235,3 +235,58 @@ def page_text(body) -> str:
 
     walk(body)
     return " ".join(out)
+
+
+# ------------------------------------------------------------------------------------------------ in a browser
+# the plotting frame of every Bokeh figure on the page (its view's frame box, in CSS pixels): a figure whose layout
+# failed draws its text in a heap at the corner with a 0 x 0 frame
+FRAMES = """() => { const out = [];
+  const visit = (v) => { if (!v) return;
+    if (v.frame && v.frame.bbox) out.push([v.frame.bbox.width, v.frame.bbox.height]);
+    for (const k of (v.child_views ?? [])) visit(k); };
+  const idx = Bokeh.index; for (const r of (idx.roots ? [...idx.roots] : Object.values(idx))) visit(r);
+  return out; }"""
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_control_chart_tab_renders_its_canvases_offline(chromium, published_reports, lang):
+    """Headless Chromium, network blocked: the control-charts tab draws the interactive chart and 91 small
+    multiples (7 KPIs x network + 12 branches) at their size, with no console error; the page is <= 2.5 MB."""
+    from playwright.sync_api import sync_playwright
+
+    from sqc.report.context import translate
+
+    reports, _ = published_reports
+    path = reports / "2026-10" / f"dashboard_{lang}.html"
+    assert path.stat().st_size <= 2_500_000, f"{path.name} is {path.stat().st_size / 1e6:.2f} MB"
+    errors, blocked = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--headless=new", "--no-sandbox",
+                                                                     "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(180_000)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def route(r):
+            if r.request.url.startswith(("file:", "data:", "blob:")):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+
+        context.route("**/*", route)
+        page.goto(path.as_uri(), wait_until="load")
+        tab = page.locator(".bk-tab", has_text=translate("spc.title", lang))
+        tab.click()
+        page.wait_for_function("(el) => el.classList.contains('bk-active')", arg=tab.element_handle())
+        # the 91 panels (320 x 200 px figures: a frame of about 250 x 150 px inside the axes) and the closer look
+        page.wait_for_function(f"() => ({FRAMES})().filter(s => s[0] >= 200 && s[1] >= 120).length >= 92")
+        frames = page.evaluate(FRAMES)
+        assert len([f for f in frames if 200 <= f[0] <= 320 and 120 <= f[1] <= 200]) >= 91, frames[:10]
+        assert any(f[0] >= 700 for f in frames)
+        browser.close()
+    assert blocked == [] and errors == [], (blocked[:3], errors[:3])
