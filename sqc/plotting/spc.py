@@ -76,6 +76,7 @@ def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | 
     c, lo, hi, s = (_arr(v, n_points) for v in (res.center, res.lcl, res.ucl, res.sigma))
     tx = _texts(lang)
     chart = Chart(title if title is not None else res.chart_title(lang), y_label=ylabel or "", x_dates=is_date,
+                  x_label=tx["month"] if is_date and not compact else "",
                   x_categories=None if is_date or n_points > 30 else [str(v) for v in res.labels], size=(7.5, 3.2),
                   lang=lang, y_format=y_format, y_range=y_range, legend=legend)
     if zones and not compact and np.isfinite(s).any():
