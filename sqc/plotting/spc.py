@@ -38,6 +38,14 @@ def _x_values(labels):
     return np.arange(len(lab)), False
 
 
+def _monthly(labels) -> bool:
+    """Whether the labels are months ('YYYY-MM' or a monthly PeriodIndex)."""
+    lab = pd.Index(labels)
+    if isinstance(lab, pd.PeriodIndex):
+        return lab.freqstr.startswith("M")
+    return bool(len(lab)) and bool(pd.Index(lab.astype(str)).str.fullmatch(r"\d{4}-\d{2}").all())
+
+
 def _arr(a, n):
     return np.broadcast_to(np.asarray(a, dtype=float), (n,))
 
@@ -76,7 +84,7 @@ def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | 
     c, lo, hi, s = (_arr(v, n_points) for v in (res.center, res.lcl, res.ucl, res.sigma))
     tx = _texts(lang)
     chart = Chart(title if title is not None else res.chart_title(lang), y_label=ylabel or "", x_dates=is_date,
-                  x_label=tx["month"] if is_date and not compact else "",
+                  x_label=tx["month"] if is_date and not compact and _monthly(res.labels) else "",
                   x_categories=None if is_date or n_points > 30 else [str(v) for v in res.labels], size=(7.5, 3.2),
                   lang=lang, y_format=y_format, y_range=y_range, legend=legend)
     if zones and not compact and np.isfinite(s).any():
