@@ -145,7 +145,7 @@ def composite_spec(scorecard, *, period: str | None = None, title: str | None = 
     b = c.loc[c["branch"] != "ALL"].sort_values("composite")
     y = np.arange(len(b))
     chart = Chart(title or f"Composite KPI score, {per}", x_label=lab["x"], y_categories=list(b["branch"]),
-                  size=(5.5, 0.28 * len(b) + 1.0), lang=lang, legend=len(net) > 0)
+                  size=(5.5, 0.28 * len(b) + 1.0), lang=lang, legend=len(net) > 0, legend_location="bottom_right")
     chart.whiskers(y, b["ci_low"].to_numpy(dtype=float), b["ci_high"].to_numpy(dtype=float), horizontal=True,
                    colour="grey")
     if len(net):

@@ -86,7 +86,8 @@ def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | 
     chart = Chart(title if title is not None else res.chart_title(lang), y_label=ylabel or "", x_dates=is_date,
                   x_label=tx["month"] if is_date and not compact and _monthly(res.labels) else "",
                   x_categories=None if is_date or n_points > 30 else [str(v) for v in res.labels], size=(7.5, 3.2),
-                  lang=lang, y_format=y_format, y_range=y_range, legend=legend)
+                  lang=lang, y_format=y_format, y_range=y_range, legend=legend,
+                  legend_location="top_left")  # the latest months, which matter most, are on the right
     if zones and not compact and np.isfinite(s).any():
         chart.band(x, c - 2 * s, c + 2 * s, colour="#fff2cc", alpha=0.7, step=True)
         chart.band(x, c - s, c + s, colour="#e2f0d9", alpha=0.8, step=True)

@@ -56,6 +56,8 @@ class Chart:
     # a colour for the frame around the plot (a small multiple flagged as a concern or an improvement)
     frame: str | None = None
     legend: bool = False
+    # where the legend goes: "top_left", "top_right", "bottom_left", "bottom_right"; None: the back-end's choice
+    legend_location: str | None = None
     lang: str = "en"
     layers: list[Layer] = field(default_factory=list)
 
@@ -288,7 +290,8 @@ def _mpl_axes(chart: Chart, ax) -> None:
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.25)
     if chart.legend and any(layer.style.get("label") for layer in chart.layers):
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc=(chart.legend_location or "best").replace("top", "upper").replace("bottom", "lower")
+                  .replace("_", " "))
 
 
 def _mpl_line(ax, layer):
@@ -458,7 +461,8 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
         p.title.text_font_size = f"{font_size + 2}px"
     if p.legend:
         p.legend.visible = bool(chart.legend)
-        p.legend.location = "top_left"
+        if chart.legend_location:
+            p.legend.location = chart.legend_location
         p.legend.label_text_font_size = "11px"
         p.legend.background_fill_alpha = 0.7
     if chart.frame:
