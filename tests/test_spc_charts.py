@@ -67,6 +67,12 @@ def test_b04_fcr_recalculation_in_both_tabs(computed, rendered):
     stages = [str(s) for s in chart.stage]
     assert stages.index(stages[-1]) == list(map(str, chart.labels)).index("2025-09")  # the current stage starts there
     assert results["spc"].values["assurance"][("fcr_rate", "B04")] == "consistently_pass"
+    # the issue's reading of the data: the 14 months of the new stage are all above the 75 % target
+    import numpy as np
+
+    current = np.asarray(chart.statistic)[stages.index(stages[-1]):]
+    assert len(current) == 14 and (current > 0.75).all()
+    assert float(np.asarray(chart.lcl)[-1]) > 0.75  # so the target lies below the current limits: met
     # the stage break is drawn on both tabs' charts (a vertical dash-dot rule at Sep 2025)
     from bokeh.models import Span
 
