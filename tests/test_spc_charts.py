@@ -296,3 +296,15 @@ def test_control_chart_tab_renders_its_canvases_offline(chromium, published_repo
         assert any(f[0] >= 700 for f in frames)
         browser.close()
     assert blocked == [] and errors == [], (blocked[:3], errors[:3])
+
+
+def test_network_complaints_assurance_shown_as_provisional_in_both_languages(computed, rendered):
+    """Issue #10: network complaints surged in the last months (special-cause concern) while the assurance says
+    "target met": that verdict rests on limits the process has since left, and the control-charts tab says so."""
+    from sqc.report.context import translate
+
+    _, results = computed
+    h = results["spc"].headline["kpis"]["complaint_rate_per_1000"]
+    assert h["variation"] == "concern" and h["assurance_basis"] == "earlier_limits"
+    for lang in ("en", "zh"):
+        assert translate("spc.provisional", lang) in page_text(rendered[lang]["spc"].body)
