@@ -505,16 +505,36 @@ def _shared_columns(sources: dict | None, x, columns: dict):
     return src, names
 
 
+def _glyph(p, glyph, source, label=None):
+    """Add one glyph renderer: the glyph alone (Bokeh's figure methods also build selection, non-selection and
+    muted copies, which these pages never show: half the models, and half the time to build a figure) and its
+    legend entry."""
+    from bokeh.models import GlyphRenderer, Legend, LegendItem
+
+    r = GlyphRenderer(data_source=source, glyph=glyph, nonselection_glyph=None, muted_glyph=None)
+    p.renderers.append(r)
+    if label:
+        legends = p.select(type=Legend)
+        if not legends:
+            p.add_layout(Legend(), "center")
+            legends = p.select(type=Legend)
+        legend = legends[0]
+        item = next((i for i in legend.items if i.label == {"value": label}), None)
+        if item is None:
+            legend.items.append(LegendItem(label=label, renderers=[r]))
+        else:
+            item.renderers.append(r)
+    return r
+
+
 def _bk_line(p, layer, sources=None):
+    from bokeh.models import Line, Step
+
     d, s = layer.data, layer.style
-    kw = dict(color=s["colour"], line_width=s["width"], line_dash=s["dash"])
-    if s.get("label"):
-        kw["legend_label"] = s["label"]
+    kw = dict(line_color=s["colour"], line_width=s["width"], line_dash=s["dash"])
     src, col = _shared_columns(sources, d["x"], {"y": _screen_values(d["y"])})
-    if s["step"]:
-        p.step("x", col["y"], source=src, mode="center", **kw)
-    else:
-        p.line("x", col["y"], source=src, **kw)
+    glyph = Step(x="x", y=col["y"], mode="center", **kw) if s["step"] else Line(x="x", y=col["y"], **kw)
+    _glyph(p, glyph, src, s.get("label"))
 
 
 def _bk_band(p, layer):
@@ -528,7 +548,7 @@ def _bk_band(p, layer):
 
 
 def _bk_points(p, layer, sources=None):
-    from bokeh.models import HoverTool
+    from bokeh.models import HoverTool, Scatter
 
     d, s = layer.data, layer.style
     n = len(d["x"])
@@ -548,12 +568,10 @@ def _bk_points(p, layer, sources=None):
                 formatters["@x"] = "datetime"
         else:
             tips.append((k[4:], f"@{{{col[k]}}}"))
-    kw = {"legend_label": s["label"]} if s.get("label") else {}
     fill = (colour if isinstance(colour, str) else next(iter(colour), "#1f4e79")) if one_colour else col["colour"]
-    if s["hollow"]:
-        r = p.scatter("x", col["y"], source=src, size=s["size"] + 2, line_color=fill, fill_color=None, **kw)
-    else:
-        r = p.scatter("x", col["y"], source=src, size=s["size"] + 2, color=fill, **kw)
+    glyph = Scatter(x="x", y=col["y"], size=s["size"] + 2, line_color=fill,
+                    fill_color=None if s["hollow"] else fill)
+    r = _glyph(p, glyph, src, s.get("label"))
     if tips:
         p.add_tools(HoverTool(renderers=[r], tooltips=tips, formatters=formatters))
 
