@@ -26,7 +26,10 @@ def test_static_chart_has_dates_zones_and_signal_marks():
     fig = splot.control_chart(res, zones=True)
     ax = fig.axes[0]
     assert len(ax.collections) >= 2                 # the two zone bands
-    assert any(line.get_color() == splot.SIGNAL_COLOUR for line in ax.lines)
+    from matplotlib.colors import to_hex
+
+    # the signals are the red points of the one point layer
+    assert any(splot.SIGNAL_COLOUR in {to_hex(c) for c in coll.get_facecolors()} for coll in ax.collections)
     assert "2025" in " ".join(t.get_text() for t in ax.get_xticklabels()) or ax.xaxis.get_major_formatter()
     plt.close(fig)
     fig = splot.paired_chart(res)

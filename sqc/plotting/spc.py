@@ -18,6 +18,7 @@ LINE_COLOUR = "#1f4e79"
 LIMIT_COLOUR = "#7f7f7f"
 CENTRE_COLOUR = "#2ca02c"
 NOTE_COLOUR = "#9467bd"
+TARGET_COLOUR = "#e377c2"
 
 
 def _x_values(labels):
@@ -37,53 +38,103 @@ def _x_values(labels):
     return np.arange(len(lab)), False
 
 
+def _monthly(labels) -> bool:
+    """Whether the labels are months ('YYYY-MM' or a monthly PeriodIndex)."""
+    lab = pd.Index(labels)
+    if isinstance(lab, pd.PeriodIndex):
+        return lab.freqstr.startswith("M")
+    return bool(len(lab)) and bool(pd.Index(lab.astype(str)).str.fullmatch(r"\d{4}-\d{2}").all())
+
+
 def _arr(a, n):
     return np.broadcast_to(np.asarray(a, dtype=float), (n,))
 
 
 def _texts(lang):
-    return {k: label(k, lang) for k in ("center", "limits", "phase2", "signal", "value", "rules")}
+    return {k: label(k, lang) for k in ("center", "limits", "phase2", "signal", "value", "rules", "target", "n",
+                                        "month", "recalculated")}
+
+
+def format_values(values, y_format: str | None = None) -> list[str]:
+    """Values as the axis shows them: proportions as percent (72.6%), other numbers to 4 significant digits."""
+    v = np.asarray(values, dtype=float)
+    if y_format == "percent":
+        return ["—" if not np.isfinite(a) else f"{100 * a:.1f}%" for a in v]
+    return ["—" if not np.isfinite(a) else f"{a:.4g}" for a in v]
 
 
 def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | None = None, annotate: int = 3,
-                 ylabel: str | None = None, markersize: float = 3.5, target: float | None = None) -> Chart:
+                 ylabel: str | None = None, markersize: float = 3.5, target: float | None = None,
+                 y_format: str | None = None, y_range: tuple | None = None, compact: bool = False,
+                 legend: bool = False, n=None) -> Chart:
     """The control chart of a ``ChartResult`` (or the location chart of a ``PairedChart``) as one description:
-    centre line and limits (stepped, so variable subgroup sizes show), optional 1σ/2σ zones, the points with
-    signals in red and their rule names, stage breaks, the Phase I / Phase II split, notes and a target line."""
+    centre line and limits (stepped, so variable subgroup sizes and stages show), optional 1σ/2σ zones, the
+    points with signals in red and their rule names, stage breaks (where the limits were recalculated), the
+    Phase I / Phase II split, notes and a target line.
+
+    ``y_format="percent"`` shows proportions as percent (axis and hover); ``y_range`` fixes the y interval (small
+    multiples on one scale); ``compact`` draws a small multiple: no zones, phase split or note texts, stage
+    breaks marked "↻", hover tips month, value and n only; ``legend`` names centre, limits, target and signals.
+    ``n``: the sample size per point for the hover tips (default: the chart's subgroup sizes when they are
+    larger than 1; an I chart of monthly KPI values has one value per month, so its caller passes the month's n)."""
     res = getattr(result, "location", result)
-    n = len(res)
+    n_points = len(res)
     x, is_date = _x_values(res.labels)
     y = np.asarray(res.statistic, dtype=float)
-    c, lo, hi, s = _arr(res.center, n), _arr(res.lcl, n), _arr(res.ucl, n), _arr(res.sigma, n)
+    c, lo, hi, s = (_arr(v, n_points) for v in (res.center, res.lcl, res.ucl, res.sigma))
     tx = _texts(lang)
     chart = Chart(title if title is not None else res.chart_title(lang), y_label=ylabel or "", x_dates=is_date,
-                  x_categories=None if is_date or n > 30 else [str(v) for v in res.labels], size=(7.5, 3.2),
-                  lang=lang)
-    if zones and np.isfinite(s).any():
+                  x_label=tx["month"] if is_date and not compact and _monthly(res.labels) else "",
+                  x_categories=None if is_date or n_points > 30 else [str(v) for v in res.labels], size=(7.5, 3.2),
+                  lang=lang, y_format=y_format, y_range=y_range, legend=legend,
+                  legend_location="top_left")  # the latest months, which matter most, are on the right
+    if zones and not compact and np.isfinite(s).any():
         chart.band(x, c - 2 * s, c + 2 * s, colour="#fff2cc", alpha=0.7, step=True)
         chart.band(x, c - s, c + s, colour="#e2f0d9", alpha=0.8, step=True)
     chart.line(x, c, colour=CENTRE_COLOUR, step=True, width=1.1, label=tx["center"])
     chart.line(x, hi, colour=LIMIT_COLOUR, step=True, dash="dashed", width=0.9, label=tx["limits"])
     chart.line(x, lo, colour=LIMIT_COLOUR, step=True, dash="dashed", width=0.9)
-    if target is not None:
-        chart.rule(target, colour=NOTE_COLOUR, dash="dotted")
+    if target is not None and np.isfinite(target):
+        chart.rule(float(target), colour=TARGET_COLOUR, dash="dotted", width=1.6, label=tx["target"])
     rules = res.rules_per_point()
     chart.line(x, y, colour=LINE_COLOUR, width=0.9)
-    chart.points(x, y, colour=LINE_COLOUR, size=markersize,
-                 tips={"": [str(v) for v in res.labels], tx["value"]: np.round(y, 4),
-                       tx["limits"]: [f"{a:.4g} – {b:.4g}" for a, b in zip(lo, hi)], tx["rules"]: rules})
+    labels = [str(v) for v in res.labels]
+    sizes = np.asarray(res.sizes if n is None and getattr(res, "sizes", None) is not None else
+                       (np.nan if n is None else n), dtype=float)
+    if compact and is_date:  # the browser formats month and value (no text copy of them on the page)
+        tips = {tx["month"]: "@x{" + label("date_months", lang) + "}",
+                tx["value"]: "@y{0.0%}" if y_format == "percent" else "@y{0,0.[00]}"}
+    else:
+        tips = {tx["month"]: labels, tx["value"]: format_values(y, y_format)}
+    if np.size(sizes) == n_points and (n is not None or np.nanmax(sizes, initial=0) > 1):
+        tips[tx["n"]] = [f"{v:,.0f}" if np.isfinite(v) else "—" for v in sizes]
+    if not compact:
+        tips[tx["limits"]] = [f"{a} – {b}" for a, b in zip(format_values(lo, y_format), format_values(hi, y_format))]
+        tips[tx["rules"]] = rules
     sig = np.asarray(res.signal)
+    # one point layer: signals red, the others in the line's colour (one hover source per chart)
+    chart.points(x, y, colour=np.where(sig, SIGNAL_COLOUR, LINE_COLOUR).tolist(), size=markersize, tips=tips)
     if sig.any():
-        chart.points(np.asarray(x)[sig], y[sig], colour=SIGNAL_COLOUR, size=markersize + 1.5, label=tx["signal"])
-        shown = np.flatnonzero(sig)[-annotate:] if annotate else np.array([], dtype=int)
+        if legend:  # the legend entry for signals (drawn again over the last signal)
+            last = np.flatnonzero(sig)[-1:]
+            chart.points(np.asarray(x)[last], y[last], colour=SIGNAL_COLOUR, size=markersize, label=tx["signal"])
+        shown = np.flatnonzero(sig)[-annotate:] if annotate and not compact else np.array([], dtype=int)
         chart.text(np.asarray(x)[shown], y[shown],
                    [rules[i].replace("nelson_", "N").replace(",", " ") for i in shown], colour=SIGNAL_COLOUR)
-    top = float(np.nanmax(np.r_[hi[np.isfinite(hi)], y[np.isfinite(y)]])) if np.isfinite(y).any() else 0.0
+    if y_range is not None:
+        top = float(y_range[1])
+    else:
+        top = float(np.nanmax(np.r_[hi[np.isfinite(hi)], y[np.isfinite(y)]])) if np.isfinite(y).any() else 0.0
     stage = np.asarray(res.stage)
     breaks = np.flatnonzero(stage[1:] != stage[:-1]) + 1
     for i in breaks:
         chart.rule(x[i], axis="x", colour="black", dash="dashdot")
     notes = getattr(res, "annotations", {})
+    if compact:
+        if breaks.size:  # inside the top of the plot, beside the break
+            mark = top if y_range is None else y_range[0] + 0.88 * (y_range[1] - y_range[0])
+            chart.text(np.asarray(x)[breaks], np.full(breaks.size, mark), ["↻"] * breaks.size, align="left", size=9)
+        return chart
     named = np.array([i for i in breaks if i not in notes], dtype=int)  # a note at a break explains it instead
     if named.size:
         chart.text(np.asarray(x)[named], np.full(named.size, top), [str(stage[i]) for i in named], align="left")
@@ -94,7 +145,8 @@ def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | 
         if annotate:
             chart.text([x[p2[0]]], [top], [tx["phase2"]], colour="#555555", align="left")
     for i, note in sorted(notes.items()):
-        chart.rule(x[i], axis="x", colour=NOTE_COLOUR, dash="dashed")
+        if i not in breaks:  # a break already has its line
+            chart.rule(x[i], axis="x", colour=NOTE_COLOUR, dash="dashed")
         chart.text([x[i]], [top], [note["zh" if lang == "zh" else "en"]], colour=NOTE_COLOUR, align="left")
     return chart
 
@@ -156,6 +208,56 @@ def small_multiples(results: dict, *, ncols: int = 4, lang: str = "en", panel_si
     return fig
 
 
+def shared_y_range(results, targets=(), *, pad: float = 0.06, y_format: str | None = None) -> tuple | None:
+    """One y interval that holds every chart's values and limits and the targets (for small multiples on a shared
+    scale): (low, high) padded by ``pad`` of the span; proportions stay within 0..1. None when nothing is finite."""
+    parts = [np.asarray(t, dtype=float).ravel() for t in targets if t is not None]
+    for r in results:
+        if r is None:
+            continue
+        r = getattr(r, "location", r)
+        n = len(r)
+        parts += [np.asarray(r.statistic, dtype=float), _arr(r.lcl, n), _arr(r.ucl, n)]
+    v = np.concatenate(parts) if parts else np.array([])
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    span = (hi - lo) or abs(hi) or 1.0
+    lo, hi = lo - pad * span, hi + pad * span
+    if y_format == "percent":
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
+    return lo, hi
+
+
+def small_multiples_bokeh(results: dict, *, lang: str = "en", target: float | None = None,
+                          highlight: dict | None = None, y_format: str | None = None, ylabel: str | None = None,
+                          sizes: dict | None = None, width: int = 320, height: int = 200, font_size: int = 11,
+                          share: dict | None = None) -> dict:
+    """Small control charts drawn by the browser: title → Bokeh figure (``None`` where ``results`` has no chart).
+
+    Every panel shows the same y interval (:func:`shared_y_range`, so panels compare at a glance) and the same
+    months, the ``target`` line, centre line and limits per stage with the stage breaks marked, signals in red,
+    and hover tips (month, value, n from ``sizes``: title → per-point n). ``highlight`` maps titles to a frame
+    colour (a concern, an improvement). No tool buttons; text at ``font_size`` px. The panels share their date
+    ticker, formatters and ranges (``share``; see :func:`sqc.plotting.spec.to_bokeh`), so a page carries them
+    once."""
+    from .spec import to_bokeh
+
+    share = {} if share is None else share
+    y_range = shared_y_range(results.values(), [target], y_format=y_format)
+    out = {}
+    for title, r in results.items():
+        if r is None:
+            out[title] = None
+            continue
+        spec = control_spec(r, lang, title=str(title), annotate=0, compact=True, target=target, y_format=y_format,
+                            y_range=y_range, ylabel=ylabel, n=(sizes or {}).get(title))
+        spec.frame = (highlight or {}).get(title)
+        out[title] = to_bokeh(spec, width=width, height=height, toolbar=False, share=share, font_size=font_size)
+    return out
+
+
 def oc_chart(oc_frame, *, title: str = "OC curve", figsize=(5, 3)):
     """Operating-characteristic curve from :func:`sqc.spc.oc_curve` (β and ARL against the shift)."""
     import matplotlib.pyplot as plt
@@ -174,11 +276,14 @@ def oc_chart(oc_frame, *, title: str = "OC curve", figsize=(5, 3)):
 
 
 def control_chart_bokeh(result, *, zones: bool = False, title: str | None = None, width: int = 700,
-                        height: int = 280, lang: str = "en"):
-    """The same chart as :func:`control_chart` drawn with Bokeh (hover shows label, value, limits, rules)."""
+                        height: int = 280, lang: str = "en", target: float | None = None,
+                        y_format: str | None = None, ylabel: str | None = None, n=None, legend: bool = False):
+    """The same chart as :func:`control_chart` drawn with Bokeh (hover shows month, value, n, limits, rules; see
+    :func:`control_spec` for the other arguments)."""
     res = getattr(result, "location", result)
-    spec = control_spec(res, lang, zones=zones, title=res.title if title is None else title)
-    return to_bokeh(spec, width=width, height=height)
+    spec = control_spec(res, lang, zones=zones, title=res.title if title is None else title, target=target,
+                        y_format=y_format, ylabel=ylabel, n=n, legend=legend)
+    return to_bokeh(spec, width=width, height=height, font_size=12)
 
 
 def pareto_chart(table, lang: str = "en", *, title: str | None = None) -> Chart:

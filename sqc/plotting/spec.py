@@ -60,7 +60,13 @@ class Chart:
     x_format: str | None = None
     y_format: str | None = None
     size: tuple[float, float] = (6.4, 3.4)
+    # the shown y interval (low, high); charts given the same interval share one scale (small multiples)
+    y_range: tuple[float, float] | None = None
+    # a colour for the frame around the plot (a small multiple flagged as a concern or an improvement)
+    frame: str | None = None
     legend: bool = False
+    # where the legend goes: "top_left", "top_right", "bottom_left", "bottom_right"; None: the back-end's choice
+    legend_location: str | None = None
     lang: str = "en"
     layers: list[Layer] = field(default_factory=list)
 
@@ -84,7 +90,9 @@ class Chart:
 
     def points(self, x, y, *, colour="#1f4e79", size=5.0, hollow=False, label=None, tips: dict | None = None):
         """Markers; ``colour`` may be one colour or one per point; ``tips`` maps hover names to per-point values
-        (Bokeh shows them on hover; matplotlib has no hover)."""
+        (Bokeh shows them on hover; matplotlib has no hover), or to a Bokeh field template over the points' own
+        ``@x`` and ``@y`` (``"@x{%b %Y}"`` formats dates, ``"@y{0.0%}"`` numbers), which the browser formats so
+        the page carries no text copy of the values."""
         return self._add("points", {"x": x, "y": y, "colour": colour, **{f"tip:{k}": v for k, v in
                                                                           (tips or {}).items()}},
                          size=size, hollow=hollow, label=label)
@@ -99,9 +107,9 @@ class Chart:
         """Interval bars (confidence intervals) at ``x`` from ``low`` to ``high``."""
         return self._add("whiskers", {"x": x, "low": low, "high": high}, horizontal=horizontal, colour=colour)
 
-    def rule(self, value, *, axis="y", colour="#7f7f7f", dash="dashed", label=None):
+    def rule(self, value, *, axis="y", colour="#7f7f7f", dash="dashed", label=None, width=None):
         """A reference line across the plot at ``value`` on ``axis`` (``"y"``: horizontal, ``"x"``: vertical)."""
-        return self._add("rule", {"value": value}, axis=axis, colour=colour, dash=dash, label=label)
+        return self._add("rule", {"value": value}, axis=axis, colour=colour, dash=dash, label=label, width=width)
 
     def text(self, x, y, text, *, colour="black", size=7, align="center"):
         return self._add("text", {"x": x, "y": y, "text": text}, colour=colour, size=size, align=align)
@@ -294,6 +302,12 @@ def _mpl_axes(chart: Chart, ax) -> None:
             from matplotlib.ticker import PercentFormatter
 
             axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
+    if chart.y_range is not None:
+        ax.set_ylim(*chart.y_range)
+    if chart.frame:
+        for spine in ax.spines.values():
+            spine.set_edgecolor(chart.frame)
+            spine.set_linewidth(2.0)
     ax.set_title(chart.title, fontsize=9)
     ax.set_xlabel(chart.x_label, fontsize=8)
     ax.set_ylabel(chart.y_label, fontsize=8)
@@ -307,7 +321,11 @@ def _mpl_axes(chart: Chart, ax) -> None:
             text.set_fontfamily(family)
     ax.grid(alpha=0.25)
     if chart.legend and any(layer.style.get("label") for layer in chart.layers):
-        ax.legend(fontsize=7, **_MPL_LEGEND_OUTSIDE)
+        if chart.legend_location:  # the chart says where its legend stays clear of the data
+            ax.legend(fontsize=7, loc=chart.legend_location.replace("top", "upper").replace("bottom", "lower")
+                      .replace("_", " "))
+        else:
+            ax.legend(fontsize=7, **_MPL_LEGEND_OUTSIDE)
 
 
 def _mpl_line(ax, layer):
@@ -356,7 +374,8 @@ def _mpl_whiskers(ax, layer):
 def _mpl_rule(ax, layer):
     s = layer.style
     draw = ax.axhline if s["axis"] == "y" else ax.axvline
-    draw(layer.data["value"], color=s["colour"], lw=0.9, ls=_MPL_DASH[s["dash"]], label=s.get("label"))
+    draw(layer.data["value"], color=s["colour"], lw=0.9 * s.get("width", 1.0), ls=_MPL_DASH[s["dash"]],
+         label=s.get("label"))
 
 
 def _mpl_text(ax, layer):
@@ -501,24 +520,58 @@ def _column(values, n):
     return list(values) if not isinstance(values, np.ndarray) else values
 
 
-def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = None):
-    """Draw the chart as a Bokeh figure (hover tips on point layers that carry ``tips``)."""
+def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = None, toolbar: bool = True,
+             share: dict | None = None, font_size: int | None = None):
+    """Draw the chart as a Bokeh figure (hover tips on point layers that carry ``tips``).
+
+    ``toolbar=False`` keeps only the hover tips (no tool buttons: small multiples). ``share`` is a dict the caller
+    passes to every figure of one page part (e.g. a grid of small multiples): models that can be shared - the
+    date ticker and formatter, and the ranges of charts with the same ``y_range`` or the same dates - are made
+    once and reused, so the page carries them once and the panels zoom together. ``font_size`` sets the tick
+    and axis-label text in pixels (the title one step larger)."""
+    from bokeh.models import GlyphRenderer, HoverTool, Range1d
     from bokeh.plotting import figure
 
+    shared, share = share is not None, {} if share is None else share
+    kw = {}
+    if chart.y_range is not None:
+        kw["y_range"] = share.setdefault(("y_range", *chart.y_range), Range1d(*chart.y_range))
     p = figure(width=width or int(chart.size[0] * PIXELS_PER_INCH),
                height=height or int(chart.size[1] * PIXELS_PER_INCH), title=chart.title,
                x_axis_type="datetime" if chart.x_dates else "linear", x_axis_label=chart.x_label or None,
-               y_axis_label=chart.y_label or None, tools="pan,wheel_zoom,box_zoom,reset,save")
+               y_axis_label=chart.y_label or None, tools="pan,wheel_zoom,box_zoom,reset,save" if toolbar else "",
+               **kw)
+    sources: dict = {}  # x values → the one ColumnDataSource of this figure's line and point layers on them
     for layer in chart.layers:
-        _BOKEH_DRAW[layer.kind](p, layer)
+        if not chart.legend and "label" in layer.style:  # no legend shown: no legend entries to carry
+            layer = Layer(layer.kind, layer.data, {k: v for k, v in layer.style.items() if k != "label"})
+        if layer.kind in _SOURCE_SHARING:
+            _BOKEH_DRAW[layer.kind](p, layer, sources)
+        else:
+            _BOKEH_DRAW[layer.kind](p, layer)
+    for r in p.renderers:
+        if isinstance(r, GlyphRenderer):
+            # nothing is selected or muted on these pages: the extra glyph copies would only add page weight
+            r.nonselection_glyph = None
+            r.muted_glyph = None
+            # each renderer keeps its own view (BokehJS sizes a view to its source), but the stateless "all rows"
+            # filter of the views is one object
+            r.view.filter = share.setdefault("all_rows", r.view.filter)
     if chart.x_dates:
         # the browser formats the ticks: month names come from the locale, not from Bokeh's English defaults
-        from bokeh.models import DatetimeTickFormatter
+        from bokeh.models import DatetimeTickFormatter, DatetimeTicker
 
         from .generic import label
 
-        p.xaxis.formatter = DatetimeTickFormatter(**{unit: label(f"date_{unit}", chart.lang)
-                                                     for unit in ("days", "months", "years")})
+        p.xaxis.formatter = share.setdefault(("date_format", chart.lang), DatetimeTickFormatter(
+            **{unit: label(f"date_{unit}", chart.lang) for unit in ("days", "months", "years")}))
+        if not toolbar:  # a small panel: few date ticks, so they do not collide
+            p.xaxis.ticker = share.setdefault("date_ticker", DatetimeTicker(desired_num_ticks=3))
+        x = next((np.asarray(layer.data["x"]) for layer in chart.layers if layer.kind == "points"), None)
+        if shared and x is not None and x.size and np.issubdtype(x.dtype, np.datetime64):
+            lo, hi = x.min(), x.max()
+            pad = (hi - lo) / 40 if hi > lo else np.timedelta64(15, "D")
+            p.x_range = share.setdefault(("x_range", str(lo), str(hi)), Range1d(lo - pad, hi + pad))
     for axis, cats in ((p.xaxis, chart.x_categories), (p.yaxis, chart.y_categories)):
         if cats is not None:
             axis.ticker = list(range(len(cats)))
@@ -527,27 +580,91 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
         if fmt == "percent":
             from bokeh.models import NumeralTickFormatter
 
-            axis.formatter = NumeralTickFormatter(format="0[.]0%")
+            axis.formatter = share.setdefault("percent_format", NumeralTickFormatter(format="0[.]0%"))
     if chart.x_categories is not None and _crowded(chart.x_categories):
         p.xaxis.major_label_orientation = 1.2
+    if font_size is not None:
+        p.axis.major_label_text_font_size = f"{font_size}px"
+        p.axis.axis_label_text_font_size = f"{font_size}px"
+        p.title.text_font_size = f"{font_size + 2}px"
     if p.legend:
         p.legend.visible = bool(chart.legend)
+        p.legend.label_text_font_size = "11px"
+        p.legend.background_fill_alpha = 0.7
+    if chart.frame:
+        p.outline_line_color = chart.frame
+        p.outline_line_width = 3
+        p.outline_line_alpha = 1.0
+        p.title.text_color = chart.frame
+    if not toolbar:
+        p.toolbar_location = None
+        hovers = [t for t in p.tools if isinstance(t, HoverTool)]
+        p.toolbar.tools = hovers
     _bk_frame(chart, p)
     p.toolbar.logo = None
     return p
 
 
-def _bk_line(p, layer):
+def _screen_values(values) -> np.ndarray:
+    """Values for the browser to draw: single precision (7 significant digits, far finer than a pixel or a
+    formatted tip) halves their weight on the page."""
+    return np.asarray(values, dtype=np.float32)
+
+
+def _shared_columns(sources: dict | None, x, columns: dict):
+    """The figure's ColumnDataSource for these x values (made on first use) with ``columns`` added under fresh
+    names: the layers drawn on the same x share one source, so the x values are stored once per figure."""
+    from bokeh.models import ColumnDataSource
+
+    xa = np.asarray(x)
+    key = (xa.dtype.str, xa.shape, xa.tobytes()) if sources is not None and xa.dtype != object else None
+    src = sources.get(key) if key is not None else None
+    if src is None:
+        src = ColumnDataSource({"x": xa})
+        if key is not None:
+            sources[key] = src
+    names = {}
+    for name, values in columns.items():
+        same = [k for k, v in src.data.items() if isinstance(v, np.ndarray) and isinstance(values, np.ndarray)
+                and v.dtype == values.dtype and v.shape == values.shape and np.array_equal(v, values, equal_nan=True)]
+        names[name] = same[0] if same else f"c{len(src.data)}"
+        src.data[names[name]] = values
+    return src, names
+
+
+def _glyph(p, glyph, source, label=None):
+    """Add one glyph renderer: the glyph alone (Bokeh's figure methods also build selection, non-selection and
+    muted copies, which these pages never show: half the models, and half the time to build a figure) and its
+    legend entry."""
+    from bokeh.models import GlyphRenderer, Legend, LegendItem
+
+    r = GlyphRenderer(data_source=source, glyph=glyph, nonselection_glyph=None, muted_glyph=None)
+    p.renderers.append(r)
+    if label:
+        legends = p.select(type=Legend)
+        if not legends:
+            p.add_layout(Legend(), "center")
+            legends = p.select(type=Legend)
+        legend = legends[0]
+        item = next((i for i in legend.items if i.label == {"value": label}), None)
+        if item is None:
+            legend.items.append(LegendItem(label=label, renderers=[r]))
+        else:
+            item.renderers.append(r)
+    return r
+
+
+def _bk_line(p, layer, sources=None):
+    from bokeh.models import Line, Scatter, Step
+
     d, s = layer.data, layer.style
-    kw = dict(color=s["colour"], line_width=s["width"], line_dash=s["dash"])
-    if s.get("label"):
-        kw["legend_label"] = s["label"]
-    if s["step"]:
-        p.step(np.asarray(d["x"]), np.asarray(d["y"]), mode=_BK_STEP[s["step"]], **kw)
-    else:
-        p.line(np.asarray(d["x"]), np.asarray(d["y"]), **kw)
-        if s.get("marker"):  # the markers matplotlib draws on the line
-            p.scatter(np.asarray(d["x"]), np.asarray(d["y"]), color=s["colour"], size=5)
+    kw = dict(line_color=s["colour"], line_width=s["width"], line_dash=s["dash"])
+    src, col = _shared_columns(sources, d["x"], {"y": _screen_values(d["y"])})
+    glyph = (Step(x="x", y=col["y"], mode=_BK_STEP[s["step"]], **kw) if s["step"]
+             else Line(x="x", y=col["y"], **kw))
+    _glyph(p, glyph, src, s.get("label"))
+    if s.get("marker") and not s["step"]:  # the markers matplotlib draws on the line
+        _glyph(p, Scatter(x="x", y=col["y"], size=5, line_color=s["colour"], fill_color=s["colour"]), src)
 
 
 def _bk_band(p, layer):
@@ -561,24 +678,33 @@ def _bk_band(p, layer):
                 fill_alpha=s["alpha"])
 
 
-def _bk_points(p, layer):
-    from bokeh.models import ColumnDataSource, HoverTool
+def _bk_points(p, layer, sources=None):
+    from bokeh.models import HoverTool, Scatter
 
     d, s = layer.data, layer.style
     n = len(d["x"])
-    cols = {"x": d["x"], "y": d["y"], "colour": _column(d["colour"], n)}
-    tips = [(k[4:], f"@{{tip{i}}}") for i, k in enumerate(d) if k.startswith("tip:")]
-    for i, k in enumerate(d):
-        if k.startswith("tip:"):
-            cols[f"tip{i}"] = [str(v) for v in d[k]]
-    src = ColumnDataSource(cols)
-    kw = {"legend_label": s["label"]} if s.get("label") else {}
-    if s["hollow"]:
-        r = p.scatter("x", "y", source=src, size=s["size"] + 2, line_color="colour", fill_color=None, **kw)
-    else:
-        r = p.scatter("x", "y", source=src, size=s["size"] + 2, color="colour", **kw)
+    colour = d["colour"]
+    one_colour = isinstance(colour, str) or len(set(colour)) <= 1
+    cols = {"y": _screen_values(d["y"])}
+    if not one_colour:
+        cols["colour"] = _column(colour, n)
+    tip_names = [k for k in d if k.startswith("tip:")]
+    cols.update({k: [str(v) for v in d[k]] for k in tip_names if not isinstance(d[k], str)})
+    src, col = _shared_columns(sources, d["x"], cols)
+    tips, formatters = [], {}
+    for k in tip_names:
+        if isinstance(d[k], str):  # a template over the layer's own x and y
+            tips.append((k[4:], d[k].replace("@y", f"@{{{col['y']}}}")))
+            if "@x{%" in d[k]:
+                formatters["@x"] = "datetime"
+        else:
+            tips.append((k[4:], f"@{{{col[k]}}}"))
+    fill = (colour if isinstance(colour, str) else next(iter(colour), "#1f4e79")) if one_colour else col["colour"]
+    glyph = Scatter(x="x", y=col["y"], size=s["size"] + 2, line_color=fill,
+                    fill_color=None if s["hollow"] else fill)
+    r = _glyph(p, glyph, src, s.get("label"))
     if tips:
-        p.add_tools(HoverTool(renderers=[r], tooltips=tips))
+        p.add_tools(HoverTool(renderers=[r], tooltips=tips, formatters=formatters))
 
 
 def _bk_bars(p, layer):
@@ -612,9 +738,11 @@ def _bk_rule(p, layer):
     if isinstance(value, np.datetime64):
         value = value.astype("datetime64[ms]").astype(np.int64)
     p.add_layout(Span(location=float(value), dimension="width" if s["axis"] == "y" else "height",
-                      line_color=s["colour"], line_dash=s["dash"]))
-    if s.get("label"):  # a Span has no legend entry: an undrawn line (one NaN point) of the same look carries it
-        p.line(x=[np.nan], y=[np.nan], line_color=s["colour"], line_dash=s["dash"], legend_label=s["label"])
+                      line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0)))
+    if s.get("label"):  # a Span has no legend entry: a line in its style carries it (one invisible NaN point:
+        # Bokeh's legend draws no swatch for a renderer without rows)
+        p.line([np.nan], [np.nan], line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0),
+               legend_label=s["label"])
 
 
 def _bk_text(p, layer):
@@ -645,9 +773,12 @@ def _bk_frame(chart: Chart, p) -> None:
             rng.start, rng.end = span
     if p.legend and chart.legend:
         legend = p.legend[0]
-        legend.label_text_font_size = "10px"
         legend.click_policy = "hide"
-        p.add_layout(legend, "right")
+        if not chart.legend_location:  # beside the plot unless the chart names a place clear of the data
+            legend.label_text_font_size = "10px"
+            if legend in p.center:
+                p.center.remove(legend)
+            p.add_layout(legend, "right")
     for layer in chart.layers:
         if layer.kind == "cells":
             _bk_colourbar(p, layer)
@@ -667,6 +798,7 @@ def _bk_colourbar(p, layer) -> None:
     p.add_layout(bar, "below")
 
 
+_SOURCE_SHARING = ("line", "points")
 _BOKEH_DRAW = {"line": _bk_line, "band": _bk_band, "points": _bk_points, "bars": _bk_bars,
                "whiskers": _bk_whiskers, "rule": _bk_rule, "text": _bk_text, "cells": _bk_cells}
 

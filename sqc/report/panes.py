@@ -142,6 +142,15 @@ def figure_pane(fig, *, fmt: str = "png", dpi: int = 96, px_per_inch: int | None
     return pn.pane.PNG(data, **size)
 
 
+def panel_rows(items, ncols: int = 4):
+    """Small figures (Bokeh figures or Panel panes) laid out ``ncols`` to a row: fixed rows of fixed-size figures
+    (Panel's wrapping FlexBox left the Bokeh figures of wrapped lines unsized in the published page)."""
+    import panel as pn
+
+    items = [pn.pane.Bokeh(i, width=i.width, height=i.height) if hasattr(i, "renderers") else i for i in items]
+    return pn.Column(*(pn.Row(*items[i:i + ncols]) for i in range(0, len(items), ncols)))
+
+
 def message_section(result, ctx, title: str, message):
     """The section shown when the data cannot bear the analysis: the ``message`` (a ``Note``) alone."""
     import panel as pn

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..panes import figure_pane
 from ..templates import render as render_template, stylesheet
 from ..context import ComputeContext, Joined, Label, Note, ReportContext, Section, SectionResult
 
@@ -220,10 +219,11 @@ def compute(ctx: ComputeContext) -> SectionResult:
 
 
 def render(result: SectionResult, lang: str) -> Section:
-    import matplotlib.pyplot as plt
     import panel as pn
 
-    from ...plotting.scorecard import cjk_rc, composite_figure, kpi_small_multiples
+    from ...plotting.scorecard import composite_spec, kpi_axis, kpi_panels
+    from ...plotting.spec import to_bokeh
+    from ..panes import panel_rows
 
     ctx = result.context.in_language(lang)
     sc, tiles, comp = (result.values[k] for k in ("scorecard", "tiles", "composite"))
@@ -236,11 +236,11 @@ def render(result: SectionResult, lang: str) -> Section:
     notes = [ctx.note_text(n) for n in result.values["notes"]]
     body.append(pn.pane.Markdown("\n".join(f"- {n}" for n in notes)))
 
-    with plt.rc_context(cjk_rc()):
-        fig = kpi_small_multiples(sc, "ALL", labels={k: _kpi_name(ctx, k) for k in tiles.index},
-                                  title=ctx.t(f"{AREA}.charts_title"))
-        body.append(figure_pane(fig))
-        plt.close(fig)
+    panels = kpi_panels(sc, "ALL", lang=ctx.lang, labels={k: _kpi_name(ctx, k) for k in tiles.index},
+                        units={k: ctx.t(kpi_axis(k)[1]) for k in tiles.index})
+    body.append(pn.pane.Markdown(f"#### {ctx.t(f'{AREA}.charts_title')}"))
+    body.append(panel_rows([to_bokeh(c, width=320, height=200, toolbar=False, font_size=11)
+                            for c in panels.values()]))
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.branch_table', period=per)}"))
     body.append(pn.pane.HTML(_branch_table(ctx, sc), stylesheets=css))
     if len(sc.recalculations):
@@ -252,11 +252,10 @@ def render(result: SectionResult, lang: str) -> Section:
     draws = sc.composite.attrs.get("rank_draws", {}).get("n_draws")
     body.append(pn.pane.Markdown(ctx.t(f"{AREA}.composite_note", cap=f"{sc.cap:g}", weights=weights,
                                        draws="—" if draws is None else f"{draws:,}")))
-    with plt.rc_context(cjk_rc()):
-        fig = composite_figure(sc, title=ctx.t(f"{AREA}.composite_title", period=per),
-                               labels={"x": ctx.t(f"{AREA}.ax_composite")})
-        body.append(figure_pane(fig))
-        plt.close(fig)
+    body.append(pn.pane.Bokeh(to_bokeh(composite_spec(
+        sc, title=ctx.t(f"{AREA}.composite_title", period=per), lang=ctx.lang,
+        labels={"x": ctx.t(f"{AREA}.ax_composite"), "network": ctx.t(f"{AREA}.network"),
+                "rank": ctx.t(f"{AREA}.col_rank")}), width=560, height=360, toolbar=False, font_size=11)))
     comp_view = pd.DataFrame({
         ctx.t(f"{AREA}.col_branch"): [ctx.t(f"{AREA}.network") if b == "ALL" else b for b in comp["branch"]],
         ctx.t(f"{AREA}.col_composite"): comp["composite"].round(1).to_numpy(),

@@ -1,6 +1,8 @@
-"""Dashboard section: control charts of the hotline and complaint KPIs (small multiples per KPI and branch,
-Making Data Count icons for the network, signals explained in plain words, one interactive chart of the most
-pressing concern). Only data up to ``ctx.period`` and only ``ctx.branches`` are used."""
+"""Dashboard section: control charts of the hotline and complaint KPIs (small multiples per KPI and branch drawn
+by the browser, the network's verdicts, signals explained in plain words with the latest value's n and interval,
+one interactive chart of the most pressing concern). The charts, their stages of limits and the verdicts are the
+KPI scorecard's (``ctx.scorecard()``, computed once per run), so this tab and the scorecard tab agree. Only data up
+to ``ctx.period`` and only ``ctx.branches`` are used."""
 from __future__ import annotations
 
 import html
@@ -11,80 +13,69 @@ import pandas as pd
 from ..context import ComputeContext, Joined, Label, Note, ReportContext, Section, SectionResult
 
 AREA = "spc"
-MONTHS = 24          # months shown
-BASELINE = 12        # months used for the (then frozen) limits
 RECENT = 6           # signals reported in words: those in the last RECENT months
 KPIS = ("service_level", "asa_s", "abandonment_rate", "aht_s", "fcr_rate", "csat_mean", "complaint_rate_per_1000")
-PERCENT_KPIS = {"service_level", "abandonment_rate", "fcr_rate", "csat_top2"}
+CONCERN_COLOUR, IMPROVEMENT_COLOUR = "#d62728", "#1f77b4"
+PANEL_SIZE = (320, 200)  # px: four panels a row on a 1440 px page
 
 
 def _fmt_value(ctx, kpi, v):
+    from ...plotting.scorecard import kpi_axis
+
     if v is None or pd.isna(v):
         return "—"
-    return ctx.fmt_pct(v) if kpi in PERCENT_KPIS else ctx.fmt_num(v, 2 if kpi in ("csat_mean",) else 1)
-
-
-def _charts(kpis: pd.DataFrame, branches):
-    """(kpi, branch) → ChartResult (None when the series cannot bear a chart), computed once."""
-    from ...errors import DataError
-    from ...spc import KPI_KINDS, kpi_chart
-
-    out = {}
-    for kpi in KPIS:
-        sub = kpis.loc[kpis["kpi"] == kpi]
-        for b in ["ALL"] + list(branches):
-            s = sub.loc[sub["branch"] == b]
-            try:
-                out[(kpi, b)] = kpi_chart(s, KPI_KINDS[kpi], baseline=BASELINE) if len(s) >= 3 else None
-            except DataError:
-                out[(kpi, b)] = None
-    return out
+    return ctx.fmt_pct(v) if kpi_axis(kpi)[0] == "percent" else ctx.fmt_num(
+        v, 2 if kpi in ("csat_mean", "complaint_rate_per_1000") else 1)
 
 
 def compute(ctx: ComputeContext) -> SectionResult:
-    """Charts, verdicts, the signals of the last RECENT months and the headline, for the last MONTHS months."""
-    from ...diagnostics import QualityWarning
-    from ...kpi import KPI_DIRECTION
-    from ...spc import assurance_verdict, variation_verdict
+    """Charts, verdicts, the signals of the last RECENT months and the headline, read from the run's KPI scorecard
+    (``ctx.scorecard()``): the same chart objects, stages of limits and verdicts as the scorecard tab, computed
+    once per run."""
+    sc = ctx.scorecard()
+    conventions = dict(sc.conventions)
+    table = sc.table.set_index(["branch", "kpi"])
+    branches = ["ALL"] + list(ctx.branches)
+    # the chart of the monthly values (the location chart of an I-MR pair): what the verdicts were judged on
+    charts = {(k, b): getattr(sc.charts.get((b, k)), "location", sc.charts.get((b, k))) for k in KPIS
+              for b in branches}
+    # the month's n behind each point (an I chart of monthly values has one value per month: its n is the KPI's)
+    hist = sc.history.loc[sc.history["kpi"].isin(KPIS)].set_index(["branch", "kpi", "period"])["n"]
+    sizes = {}
+    for (k, b), res in charts.items():
+        if res is not None:
+            sizes[(k, b)] = hist.reindex([(b, k, str(lab)) for lab in res.labels]).to_numpy(dtype=float)
+    targets = {k: float(t) for k, t in table.loc["ALL", "target"].items() if pd.notna(t)} if "ALL" in table.index \
+        else {}
 
-    per = pd.Period(ctx.period, "M")
-    start = (per - (MONTHS - 1)).strftime("%Y-%m")
-    kpis = ctx.kpis(start=start)  # the run's shared KPI frame (network_kpis runs once per run)
-    conventions = kpis.attrs["conventions"]
-    kpis = kpis.loc[kpis["kpi"].isin(KPIS)]
-    charts = _charts(kpis, ctx.branches)
-    targets = {}
-    tg = getattr(ctx.data, "targets", None)
-    if tg is not None and len(tg):
-        for _, r in tg.iterrows():
-            targets[r["kpi"]] = (float(r["target"]), str(r["direction"]))
-
-    # ---- verdicts for every chart (computed from the chart objects, never re-estimated)
-    verdicts, assurance = {}, {}
-    for key, res in charts.items():
-        if res is None:
+    # ---- verdicts: the scorecard's codes, never re-estimated
+    verdicts, assurance, basis = {}, {}, {}
+    for (k, b), res in charts.items():
+        if res is None or (b, k) not in table.index:
             continue
-        direction = targets.get(key[0], (None, KPI_DIRECTION[key[0]]))[1]
-        verdicts[key] = variation_verdict(res, direction)
-        if key[0] in targets:
-            assurance[key] = assurance_verdict(res, targets[key[0]][0], direction)
+        row = table.loc[(b, k)]
+        verdicts[(k, b)] = row["variation_code"]
+        assurance[(k, b)] = row["assurance_code"]
+        basis[(k, b)] = row["assurance_basis"]
+
+    def latest(b, k):
+        row = table.loc[(b, k)]
+        return {"value": float(row["value"]), "ci_low": float(row["ci_low"]), "ci_high": float(row["ci_high"]),
+                "n": None if pd.isna(row["n"]) else int(row["n"])}
 
     # ---- headline (network, latest month) with n and CI
-    latest = kpis.loc[(kpis["branch"] == "ALL") & (kpis["period"] == ctx.period)].set_index("kpi")
     headline = {}
     for k in KPIS:
-        if k not in latest.index:
+        if ("ALL", k) not in table.index:
             continue
-        r = latest.loc[k]
-        v = verdicts.get((k, "ALL"))
-        a = assurance.get((k, "ALL"))
-        res = charts.get((k, "ALL"))
-        headline[k] = {"value": float(r["value"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
-                       "n": int(r["n"]), "variation": v.verdict if v else None,
-                       "assurance": a.verdict if a else None, "chart": res.chart if res is not None else None,
-                       "target": targets.get(k, (None,))[0]}
+        row = table.loc[("ALL", k)]
+        headline[k] = {**latest("ALL", k), "variation": verdicts.get((k, "ALL")),
+                       "assurance": assurance.get((k, "ALL")), "assurance_basis": basis.get((k, "ALL")),
+                       "chart": row["chart"] or None, "target": targets.get(k),
+                       "stage_start": str(row["stage_start"]), "stages": int(row["stages"])}
 
     # ---- signals (latest signal per chart within the last RECENT months), concerns first
+    per = pd.Period(ctx.period, "M")
     recent_from = (per - (RECENT - 1)).strftime("%Y-%m")
     signals, n_signals = [], {}
     for (k, b), res in charts.items():
@@ -105,10 +96,10 @@ def compute(ctx: ComputeContext) -> SectionResult:
         flagged = flagged[flagged <= last_idx]
         gaps = np.flatnonzero(np.diff(flagged) > 1)
         first_idx = int(flagged[gaps[-1] + 1] if gaps.size else flagged[0])
-        signals.append({"priority": 0 if (v and v.verdict == "concern") else 1, "branch": b, "kpi": k,
+        signals.append({"priority": 0 if v == "concern" else 1, "branch": b, "kpi": k,
                         "explanation": {lang: list(dict.fromkeys(at_last[f"explanation_{lang}"]))
                                         for lang in ("en", "zh")},
-                        "since": labels[first_idx], "value": res.statistic[-1], "verdict": v.verdict if v else None})
+                        "since": labels[first_idx], "latest": latest(b, k), "verdict": v})
     signals.sort(key=lambda z: (z["priority"], z["branch"] != "ALL", z["branch"], z["kpi"]))
 
     # ---- the interactive chart: the branch chart ending in a concern with the most recent signals; else the
@@ -119,91 +110,107 @@ def compute(ctx: ComputeContext) -> SectionResult:
         cands = [(False, n_signals.get(f"{z['kpi']}|{z['branch']}", 0), z["kpi"], z["branch"]) for z in signals]
     focus = max(cands)[2:] if cands else ("asa_s", "ALL")
 
-    # ---- warnings: one per (code, chart)
-    warnings, seen = [], set()
-    for (k, b), r in charts.items():
-        if r is None:
-            continue
-        for w in r.warnings:
-            key = (w.code, k, b)
-            if key in seen:
-                continue
-            seen.add(key)
-            warnings.append(QualityWarning(w.code, w.severity, w.message, w.evidence, f"{k} {b}", w.message_zh))
+    # the charts' warnings reach the page once, through the scorecard section (the same chart objects)
     notes = []
     for verdict in ("concern", "improvement"):
         items = [Joined((Label(f"{AREA}.all_branches") if b == "ALL" else b, Label(f"kpi.{k}")), " ")
-                 for (k, b), v in verdicts.items() if v.verdict == verdict]
+                 for (k, b), v in verdicts.items() if v == verdict]
         if items:
             notes.append(Note(f"{AREA}.{verdict}s_note",
                               {"n": len(items), "items": Joined(tuple(items), Label("report.list_sep"))},
                               subject=f"spc:{verdict}"))
+    months = max((len(r) for r in charts.values() if r is not None), default=0)
     headline = {"kpis": headline, "signals_in_window": n_signals,
-                "concerns": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "concern"],
-                "improvements": [f"{b}|{k}" for (k, b), v in verdicts.items() if v.verdict == "improvement"],
-                "months": MONTHS, "baseline_months": BASELINE}
-    return SectionResult(AREA, ctx, headline, warnings, {
-        "charts": charts, "verdicts": verdicts, "targets": targets,
-        "signals": signals, "focus": focus, "conventions": conventions}, notes)
+                "concerns": [f"{b}|{k}" for (k, b), v in verdicts.items() if v == "concern"],
+                "improvements": [f"{b}|{k}" for (k, b), v in verdicts.items() if v == "improvement"],
+                "months": months, "baseline_months": int(sc.baseline),
+                "recalculations": [f"{r.branch}|{r.kpi}|{r.period}" for r in sc.recalculations.itertuples()
+                                   if r.kpi in KPIS and r.branch in branches]}
+    return SectionResult(AREA, ctx, headline, [], {
+        "charts": charts, "verdicts": verdicts, "assurance": assurance, "assurance_basis": basis,
+        "targets": targets, "sizes": sizes, "signals": signals, "focus": focus, "conventions": conventions}, notes)
+
+
+def _small_multiples(ctx, result, kpi, name, bname, share):
+    """One KPI's panels (network + branches) as Bokeh figures in a wrapping row, on one y scale."""
+    import panel as pn
+
+    from ...plotting.scorecard import kpi_axis
+    from ...plotting.spc import small_multiples_bokeh
+    from ..panes import panel_rows
+
+    t = ctx.t
+    charts, verdicts, sizes = (result.values[k] for k in ("charts", "verdicts", "sizes"))
+    y_format, unit_key = kpi_axis(kpi)
+    titles, panels, frames, ns = {}, {}, {}, {}
+    for b in ["ALL"] + list(ctx.branches):
+        v = verdicts.get((kpi, b))
+        title = bname[b] + (f" · {t(f'{AREA}.v_{v}')}" if v in ("concern", "improvement") else "")
+        titles[b] = title
+        panels[title] = charts.get((kpi, b))
+        ns[title] = sizes.get((kpi, b))
+        if v in ("concern", "improvement"):
+            frames[title] = CONCERN_COLOUR if v == "concern" else IMPROVEMENT_COLOUR
+    figs = small_multiples_bokeh(panels, lang=ctx.lang, target=result.values["targets"].get(kpi),
+                                 highlight=frames, y_format=y_format, ylabel=t(unit_key), sizes=ns,
+                                 width=PANEL_SIZE[0], height=PANEL_SIZE[1], share=share)
+    width, height = PANEL_SIZE
+    cells = [f if f is not None else
+             pn.pane.HTML(f"<div class='sqc-empty-panel'><b>{html.escape(title)}</b><br>"
+                          f"{html.escape(t(f'{AREA}.insufficient'))}</div>", width=width, height=height)
+             for title, f in figs.items()]
+    return pn.Column(pn.pane.Markdown(f"#### {t(f'{AREA}.small_multiples', kpi=name)}"), panel_rows(cells))
 
 
 def render(result: SectionResult, lang: str) -> Section:
-    import matplotlib.pyplot as plt
     import panel as pn
 
     from ...kpi import definitions
-    from ...plotting.scorecard import cjk_rc
-    from ...plotting.spc import control_chart_bokeh, small_multiples
-    from ..panes import figure_pane
+    from ...plotting.scorecard import kpi_axis
+    from ...plotting.spc import control_chart_bokeh
 
     ctx = result.context.in_language(lang)
     t = ctx.t
-    charts, verdicts, targets, signals, focus = (result.values[k] for k in (
-        "charts", "verdicts", "targets", "signals", "focus"))
+    charts, targets, signals, focus = (result.values[k] for k in ("charts", "targets", "signals", "focus"))
     name = {k: t(f"kpi.{k}") for k in KPIS}
     bname = {b: b for b in ctx.branches}
     bname["ALL"] = t(f"{AREA}.all_branches")
+
+    def assurance_text(code, basis):
+        if not code or code == "none":
+            return t(f"{AREA}.a_none")
+        text = t(f"{AREA}.a_{code}")
+        return f"{text} {t(f'{AREA}.provisional')}" if basis == "earlier_limits" else text
 
     # ---- headline table (network, latest month) with n and CI
     rows = []
     for k, h in result.headline["kpis"].items():
         rows.append({t(f"{AREA}.kpi"): name[k], t(f"{AREA}.value"): _fmt_value(ctx, k, h["value"]),
                      t(f"{AREA}.ci"): f"{_fmt_value(ctx, k, h['ci_low'])} – {_fmt_value(ctx, k, h['ci_high'])}",
-                     t(f"{AREA}.n"): f"{h['n']:,}",
+                     t(f"{AREA}.n"): "—" if h["n"] is None else f"{h['n']:,}",
                      t(f"{AREA}.target"): _fmt_value(ctx, k, h["target"]),
-                     t(f"{AREA}.variation"): t(f"{AREA}.v_{h['variation']}") if h["variation"]
+                     t(f"{AREA}.variation"): t(f"{AREA}.v_{h['variation']}") if h["variation"] not in (None, "none")
                      else t(f"{AREA}.insufficient"),
-                     t(f"{AREA}.assurance"): t(f"{AREA}.a_{h['assurance']}") if h["assurance"] else t(f"{AREA}.a_none"),
+                     t(f"{AREA}.assurance"): assurance_text(h["assurance"], h["assurance_basis"]),
+                     t(f"{AREA}.limits_since"): ctx.fmt_period(h["stage_start"]),
                      t(f"{AREA}.chart"): t(f"charts.chart_{h['chart']}") if h["chart"] else "—"})
     table = pd.DataFrame(rows)
 
-    # ---- signals in plain words
+    # ---- signals in plain words, each latest value with its n and 95% interval
     sep = "；" if lang == "zh" else "; "
-    lines = [t(f"{AREA}.signal_line", branch=bname[z["branch"]], kpi=name[z["kpi"]],
-               explanation=sep.join(z["explanation"]["zh" if lang == "zh" else "en"]),
-               since=ctx.fmt_period(z["since"]), value=_fmt_value(ctx, z["kpi"], z["value"]),
-               verdict=t(f"{AREA}.v_{z['verdict']}") if z["verdict"] else "") for z in signals]
-    # ---- small multiples: one PNG per KPI (network + branches), concern/improvement frames
-    figs = []
-    with plt.rc_context(cjk_rc()):
-        for k in KPIS:
-            panel = {}
-            colours = {}
-            for b in ["ALL"] + list(ctx.branches):
-                title = bname[b]
-                panel[title] = charts.get((k, b))
-                v = verdicts.get((k, b))
-                if v is not None and v.verdict in ("concern", "improvement"):
-                    colours[title] = "#d62728" if v.verdict == "concern" else "#1f77b4"
-            tgt = targets.get(k, (None,))[0]
-            fig = small_multiples(panel, ncols=5, lang=ctx.lang, panel_size=(2.5, 1.55),
-                                  suptitle=t(f"{AREA}.small_multiples", kpi=name[k]), highlight=colours,
-                                  targets={title: tgt for title in panel} if tgt is not None else None)
-            figs.append(figure_pane(fig, fmt="png", dpi=72, px_per_inch=72, fixed_height=False))
-            plt.close(fig)
+    lines = []
+    for z in signals:
+        last = z["latest"]
+        lines.append(t(f"{AREA}.signal_line", branch=bname[z["branch"]], kpi=name[z["kpi"]],
+                       explanation=sep.join(z["explanation"]["zh" if lang == "zh" else "en"]),
+                       since=ctx.fmt_period(z["since"]), value=_fmt_value(ctx, z["kpi"], last["value"]),
+                       lo=_fmt_value(ctx, z["kpi"], last["ci_low"]), hi=_fmt_value(ctx, z["kpi"], last["ci_high"]),
+                       n="—" if last["n"] is None else f"{last['n']:,}",
+                       verdict=t(f"{AREA}.v_{z['verdict']}") if z["verdict"] not in (None, "none") else ""))
 
     body = [pn.pane.Markdown(f"## {t(f'{AREA}.title')}"),
-            pn.pane.Markdown(t(f"{AREA}.intro", months=MONTHS, baseline=BASELINE)),
+            pn.pane.Markdown(t(f"{AREA}.intro", months=result.headline["months"],
+                               baseline=result.headline["baseline_months"])),
             pn.pane.Markdown(f"### {t(f'{AREA}.headline', period=ctx.fmt_period(ctx.period))}")]
     if len(table):
         body.append(pn.pane.HTML(table.to_html(index=False, escape=True, border=0,
@@ -215,10 +222,15 @@ def render(result: SectionResult, lang: str) -> Section:
         body.append(pn.pane.Markdown(t(f"{AREA}.no_signals")))
     res = charts.get(focus)
     if res is not None:
-        body.append(pn.pane.Markdown(f"### {t(f'{AREA}.focus_title', branch=bname[focus[1]], kpi=name[focus[0]])}"))
-        body.append(pn.pane.Bokeh(control_chart_bokeh(res, zones=True, title=f"{bname[focus[1]]} – {name[focus[0]]}",
-                                                      width=760, height=260, lang=ctx.lang)))
-    body.extend(figs)
+        k, b = focus
+        y_format, unit_key = kpi_axis(k)
+        body.append(pn.pane.Markdown(f"### {t(f'{AREA}.focus_title', branch=bname[b], kpi=name[k])}"))
+        body.append(pn.pane.Bokeh(control_chart_bokeh(
+            res, zones=True, title=f"{bname[b]} – {name[k]}", width=900, height=320, lang=ctx.lang,
+            target=targets.get(k), y_format=y_format, ylabel=f"{name[k]} ({t(unit_key)})",
+            n=result.values["sizes"].get(focus), legend=True)))
+    share: dict = {}  # one date ticker and formatter for all panels of this page
+    body.extend(_small_multiples(ctx, result, k, name[k], bname, share) for k in KPIS)
     body.append(pn.pane.Markdown(t(f"{AREA}.chart_notes")))
     defs = definitions(**{k: v for k, v in result.values["conventions"].items()
                           if k in ("sl_threshold", "sl_variant", "short_abandon_s", "exclude_short_abandons",
