@@ -151,6 +151,7 @@ def pages(tmp_path_factory):
     """Both demo dashboards of 2026-10, rendered once: {lang: {"text", "labels", "formats", "headers", "figures"}}."""
     from sqc.io import load_network
     from sqc.report import dashboard, panes
+    from sqc.report.dashboard import unpack_page
 
     figures = {"en": [], "zh": []}
     current = {"lang": None}
@@ -172,7 +173,7 @@ def pages(tmp_path_factory):
         dashboard.write_report(load_network(), "2026-10", languages=["en", "zh"], output_dir=out_dir)
     result = {}
     for lang in ("en", "zh"):
-        seen = visible_text((out_dir / f"dashboard_{lang}.html").read_text(encoding="utf-8"))
+        seen = visible_text(unpack_page((out_dir / f"dashboard_{lang}.html").read_text(encoding="utf-8")))
         seen["figures"] = figures[lang]
         result[lang] = seen
     return result

@@ -63,6 +63,27 @@ def test_pack_scripts_keeps_order_and_round_trips():
     assert len(packed) < len(page) / 3
 
 
+def test_large_document_json_is_packed_and_unpacks_to_the_same_page():
+    """The page's document JSON (~100 browser-drawn charts) is compressed like the libraries; the loader unpacks it
+    before any script reads it, and unpack_page gives the same readable text back."""
+    import json
+
+    from sqc.report.dashboard import _DEFERRED_TYPE, pack_scripts, unpack_page
+
+    doc = json.dumps({"roots": [{"name": "Figure", "values": list(range(8000))}]})
+    page = (f'<html><head><script type="text/javascript">{"var a = 1;" * 5000}</script></head><body>'
+            f'<script type="application/json" id="d1">{doc}</script><script>run();</script></body></html>')
+    packed = pack_scripts(page)
+    assert '<script type="application/json" id="d1" data-encoding="gzip-base64">' in packed
+    assert doc not in packed and len(packed) < len(page) / 4
+    loader = packed[packed.rindex("<script"):]
+    # the loader unpacks the document data before it runs the deferred scripts (Bokeh's embed reads it)
+    assert loader.index('script[type="application/json"]') < loader.index(_DEFERRED_TYPE)
+    readable = unpack_page(packed)
+    assert f'<script type="application/json" id="d1">{doc}</script>' in readable
+    assert "var a = 1;" * 5000 in readable and "run();" in readable
+
+
 def test_png_figures_use_a_palette_with_no_visible_loss():
     import io
 

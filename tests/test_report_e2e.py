@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from sqc.report.dashboard import SECTION_ORDER, find_remote_resources
+from sqc.report.dashboard import SECTION_ORDER, find_remote_resources, unpack_page
 
 pytestmark = pytest.mark.slow
 PAGE_LIMIT_BYTES = 2_500_000  # each dashboard page, at every demo scale
@@ -14,7 +14,7 @@ def test_report_publishes_offline_dashboards_summary_and_manifest(published_repo
     assert result.status == "published"
     period_dir = reports / "2026-10"
     for lang in ("en", "zh"):
-        html = (period_dir / f"dashboard_{lang}.html").read_text(encoding="utf-8")
+        html = unpack_page((period_dir / f"dashboard_{lang}.html").read_text(encoding="utf-8"))
         assert find_remote_resources(html) == []
         size = (period_dir / f"dashboard_{lang}.html").stat().st_size
         assert size <= PAGE_LIMIT_BYTES, f"dashboard_{lang}.html is {size / 1e6:.2f} MB; it is e-mailed"
@@ -38,5 +38,5 @@ def test_planted_effects_are_called_out(published_reports):
     text = (notes + json.dumps(summary["warnings"], ensure_ascii=False)).lower()
     assert "b07" in text, "the waiting-time shift at B07 is called out"
     assert "billing" in text, "the billing complaint surge is called out"
-    html = (reports / "2026-10" / "dashboard_en.html").read_text(encoding="utf-8").lower()
+    html = unpack_page((reports / "2026-10" / "dashboard_en.html").read_text(encoding="utf-8")).lower()
     assert "city" in html and "lenient" in html or "higher than the provincial" in html

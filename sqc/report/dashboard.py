@@ -311,51 +311,85 @@ def bokeh_components(page) -> list[str]:
     return components
 
 
-# Library scripts this large are stored gzip-compressed (base64) and unpacked by the browser's
-# DecompressionStream: BokehJS and Panel's bundle are ~2.4 MB as text, ~0.85 MB packed. The page's own content
-# (the document JSON with its text and figures) stays readable in the file.
+# Scripts and the page's document data this large are stored gzip-compressed (base64) and unpacked by the
+# browser's DecompressionStream: BokehJS and Panel's bundle are ~2.4 MB as text, ~0.85 MB packed; the document
+# JSON of ~100 browser-drawn charts ~1.3 MB, ~0.2 MB packed. :func:`unpack_page` gives the readable file back.
 _PACK_MIN_CHARS = 20_000
 _INLINE_SCRIPT = re.compile(r'<script(?: type="text/javascript")?>(.*?)</script>', re.S)
+_DOCUMENT_JSON = re.compile(r'<script type="application/json" id="([^"]+)">(.*?)</script>', re.S)
+_PACKED_JSON = re.compile(r'<script type="application/json" id="([^"]+)" data-encoding="gzip-base64">(.*?)</script>',
+                          re.S)
+_PACKED_SCRIPT = re.compile(r'<script type="text/x-sqc-deferred"( data-encoding="gzip-base64")?>(.*?)</script>', re.S)
 _DEFERRED_TYPE = "text/x-sqc-deferred"
 _LOADER = """<script type="text/javascript">
 (async () => {
-  // run the page's scripts in document order; the large library bundles are gzip + base64
+  // unpack the page's document data, then run its scripts in document order (large ones are gzip + base64)
   if (typeof DecompressionStream === "undefined") {
     document.body.insertAdjacentHTML("afterbegin", "<p>This report needs a current browser (Chrome/Edge 80+, Firefox 113+, Safari 16.4+).</p>");
     return;
   }
+  const gunzip = async (text) => {
+    const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    return await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+  };
+  for (const el of document.querySelectorAll('script[type="application/json"][data-encoding="gzip-base64"]')) {
+    el.textContent = await gunzip(el.textContent);
+    el.removeAttribute("data-encoding");
+  }
   for (const el of document.querySelectorAll('script[type="%(type)s"]')) {
-    let code = el.textContent;
-    if (el.dataset.encoding === "gzip-base64") {
-      const bytes = Uint8Array.from(atob(code), (c) => c.charCodeAt(0));
-      code = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
-    }
     const script = document.createElement("script");
-    script.text = code;
+    script.text = el.dataset.encoding === "gzip-base64" ? await gunzip(el.textContent) : el.textContent;
     document.head.appendChild(script);
   }
 })();
 </script>""" % {"type": _DEFERRED_TYPE}
 
 
-def pack_scripts(html_text: str) -> str:
-    """Store the page's inline scripts for the loader appended at the end of the body: large ones gzip-compressed
-    and base64-encoded, small ones as they are (so they still run after the libraries, in order)."""
+def _gzip_base64(text: str) -> str:
     import base64
     import gzip
 
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), 9, mtime=0)).decode("ascii")
+
+
+def _gunzip_base64(text: str) -> str:
+    import base64
+    import gzip
+
+    return gzip.decompress(base64.b64decode(text)).decode("utf-8")
+
+
+def pack_scripts(html_text: str) -> str:
+    """Store the page's inline scripts for the loader appended at the end of the body: large ones gzip-compressed
+    and base64-encoded, small ones as they are (so they still run after the libraries, in order); a large
+    document JSON is compressed the same way and unpacked by the loader before any script runs."""
     def replace(match: re.Match) -> str:
         code = match.group(1)
         if len(code) < _PACK_MIN_CHARS:
             return f'<script type="{_DEFERRED_TYPE}">{code}</script>'
-        packed = base64.b64encode(gzip.compress(code.encode("utf-8"), 9, mtime=0)).decode("ascii")
-        return f'<script type="{_DEFERRED_TYPE}" data-encoding="gzip-base64">{packed}</script>'
+        return f'<script type="{_DEFERRED_TYPE}" data-encoding="gzip-base64">{_gzip_base64(code)}</script>'
+
+    def replace_json(match: re.Match) -> str:
+        ident, data = match.group(1), match.group(2)
+        if len(data) < _PACK_MIN_CHARS:
+            return match.group(0)
+        return f'<script type="application/json" id="{ident}" data-encoding="gzip-base64">{_gzip_base64(data)}</script>'
 
     text, n = _INLINE_SCRIPT.subn(replace, html_text)
     if n == 0 or "</body>" not in text:
         raise PipelineError("the saved dashboard has no inline scripts or no </body>; Panel's page layout changed")
+    text = _DOCUMENT_JSON.sub(replace_json, text)
     head, _, tail = text.rpartition("</body>")
     return head + _LOADER + "</body>" + tail
+
+
+def unpack_page(html_text: str) -> str:
+    """A saved dashboard with its packed document data and scripts decompressed, as readable text (for checks
+    and for anyone reading the file: the browser does the same on load)."""
+    text = _PACKED_JSON.sub(lambda m: f'<script type="application/json" id="{m.group(1)}">'
+                                      f'{_gunzip_base64(m.group(2))}</script>', html_text)
+    return _PACKED_SCRIPT.sub(lambda m: f'<script type="{_DEFERRED_TYPE}">'
+                                        f'{_gunzip_base64(m.group(2)) if m.group(1) else m.group(2)}</script>', text)
 
 
 @contextlib.contextmanager
@@ -461,8 +495,15 @@ def _render_and_save(results: list[SectionResult], run: ComputeContext, lang: st
 
 
 def _without_bodies(sections: list[Section]) -> list[Section]:
-    """The sections without their page content (Panel objects stay in the process that drew them)."""
-    return [dataclasses.replace(s, body=None) for s in sections]
+    """The sections without their page content (Panel objects stay in the process that drew them) and without the
+    computed results they were rendered from (the parent has those: :func:`_with_results`)."""
+    return [dataclasses.replace(s, body=None, result=None) for s in sections]
+
+
+def _with_results(sections: list[Section], results: list[SectionResult]) -> list[Section]:
+    """Sections sent back by a child, linked again to this process's computed results (by section key)."""
+    by_key = {r.key: r for r in results}
+    return [dataclasses.replace(s, result=by_key.get(s.key)) for s in sections]
 
 
 def _forbid_queries() -> None:
@@ -632,7 +673,8 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
             if lang not in workers:
                 done[lang] = render(lang)
         for lang, worker in workers.items():
-            done[lang] = worker.result()
+            path, sections = worker.result()
+            done[lang] = (path, _with_results(sections, results))
     finally:
         for worker in workers.values():
             worker.stop()
