@@ -5,6 +5,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
+from sqc.report.dashboard import unpack_page
 from sqc.serve.live import LiveBuilder
 
 pytestmark = pytest.mark.slow
@@ -19,7 +20,7 @@ def test_live_page_for_a_branch_subset(tmp_path, demo_dir):
             first, second = await asyncio.gather(live.page("2026-10", ("B01", "B07"), "en"),
                                                  live.page("2026-10", ("B01", "B07"), "en"))
             assert first == second, "sessions asking at once share one build"
-            page = first.read_text(encoding="utf-8")
+            page = unpack_page(first.read_text(encoding="utf-8"))
             assert "B01, B07" in page and "Oct 2026" in page
             zh = await live.page("2026-10", ("B01", "B07"), "zh")
             assert zh != first and "<title>服务质量月度报告 2026-10</title>" in zh.read_text(encoding="utf-8")
