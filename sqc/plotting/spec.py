@@ -589,6 +589,8 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
         p.title.text_font_size = f"{font_size + 2}px"
     if p.legend:
         p.legend.visible = bool(chart.legend)
+        if chart.legend_location:
+            p.legend.location = chart.legend_location
         p.legend.label_text_font_size = "11px"
         p.legend.background_fill_alpha = 0.7
     if chart.frame:
