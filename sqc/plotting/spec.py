@@ -273,15 +273,22 @@ def _notebook_display() -> None:
         select_figure_formats(shell, {"png"})
 
 
-def _crowded(categories) -> bool:
-    """Whether category names along x need turning on end: many of them, and longer than a short code."""
-    return len(categories) > 8 and max(len(str(c)) for c in categories) > 4
+_CHAR_PX = 6.5  # width of one character of tick text (~11 px sans-serif), to judge whether names collide
+
+
+def _crowded(categories, width_px: float) -> bool:
+    """Whether category names along x need turning on end: many of them, longer than a short code, or any name
+    wider than its share of the axis (e.g. "product information" under a bar a sixth of a 500 px chart wide)."""
+    longest = max(len(str(c)) for c in categories)
+    slot = 0.85 * width_px / max(len(categories), 1)
+    return (len(categories) > 8 and longest > 4) or longest * _CHAR_PX > slot
 
 
 def _mpl_axes(chart: Chart, ax) -> None:
     if chart.x_categories is not None:
         ax.set_xticks(np.arange(len(chart.x_categories)), [str(c) for c in chart.x_categories], fontsize=7,
-                      rotation=90 if _crowded(chart.x_categories) else 0)
+                      rotation=90 if _crowded(chart.x_categories, ax.figure.get_figwidth() * PIXELS_PER_INCH)
+                      else 0)
     if chart.y_categories is not None:
         ax.set_yticks(np.arange(len(chart.y_categories)), [str(c) for c in chart.y_categories], fontsize=7)
     if chart.x_dates:
@@ -581,7 +588,7 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
             from bokeh.models import NumeralTickFormatter
 
             axis.formatter = share.setdefault("percent_format", NumeralTickFormatter(format="0[.]0%"))
-    if chart.x_categories is not None and _crowded(chart.x_categories):
+    if chart.x_categories is not None and _crowded(chart.x_categories, p.width):
         p.xaxis.major_label_orientation = 1.2
     if font_size is not None:
         p.axis.major_label_text_font_size = f"{font_size}px"
