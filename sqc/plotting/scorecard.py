@@ -22,6 +22,7 @@ from ..scorecard import ASSURANCE_ICONS, VARIATION_ICONS
 KPI_AXIS = {"service_level": ("percent", "charts.unit_service_level"), "asa_s": (None, "charts.unit_asa_s"),
             "abandonment_rate": ("percent", "charts.unit_abandonment_rate"), "aht_s": (None, "charts.unit_aht_s"),
             "fcr_rate": ("percent", "charts.unit_fcr_rate"), "csat_mean": (None, "charts.unit_csat_mean"),
+            "csat_top2": ("percent", "charts.unit_csat_top2"),
             "complaint_rate_per_1000": (None, "charts.unit_complaint_rate_per_1000")}
 
 

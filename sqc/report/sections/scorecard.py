@@ -13,9 +13,11 @@ AREA = "scorecard"
 
 def fmt_kpi_value(ctx: ReportContext, kpi: str, v) -> str:
     """A KPI value as readers see it: proportions as percentages, seconds without decimals from 100 s on."""
+    from ...plotting.scorecard import kpi_axis
+
     if v is None or pd.isna(v):
         return "—"
-    if kpi in ("service_level", "abandonment_rate", "fcr_rate", "csat_top2"):
+    if kpi_axis(kpi)[0] == "percent":
         return ctx.fmt_pct(v)
     if kpi in ("asa_s", "aht_s"):
         return ctx.fmt_num(v, 0 if v >= 100 else 1)

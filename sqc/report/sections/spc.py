@@ -10,6 +10,7 @@ import html
 import numpy as np
 import pandas as pd
 
+from .scorecard import fmt_kpi_value
 from ..context import ComputeContext, Joined, Label, Note, ReportContext, Section, SectionResult
 
 AREA = "spc"
@@ -17,15 +18,6 @@ RECENT = 6           # signals reported in words: those in the last RECENT month
 KPIS = ("service_level", "asa_s", "abandonment_rate", "aht_s", "fcr_rate", "csat_mean", "complaint_rate_per_1000")
 CONCERN_COLOUR, IMPROVEMENT_COLOUR = "#d62728", "#1f77b4"
 PANEL_SIZE = (320, 200)  # px: four panels a row on a 1440 px page
-
-
-def _fmt_value(ctx, kpi, v):
-    from ...plotting.scorecard import kpi_axis
-
-    if v is None or pd.isna(v):
-        return "—"
-    return ctx.fmt_pct(v) if kpi_axis(kpi)[0] == "percent" else ctx.fmt_num(
-        v, 2 if kpi in ("csat_mean", "complaint_rate_per_1000") else 1)
 
 
 def compute(ctx: ComputeContext) -> SectionResult:
@@ -185,10 +177,10 @@ def render(result: SectionResult, lang: str) -> Section:
     # ---- headline table (network, latest month) with n and CI
     rows = []
     for k, h in result.headline["kpis"].items():
-        rows.append({t(f"{AREA}.kpi"): name[k], t(f"{AREA}.value"): _fmt_value(ctx, k, h["value"]),
-                     t(f"{AREA}.ci"): f"{_fmt_value(ctx, k, h['ci_low'])} – {_fmt_value(ctx, k, h['ci_high'])}",
+        rows.append({t(f"{AREA}.kpi"): name[k], t(f"{AREA}.value"): fmt_kpi_value(ctx, k, h["value"]),
+                     t(f"{AREA}.ci"): f"{fmt_kpi_value(ctx, k, h['ci_low'])} – {fmt_kpi_value(ctx, k, h['ci_high'])}",
                      t(f"{AREA}.n"): "—" if h["n"] is None else f"{h['n']:,}",
-                     t(f"{AREA}.target"): _fmt_value(ctx, k, h["target"]),
+                     t(f"{AREA}.target"): fmt_kpi_value(ctx, k, h["target"]),
                      t(f"{AREA}.variation"): t(f"{AREA}.v_{h['variation']}") if h["variation"] not in (None, "none")
                      else t(f"{AREA}.insufficient"),
                      t(f"{AREA}.assurance"): assurance_text(h["assurance"], h["assurance_basis"]),
@@ -203,8 +195,8 @@ def render(result: SectionResult, lang: str) -> Section:
         last = z["latest"]
         lines.append(t(f"{AREA}.signal_line", branch=bname[z["branch"]], kpi=name[z["kpi"]],
                        explanation=sep.join(z["explanation"]["zh" if lang == "zh" else "en"]),
-                       since=ctx.fmt_period(z["since"]), value=_fmt_value(ctx, z["kpi"], last["value"]),
-                       lo=_fmt_value(ctx, z["kpi"], last["ci_low"]), hi=_fmt_value(ctx, z["kpi"], last["ci_high"]),
+                       since=ctx.fmt_period(z["since"]), value=fmt_kpi_value(ctx, z["kpi"], last["value"]),
+                       lo=fmt_kpi_value(ctx, z["kpi"], last["ci_low"]), hi=fmt_kpi_value(ctx, z["kpi"], last["ci_high"]),
                        n="—" if last["n"] is None else f"{last['n']:,}",
                        verdict=t(f"{AREA}.v_{z['verdict']}") if z["verdict"] not in (None, "none") else ""))
 
