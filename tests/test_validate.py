@@ -166,6 +166,20 @@ def test_unknown_branch_in_the_hotline_and_a_branch_removed_later(net):
     assert exc.value.value == "B12"
 
 
+def test_stage_table_charts_are_declared_branches_or_the_network(net):
+    """limit_stages.csv may name ALL (the network's chart) or a declared branch; anything else is refused at
+    ingest (so `sqc validate` says so) with file, column, 1-based row and value, or excluded and counted."""
+    (net / "limit_stages.csv").write_text("chart,kpi,start,reason_en,reason_zh\nB04,fcr_rate,2025-09,a,a\n"
+                                          "ALL,aht_s,2026-02,b,b\nB99,fcr_rate,2025-10,c,c\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="unknown chart") as exc:
+        ingest(net)
+    assert (exc.value.column, exc.value.row, exc.value.value) == ("chart", 3, "B99")
+    assert exc.value.file.endswith("limit_stages.csv")
+    ingest(net, on_error="exclude")
+    stages = load_network(net, on_error="exclude").tables["limit_stages"]
+    assert stages["chart"].tolist() == ["B04", "ALL"]
+
+
 def test_data_gaps_are_warned_per_branch_and_month(net, capsys):
     edit_parquet(net / "hotline" / "2026-09.parquet", lambda f: f.loc[f["branch"] != "B03"])
     vol = pd.read_csv(net / "volumes.csv")

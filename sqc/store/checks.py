@@ -28,7 +28,10 @@ from ..schema import (ALLOWED_REASON, INFINITE_REASON, MISSING_REASON, RANGE_REA
 DATE_COLUMNS = {"hotline": "ts", "complaints": "opened_at", "volumes": "period", "survey": "wave",
                 "audit_visits": "period", "incidents": "period"}
 #: Columns that refer to another table: (table, column) -> (referenced table, its column, how it is named).
-REFERENCES = {"branch": ("branches", "branch", "branches.csv"), "item_id": ("checklist", "item_id", "the checklist")}
+REFERENCES = {"branch": ("branches", "branch", "branches.csv"), "item_id": ("checklist", "item_id", "the checklist"),
+              "chart": ("branches", "branch", "branches.csv")}
+#: Values a reference column may hold besides the referenced ids: a stage-table row for the network's chart
+REFERENCE_EXTRAS = {"chart": ("ALL",)}
 _TRUE = ("true", "1", "yes", "y", "t")
 _FALSE = ("false", "0", "no", "n", "f")
 _FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
@@ -231,10 +234,13 @@ def unknown_references(con, table: str, columns: list[str], file_ids: list[int] 
     out: dict[int, list[Exclusion]] = {}
     for column in columns:
         ref_table, ref_col, source = REFERENCES[column]
+        extras = REFERENCE_EXTRAS.get(column, ())
         known = [r[0] for r in con.execute(f"SELECT DISTINCT {ident(ref_col)} FROM {ident(ref_table)}").fetchall()]
+        known += list(extras)
         scope = "" if file_ids is None else f"AND _file_id IN ({', '.join(map(str, file_ids)) or 'NULL'})"
-        bad = (f"FROM {ident(table)} WHERE {ident(column)} NOT IN (SELECT {ident(ref_col)} FROM {ident(ref_table)}) "
-               f"{scope}")
+        also = "".join(f" AND {ident(column)} <> '{x}'" for x in extras)  # constants of this module, not data
+        bad = (f"FROM {ident(table)} WHERE {ident(column)} NOT IN (SELECT {ident(ref_col)} FROM {ident(ref_table)})"
+               f"{also} {scope}")
         per_file = con.execute(f"SELECT _file_id, count(*) {bad} GROUP BY _file_id ORDER BY _file_id").fetchall()
         for fid, count in per_file:
             first = con.execute(f"SELECT _row, {ident(column)} {bad} AND _file_id = ? ORDER BY _row LIMIT 5",
