@@ -1,6 +1,7 @@
-"""Rendering the languages of a report in forked processes (``write_report(parallel=True)``): the output equals the
-one-language-after-the-other output, and a language that fails (raises, or whose process dies) fails the run before
-``summary.json`` is written, and the pipeline publishes nothing."""
+"""A report's work in forked processes (``write_report(parallel=True)``): the sections that read only the loaded
+tables are computed beside the others, and the languages after the first are rendered beside it. The output equals
+the one-after-the-other output, and a section or language that fails (raises, or whose process dies) fails the run
+before ``summary.json`` is written, and the pipeline publishes nothing."""
 import json
 import os
 import sys
@@ -42,6 +43,12 @@ def test_parallel_languages_equal_sequential(demo_data, tmp_path):
         assert [(s.title, s.notes, s.note_codes) for s in s_par] == [(s.title, s.notes, s.note_codes) for s in s_seq]
         assert [[w.to_dict() for w in s.warnings] for s in s_par] == [[w.to_dict() for w in s.warnings]
                                                                       for s in s_seq]
+    # the survey and audit sections were computed in a child: their results came back whole and linked to this
+    # process's context (the page's second language and the summary read them)
+    apart = [a for a in AREAS if dashboard._reads_loaded_tables_only(a)]
+    assert apart == ["servqual", "reliability", "audit"]
+    for s in par["sections"]["en"]:
+        assert s.result is not None and s.result.context is not None and s.result.key == s.key
     # the first language is drawn here (its pages are there for the run log), the second came back without them
     assert all(s.body is not None for s in par["sections"]["en"])
     assert all(s.body is None for s in par["sections"]["zh"])
@@ -119,6 +126,43 @@ def test_child_may_not_query_the_store(demo_data, tmp_path, monkeypatch, planted
     with pytest.raises(PipelineError, match="queried the data while rendering"):
         dashboard.write_report(demo_data, "2026-10", languages=["en", "zh"], output_dir=tmp_path, areas=["planted"],
                                parallel=True)
+
+
+@pytest.mark.parametrize("how, message", [
+    ("raise", "sections planted failed: .*RuntimeError: planted failure in compute"),
+    ("die", r"sections planted failed: the process ended without a result \(exit status 4\)"),
+    ("query", "a section marked LOADED_TABLES_ONLY queried the data"),
+])
+def test_a_section_computed_apart_that_fails_fails_the_report(demo_data, tmp_path, monkeypatch, planted_section,
+                                                              how, message):
+    """A section computed in the forked child (``LOADED_TABLES_ONLY``) fails the run as one computed here would:
+    a raise, a dead process, or a query of the store (an error, not a hang), and no child is left behind."""
+    def compute(ctx):
+        if how == "die":
+            os._exit(4)
+        if how == "query":
+            ctx.data.store.table("hotline").count().to_pandas()
+        raise RuntimeError("planted failure in compute")
+
+    monkeypatch.setattr(planted_section, "compute", compute)
+    monkeypatch.setattr(planted_section, "LOADED_TABLES_ONLY", True, raising=False)
+    before = _children()
+    with pytest.raises(PipelineError, match=message):
+        dashboard.write_report(demo_data, "2026-10", languages=["en"], output_dir=tmp_path,
+                               areas=["interventions", "planted"], parallel=True)
+    assert not (tmp_path / "summary.json").exists()
+    assert _children() <= before
+
+
+def test_results_computed_apart_keep_section_order(demo_data):
+    run = dashboard.ComputeContext(demo_data, "2026-10", list(demo_data.branches["branch"]))
+    areas = ["audit", "interventions", "reliability"]
+    par = dashboard.compute_sections(run, areas, parallel=True)
+    seq = dashboard.compute_sections(run, areas)
+    assert [r.key for r in par] == areas
+    assert all(r.context is run for r in par)
+    assert [r.headline for r in par] == [r.headline for r in seq]
+    assert [[w.to_dict() for w in r.warnings] for r in par] == [[w.to_dict() for w in r.warnings] for r in seq]
 
 
 PLANTED_NOTEBOOK = """\

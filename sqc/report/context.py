@@ -24,6 +24,10 @@ A section module in ``sqc/report/sections/<area>.py`` exposes two functions:
     warnings, unchanged (so every language shows the same numbers), its notes rendered by ``ctx.note_text`` and
     their codes (``Note.to_dict``, written to ``summary.json`` as ``note_codes``).
 
+A module whose ``compute`` reads only the tables loaded in memory (``ctx.data.survey``, never the store or
+``ctx.scorecard()``) says so with ``LOADED_TABLES_ONLY = True``: a parallel run computes such sections in a
+forked process beside the others.
+
 ``sqc.report.dashboard.write_report`` calls ``compute`` once per section and period and ``render`` once per
 section and language. ``build(ctx) = render(compute(ctx), ctx.lang)`` is kept in each module for callers that
 want one language (tests, the served app through ``build_sections``). A section module that only has the older

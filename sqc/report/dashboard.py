@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import gc
 import html
 import importlib
 import io
@@ -105,28 +106,59 @@ def _section_module(area: str):
     return importlib.import_module(f"sqc.report.sections.{area}")
 
 
-def compute_sections(ctx: ComputeContext, areas: Iterable[str] | None = None) -> list[SectionResult]:
+def _compute_one(ctx: ComputeContext, area: str) -> SectionResult:
+    module = _section_module(area)
+    if not hasattr(module, "compute"):
+        return SectionResult(key=area, context=ctx, values={_LEGACY_BUILD: module.build})
+    started = time.perf_counter()
+    try:
+        result = module.compute(ctx)
+    except Exception as exc:
+        raise PipelineError(f"dashboard section {area!r} failed for {ctx.period}: {type(exc).__name__}: {exc}") \
+            from exc
+    if not isinstance(result, SectionResult):
+        raise PipelineError(f"dashboard section {area!r} computed {type(result).__name__}, not a SectionResult")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _reads_loaded_tables_only(area: str) -> bool:
+    """Whether the section declares (``LOADED_TABLES_ONLY = True``) that its ``compute`` reads only the tables
+    loaded in memory, never the store: it can then be computed in a forked process."""
+    return bool(getattr(_section_module(area), "LOADED_TABLES_ONLY", False))
+
+
+def compute_sections(ctx: ComputeContext, areas: Iterable[str] | None = None, *,
+                     parallel: bool = False) -> list[SectionResult]:
     """Call every section's ``compute(ctx)`` once (statistics, headline numbers, warnings; no language).
 
     A section module that only has the older ``build(ctx)`` gets a placeholder result and is built per language by
-    :func:`render_sections`. A section that fails fails the report (never published half-done)."""
-    results = []
-    for area in available_sections(areas):
-        module = _section_module(area)
-        if not hasattr(module, "compute"):
-            results.append(SectionResult(key=area, context=ctx, values={_LEGACY_BUILD: module.build}))
-            continue
-        started = time.perf_counter()
-        try:
-            result = module.compute(ctx)
-        except Exception as exc:
-            raise PipelineError(f"dashboard section {area!r} failed for {ctx.period}: {type(exc).__name__}: {exc}") \
-                from exc
-        if not isinstance(result, SectionResult):
-            raise PipelineError(f"dashboard section {area!r} computed {type(result).__name__}, not a SectionResult")
-        result.seconds = time.perf_counter() - started
-        results.append(result)
-    return results
+    :func:`render_sections`. A section that fails fails the report (never published half-done).
+
+    With ``parallel=True`` (and :func:`can_render_in_parallel`), the sections that read only the loaded tables
+    (``LOADED_TABLES_ONLY``: the survey and audit sections) are computed in a forked process while this one
+    computes those that query the store; the results are the same objects as computed in turn, in section
+    order."""
+    names = available_sections(areas)
+    apart = [a for a in names if _reads_loaded_tables_only(a)] if parallel and can_render_in_parallel() else []
+    if len(apart) == len(names):  # nothing left for this process: no point in a second one
+        apart = []
+    worker = _ForkedWork(f"sections {', '.join(apart)}", functools.partial(_computed_apart, ctx, apart),
+                         forbidden="a section marked LOADED_TABLES_ONLY queried the data; remove the mark or read "
+                                   "only ctx.data's loaded tables in its compute(ctx)") if apart else None
+    try:
+        here = {a: _compute_one(ctx, a) for a in names if a not in apart}
+        if worker is not None:
+            here.update({r.key: dataclasses.replace(r, context=ctx) for r in worker.result()})
+    finally:
+        if worker is not None:
+            worker.stop()
+    return [here[a] for a in names]
+
+
+def _computed_apart(ctx: ComputeContext, areas: list[str]) -> list[SectionResult]:
+    """In a forked child: compute ``areas`` and return them without their context (the parent's is the same)."""
+    return [dataclasses.replace(_compute_one(ctx, a), context=None) for a in areas]
 
 
 def render_sections(results: list[SectionResult], lang: str) -> list[Section]:
@@ -506,31 +538,33 @@ def _with_results(sections: list[Section], results: list[SectionResult]) -> list
     return [dataclasses.replace(s, result=by_key.get(s.key)) for s in sections]
 
 
-def _forbid_queries() -> None:
-    """In a forked child: make any query of the store an error. The parent's DuckDB threads do not exist in the
-    child, so a query there could hang; rendering only lays out what ``compute`` produced, so none is needed."""
+def _forbid_queries(why: str) -> None:
+    """In a forked child: make any query of the store an error saying ``why``. The parent's DuckDB threads do not
+    exist in the child, so a query there could hang; what a child does needs none (rendering lays out what
+    ``compute`` produced; a ``LOADED_TABLES_ONLY`` section reads the loaded tables)."""
     import ibis.expr.types.core as ibis_core
 
     from ..store.store import Store
 
     def refuse(*args, **kwargs):
-        raise PipelineError("a section queried the data while rendering; query it in compute(ctx)")
+        raise PipelineError(why)
 
     for name in ("execute", "to_pandas", "to_pyarrow", "to_pyarrow_batches"):
         setattr(ibis_core.Expr, name, refuse)
     Store.connect = Store.ibis = refuse
 
 
-class _LanguageWorker:
-    """A forked child process that renders and saves one language and sends its sections (without bodies) back.
+class _ForkedWork:
+    """A forked child process that does one piece of the run's work and sends its picklable result back.
 
-    The child shares the computed results with the parent copy-on-write (nothing is pickled on the way in). It
-    ends with ``os._exit`` so that nothing inherited (the store's connection, atexit handlers) runs twice."""
+    The child shares everything computed so far with the parent copy-on-write (nothing is pickled on the way
+    in); it may not query the store (:func:`_forbid_queries`). It ends with ``os._exit`` so that nothing
+    inherited (the store's connection, atexit handlers) runs twice."""
 
-    def __init__(self, lang: str, work: Callable[[], tuple[Path, list[Section]]]):
+    def __init__(self, what: str, work: Callable[[], Any], *, forbidden: str):
         import pickle
 
-        self.lang = lang
+        self.what = what
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child
@@ -539,15 +573,14 @@ class _LanguageWorker:
             # what the child prints (library warnings) goes back to the parent, which shows it in the run log
             sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
             try:
-                _forbid_queries()
-                path, sections = work()
-                result, code = ("ok", (path, _without_bodies(sections))), 0
+                _forbid_queries(forbidden)
+                result, code = ("ok", work()), 0
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent as text
                 result = ("error", str(exc) if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}")
             try:
                 payload = pickle.dumps((*result, sys.stdout.getvalue(), sys.stderr.getvalue()))
-            except Exception as exc:  # noqa: BLE001 - an unpicklable section: the parent must still hear of it
-                payload, code = pickle.dumps(("error", f"cannot send the sections back: {exc}", "", "")), 1
+            except Exception as exc:  # noqa: BLE001 - an unpicklable result: the parent must still hear of it
+                payload, code = pickle.dumps(("error", f"cannot send the result back: {exc}", "", "")), 1
             try:
                 with os.fdopen(write_fd, "wb") as fh:
                     fh.write(payload)
@@ -556,8 +589,8 @@ class _LanguageWorker:
         os.close(write_fd)
         self.pid, self._read_fd = pid, read_fd
 
-    def result(self) -> tuple[Path, list[Section]]:
-        """Wait for the child; its dashboard path and sections, or :class:`PipelineError` if it failed."""
+    def result(self) -> Any:
+        """Wait for the child; its result, or :class:`PipelineError` if it failed."""
         import pickle
 
         with os.fdopen(self._read_fd, "rb") as fh:
@@ -571,7 +604,7 @@ class _LanguageWorker:
         sys.stdout.write(printed)
         sys.stderr.write(warned)
         if kind != "ok" or os.waitstatus_to_exitcode(status) != 0:
-            raise PipelineError(f"the {self.lang} dashboard failed: {value}")
+            raise PipelineError(f"the {self.what} failed: {value}")
         return value
 
     def stop(self) -> None:
@@ -586,17 +619,45 @@ class _LanguageWorker:
             self.pid = None
 
 
+def _rendered_apart(render: Callable[[str], tuple[Path, list[Section]]], lang: str) -> tuple[Path, list[Section]]:
+    """In a forked child: render and save ``lang``; its sections go back without their bodies."""
+    path, sections = render(lang)
+    return path, _without_bodies(sections)
+
+
 def _exit_text(status: int) -> str:
     code = os.waitstatus_to_exitcode(status)
     return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
 
 
-def _import_render_libraries() -> None:
-    """Import what rendering any language imports (Panel and Bokeh, matplotlib for the figures drawn as images)
-    before forking: once in this process rather than once in each (about 1 s of CPU)."""
-    import bokeh.plotting  # noqa: F401
-    import matplotlib.pyplot  # noqa: F401
-    import panel  # noqa: F401
+def _import_run_libraries() -> None:
+    """Import what computing and rendering import (scipy's and statsmodels' models, Panel, Bokeh, matplotlib) before
+    any fork: once in this process rather than once in each (about 1 s of CPU). The cyclic garbage collector
+    is paused meanwhile: imports make some 600,000 objects that all live to the end, and collections in
+    between would only walk them again (about 15% of the import time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import bokeh.plotting  # noqa: F401
+        import matplotlib.pyplot  # noqa: F401
+        import panel  # noqa: F401
+        import scipy.stats  # noqa: F401
+        import statsmodels.api  # noqa: F401
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextlib.contextmanager
+def _frozen_heap():
+    """Exempt what exists now (the imported modules, the loaded tables) from garbage collection until the run
+    ends (``gc.freeze``): collections during the run then walk only what it makes, and forked children do not
+    copy those pages by writing collector state into them."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def can_render_in_parallel() -> bool:
@@ -616,10 +677,11 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
     """Build and save the dashboard(s) and ``summary.json`` for one period into ``output_dir``.
 
     Every section's statistics are computed once (:func:`compute_sections`); each language only renders them
-    (:func:`render_sections`). With ``parallel=True`` and more than one language (on a POSIX system with more
-    than one core), every language after the first is rendered and saved in a child process forked after the
-    computation, while this process renders the first: the same dashboards as in turn. A language that fails
-    fails the whole call (:class:`PipelineError`) before ``summary.json`` is written.
+    (:func:`render_sections`). With ``parallel=True`` (on a POSIX system with more than one core) the run uses
+    forked child processes: the sections that read only the loaded tables are computed in one while this
+    process computes the others (:func:`compute_sections`), and every language after the first is rendered and
+    saved in one while this process renders the first: the same dashboards as in turn. A language or section
+    that fails fails the whole call (:class:`PipelineError`) before ``summary.json`` is written.
 
     ``compute_cache`` (a mapping the caller keeps, e.g. the served app's worker) holds the computed results keyed
     by the data's fingerprint, the period, the branches and the areas: a later call with the same key (another
@@ -650,34 +712,39 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
     load_summary = data.load_summary()
     fingerprint = data.fingerprint()
     version = code_version()
-    # statistics once per run; only labels, text and figures per language
-    key = (fingerprint, period, tuple(branches), None if areas is None else tuple(areas))
-    cached = compute_cache.get(key) if compute_cache is not None else None
-    if cached is None:
-        run = ComputeContext(data=data, period=period, branches=branches)
-        results = compute_sections(run, areas)
-        if compute_cache is not None:
-            compute_cache[key] = (run, results)
-    else:
-        run, results = cached
-    render = functools.partial(_render_and_save, results, run, output_dir=output_dir, load_summary=load_summary,
-                               version=version, fingerprint=fingerprint)
-    workers: dict[str, _LanguageWorker] = {}
-    done: dict[str, tuple[Path, list[Section]]] = {}
-    try:
-        if parallel and len(languages) > 1 and can_render_in_parallel():
-            _import_render_libraries()
-            for lang in languages[1:]:
-                workers[lang] = _LanguageWorker(lang, functools.partial(render, lang))
-        for lang in languages:
-            if lang not in workers:
-                done[lang] = render(lang)
-        for lang, worker in workers.items():
-            path, sections = worker.result()
-            done[lang] = (path, _with_results(sections, results))
-    finally:
-        for worker in workers.values():
-            worker.stop()
+    forked = parallel and can_render_in_parallel()
+    if forked:
+        _import_run_libraries()
+    with _frozen_heap():
+        # statistics once per run; only labels, text and figures per language
+        key = (fingerprint, period, tuple(branches), None if areas is None else tuple(areas))
+        cached = compute_cache.get(key) if compute_cache is not None else None
+        if cached is None:
+            run = ComputeContext(data=data, period=period, branches=branches)
+            results = compute_sections(run, areas, parallel=forked)
+            if compute_cache is not None:
+                compute_cache[key] = (run, results)
+        else:
+            run, results = cached
+        render = functools.partial(_render_and_save, results, run, output_dir=output_dir,
+                                   load_summary=load_summary, version=version, fingerprint=fingerprint)
+        workers: dict[str, _ForkedWork] = {}
+        done: dict[str, tuple[Path, list[Section]]] = {}
+        try:
+            if forked:
+                for lang in languages[1:]:
+                    workers[lang] = _ForkedWork(f"{lang} dashboard", functools.partial(_rendered_apart, render, lang),
+                                                forbidden="a section queried the data while rendering; query it "
+                                                          "in compute(ctx)")
+            for lang in languages:
+                if lang not in workers:
+                    done[lang] = render(lang)
+            for lang, worker in workers.items():
+                path, sections = worker.result()
+                done[lang] = (path, _with_results(sections, results))
+        finally:
+            for worker in workers.values():
+                worker.stop()
     out = {"dashboards": [done[lang][0] for lang in languages],
            "sections": {lang: done[lang][1] for lang in languages}}
     # headline numbers do not depend on the language: the summary comes from the first one

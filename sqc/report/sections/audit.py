@@ -18,6 +18,8 @@ from ..panes import message_section
 from ..context import ByLang, ComputeContext, Formatted, Label, Month, Note, ReportContext, Section, SectionResult
 
 AREA = "audit"
+# compute reads only the tables loaded in memory (never the store): a run may compute it in a forked process
+LOADED_TABLES_ONLY = True
 BODY_WEIGHTS = {"provincial": 0.5, "city": 0.5}
 ORDER = "monthly"
 N_BOOT = 2000

@@ -16,6 +16,8 @@ from ..context import (ByLang, ComputeContext, Formatted, Label, Month, Note, Re
                        translate)
 
 AREA = "reliability"
+# compute reads only the tables loaded in memory (never the store): a run may compute it in a forked process
+LOADED_TABLES_ONLY = True
 DIMENSIONS = {"tangibles": [1, 2, 3, 4], "reliability": [5, 6, 7, 8, 9], "responsiveness": [10, 11, 12, 13],
               "assurance": [14, 15, 16, 17], "empathy": [18, 19, 20, 21, 22]}
 V1_REVERSED = (11, 20)  # data contract: instrument "v1" has items 11 and 20 negatively worded

@@ -18,6 +18,8 @@ from ..context import (ByLang, ComputeContext, Formatted, Joined, Label, Month, 
                        SectionResult)
 
 AREA = "servqual"
+# compute reads only the tables loaded in memory (never the store): a run may compute it in a forked process
+LOADED_TABLES_ONLY = True
 MIN_N = 30
 WEAK_ITEM_R = 0.30
 
