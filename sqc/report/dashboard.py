@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PipelineError
+from ..plotting import bokeh_defaults
 from .context import ComputeContext, ReportContext, Section, SectionResult, translate
 from .templates import render as render_template, stylesheet
 
@@ -163,6 +164,7 @@ def _computed_apart(ctx: ComputeContext, areas: list[str]) -> list[SectionResult
 
 def render_sections(results: list[SectionResult], lang: str) -> list[Section]:
     """Call every section's ``render(result, lang)``: the page content of one language from computed results."""
+    bokeh_defaults.install()  # the same charts, built faster (sqc.plotting.bokeh_defaults)
     sections = []
     for result in results:
         area = result.key
@@ -324,6 +326,7 @@ def page_document(page):
     from panel.io.model import add_to_doc
     from pyviz_comms import Comm
 
+    bokeh_defaults.install()
     doc = Document()
     add_to_doc(page.get_root(doc, Comm()), doc, True)
     return doc
@@ -646,6 +649,7 @@ def _import_run_libraries() -> None:
     finally:
         if enabled:
             gc.enable()
+    bokeh_defaults.install()
 
 
 @contextlib.contextmanager
