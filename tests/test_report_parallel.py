@@ -43,10 +43,10 @@ def test_parallel_languages_equal_sequential(demo_data, tmp_path):
         assert [(s.title, s.notes, s.note_codes) for s in s_par] == [(s.title, s.notes, s.note_codes) for s in s_seq]
         assert [[w.to_dict() for w in s.warnings] for s in s_par] == [[w.to_dict() for w in s.warnings]
                                                                       for s in s_seq]
-    # the survey and audit sections were computed in a child: their results came back whole and linked to this
+    # complaints, survey and audit were computed in a child: their results came back whole and linked to this
     # process's context (the page's second language and the summary read them)
     apart = [a for a in AREAS if dashboard._reads_loaded_tables_only(a)]
-    assert apart == ["servqual", "reliability", "audit"]
+    assert apart == ["complaints", "servqual", "reliability", "audit"]
     for s in par["sections"]["en"]:
         assert s.result is not None and s.result.context is not None and s.result.key == s.key
     # the first language is drawn here (its pages are there for the run log), the second came back without them

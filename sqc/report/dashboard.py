@@ -129,17 +129,18 @@ def _reads_loaded_tables_only(area: str) -> bool:
     return bool(getattr(_section_module(area), "LOADED_TABLES_ONLY", False))
 
 
-def compute_sections(ctx: ComputeContext, areas: Iterable[str] | None = None, *,
-                     parallel: bool = False) -> list[SectionResult]:
+def compute_sections(ctx: ComputeContext, areas: Iterable[str] | None = None, *, parallel: bool = False,
+                     while_waiting: Callable[[], Any] | None = None) -> list[SectionResult]:
     """Call every section's ``compute(ctx)`` once (statistics, headline numbers, warnings; no language).
 
     A section module that only has the older ``build(ctx)`` gets a placeholder result and is built per language by
     :func:`render_sections`. A section that fails fails the report (never published half-done).
 
     With ``parallel=True`` (and :func:`can_render_in_parallel`), the sections that read only the loaded tables
-    (``LOADED_TABLES_ONLY``: the survey and audit sections) are computed in a forked process while this one
+    (``LOADED_TABLES_ONLY``: complaints, survey and audit) are computed in a forked process while this one
     computes those that query the store; the results are the same objects as computed in turn, in section
-    order."""
+    order. ``while_waiting`` is called here after this process's own sections, before it waits for the others
+    (the report imports its rendering libraries then)."""
     names = available_sections(areas)
     apart = [a for a in names if _reads_loaded_tables_only(a)] if parallel and can_render_in_parallel() else []
     if len(apart) == len(names):  # nothing left for this process: no point in a second one
@@ -149,6 +150,8 @@ def compute_sections(ctx: ComputeContext, areas: Iterable[str] | None = None, *,
                                    "only ctx.data's loaded tables in its compute(ctx)") if apart else None
     try:
         here = {a: _compute_one(ctx, a) for a in names if a not in apart}
+        if while_waiting is not None:
+            while_waiting()
         if worker is not None:
             here.update({r.key: dataclasses.replace(r, context=ctx) for r in worker.result()})
     finally:
@@ -633,22 +636,33 @@ def _exit_text(status: int) -> str:
     return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
 
 
-def _import_run_libraries() -> None:
-    """Import what computing and rendering import (scipy's and statsmodels' models, Panel, Bokeh, matplotlib) before
-    any fork: once in this process rather than once in each (about 1 s of CPU). The cyclic garbage collector
-    is paused meanwhile: imports make some 600,000 objects that all live to the end, and collections in
+@contextlib.contextmanager
+def _collector_paused():
+    """Imports make hundreds of thousands of objects that all live to the end of the run; a garbage collection in
     between would only walk them again (about 15% of the import time)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        import bokeh.plotting  # noqa: F401
-        import matplotlib.pyplot  # noqa: F401
-        import panel  # noqa: F401
-        import scipy.stats  # noqa: F401
-        import statsmodels.api  # noqa: F401
+        yield
     finally:
         if enabled:
             gc.enable()
+
+
+def _import_statistics_libraries() -> None:
+    """Import scipy's and statsmodels' models before forking a process that computes sections: once, not in each."""
+    with _collector_paused():
+        import scipy.stats  # noqa: F401
+        import statsmodels.api  # noqa: F401
+
+
+def _import_render_libraries() -> None:
+    """Import Panel, Bokeh and matplotlib before forking a process that renders a language: once, not in each
+    (about 1 s of CPU)."""
+    with _collector_paused():
+        import bokeh.plotting  # noqa: F401
+        import matplotlib.pyplot  # noqa: F401
+        import panel  # noqa: F401
     bokeh_defaults.install()
 
 
@@ -718,18 +732,22 @@ def write_report(data, period: str, *, branches=None, languages=("en",), output_
     version = code_version()
     forked = parallel and can_render_in_parallel()
     if forked:
-        _import_run_libraries()
+        _import_statistics_libraries()
     with _frozen_heap():
         # statistics once per run; only labels, text and figures per language
         key = (fingerprint, period, tuple(branches), None if areas is None else tuple(areas))
         cached = compute_cache.get(key) if compute_cache is not None else None
         if cached is None:
             run = ComputeContext(data=data, period=period, branches=branches)
-            results = compute_sections(run, areas, parallel=forked)
+            # the rendering libraries are imported while the forked process computes its sections
+            results = compute_sections(run, areas, parallel=forked,
+                                       while_waiting=_import_render_libraries if forked else None)
             if compute_cache is not None:
                 compute_cache[key] = (run, results)
         else:
             run, results = cached
+        if forked:
+            _import_render_libraries()  # (imported already unless the results came from the cache)
         render = functools.partial(_render_and_save, results, run, output_dir=output_dir,
                                    load_summary=load_summary, version=version, fingerprint=fingerprint)
         workers: dict[str, _ForkedWork] = {}

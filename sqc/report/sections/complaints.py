@@ -9,6 +9,8 @@ import pandas as pd
 from ..context import ComputeContext, Formatted, Label, Month, Note, ReportContext, Section, SectionResult
 
 AREA = "complaints"
+# compute reads only the tables loaded in memory (never the store): a run may compute it in a forked process
+LOADED_TABLES_ONLY = True
 SLA_DAYS = 5.0          # complaint-resolution SLA of the organisation (days from opening); printed in the definitions
 WINDOW_MONTHS = 3       # Pareto / recovery window: the report month and the two before it
 
