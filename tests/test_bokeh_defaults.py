@@ -66,3 +66,16 @@ def test_install_is_idempotent():
     patched = bases.Property.themed_default
     assert bokeh_defaults.install()
     assert bases.Property.themed_default is patched
+
+
+def test_theme_values_still_apply():
+    """A model with theme values reads them (and its defaults again once the theme is removed)."""
+    from bokeh.models import Range1d
+
+    assert bokeh_defaults.install()
+    r = Range1d()
+    assert r.themed_values() is None and r.start == 0
+    r.apply_theme({"start": 5})
+    assert r.themed_values() == {"start": 5} and r.start == 5
+    r.unapply_theme()
+    assert r.themed_values() is None and r.start == 0

@@ -16,6 +16,10 @@ work of writing a page.
   not a function and not given by a theme. Mutable defaults (lists, dicts, models) are still made afresh for every
   instance, as Bokeh requires.
 
+It also reads a model's theme values from the instance's own attributes (``HasProps.themed_values``): Bokeh asks
+for them with ``getattr(..., default)``, which on a model without a theme goes through Bokeh's attribute-error
+path (an exception raised and caught) every time a default is read.
+
 The documents are the same as without it (``tests/test_bokeh_defaults.py`` compares their serialised form). If a
 Bokeh release renames what this relies on, :func:`install` leaves Bokeh as it is and returns False.
 """
@@ -39,6 +43,7 @@ def install() -> bool:
         themed_default = bases.Property.themed_default
         overridden_defaults = has_props.HasProps.__dict__["_overridden_defaults"].__func__
         has_unstable_default = descriptors.PropertyDescriptor.has_unstable_default
+        themed_values = has_props.HasProps.themed_values
     except (ImportError, AttributeError, KeyError):  # another Bokeh layout: keep its own lookups
         return False
 
@@ -73,11 +78,15 @@ def install() -> bool:
             prepared[key] = out
         return out
 
+    def own_themed_values(self) -> dict[str, Any] | None:
+        return self.__dict__.get("__themed_values__")  # where HasProps.apply_theme stores them
+
     _original.update(themed_default=themed_default, overridden_defaults=overridden_defaults,
-                     has_unstable_default=has_unstable_default)
+                     has_unstable_default=has_unstable_default, themed_values=themed_values)
     bases.Property.themed_default = cached_themed_default
     has_props.HasProps._overridden_defaults = classmethod(cached_overridden_defaults)
     descriptors.PropertyDescriptor.has_unstable_default = cached_has_unstable_default
+    has_props.HasProps.themed_values = own_themed_values
     return True
 
 
@@ -91,4 +100,5 @@ def uninstall() -> None:
     bases.Property.themed_default = _original["themed_default"]
     has_props.HasProps._overridden_defaults = classmethod(_original["overridden_defaults"])
     descriptors.PropertyDescriptor.has_unstable_default = _original["has_unstable_default"]
+    has_props.HasProps.themed_values = _original["themed_values"]
     _original.clear()
