@@ -219,9 +219,15 @@ def figures(body):
 
     out = []
 
+    def walk_bokeh(model):
+        if isinstance(model, Figure):
+            out.append(model)
+        for child in getattr(model, "children", []) or []:  # a Bokeh layout (a grid's children: (model, row, col))
+            walk_bokeh(child[0] if isinstance(child, tuple) else child)
+
     def walk(obj):
-        if hasattr(obj, "object") and isinstance(obj.object, Figure):
-            out.append(obj.object)
+        if hasattr(obj, "object") and hasattr(obj.object, "references"):  # a pane holding a Bokeh model
+            walk_bokeh(obj.object)
         for child in getattr(obj, "objects", []) or []:
             walk(child)
 

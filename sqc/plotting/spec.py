@@ -543,13 +543,15 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
     kw = {}
     if chart.y_range is not None:
         kw["y_range"] = share.setdefault(("y_range", *chart.y_range), Range1d(*chart.y_range))
+    # no default axes, grids, tickers or formatters (a date axis alone builds a dozen tickers): _bk_axes adds
+    # them, made once per page part where they can be shared
     p = figure(width=width or int(chart.size[0] * PIXELS_PER_INCH),
                height=height or int(chart.size[1] * PIXELS_PER_INCH), title=chart.title,
-               x_axis_type="datetime" if chart.x_dates else "linear", x_axis_label=chart.x_label or None,
-               y_axis_label=chart.y_label or None, tools="pan,wheel_zoom,box_zoom,reset,save" if toolbar else "",
+               x_axis_type=None, y_axis_type=None, tools="pan,wheel_zoom,box_zoom,reset,save" if toolbar else "",
                **kw)
     sources: dict = {}  # x values → the one ColumnDataSource of this figure's line and point layers on them
-    for layer in chart.layers:
+    layers = _merged_lines(chart.layers) if not chart.legend else chart.layers
+    for layer in layers:
         if not chart.legend and "label" in layer.style:  # no legend shown: no legend entries to carry
             layer = Layer(layer.kind, layer.data, {k: v for k, v in layer.style.items() if k != "label"})
         if layer.kind in _SOURCE_SHARING:
@@ -564,35 +566,16 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
             # each renderer keeps its own view (BokehJS sizes a view to its source), but the stateless "all rows"
             # filter of the views is one object
             r.view.filter = share.setdefault("all_rows", r.view.filter)
+            # nor is anything selected (no selection tools): one selection policy serves every source
+            r.data_source.selection_policy = share.setdefault("selection_policy", r.data_source.selection_policy)
     if chart.x_dates:
-        # the browser formats the ticks: month names come from the locale, not from Bokeh's English defaults
-        from bokeh.models import DatetimeTickFormatter, DatetimeTicker
-
-        from .generic import label
-
-        p.xaxis.formatter = share.setdefault(("date_format", chart.lang), DatetimeTickFormatter(
-            **{unit: label(f"date_{unit}", chart.lang) for unit in ("days", "months", "years")}))
-        if not toolbar:  # a small panel: few date ticks, so they do not collide
-            p.xaxis.ticker = share.setdefault("date_ticker", DatetimeTicker(desired_num_ticks=3))
         x = next((np.asarray(layer.data["x"]) for layer in chart.layers if layer.kind == "points"), None)
         if shared and x is not None and x.size and np.issubdtype(x.dtype, np.datetime64):
             lo, hi = x.min(), x.max()
             pad = (hi - lo) / 40 if hi > lo else np.timedelta64(15, "D")
             p.x_range = share.setdefault(("x_range", str(lo), str(hi)), Range1d(lo - pad, hi + pad))
-    for axis, cats in ((p.xaxis, chart.x_categories), (p.yaxis, chart.y_categories)):
-        if cats is not None:
-            axis.ticker = list(range(len(cats)))
-            axis.major_label_overrides = {i: str(c) for i, c in enumerate(cats)}
-    for axis, fmt in ((p.xaxis, chart.x_format), (p.yaxis, chart.y_format)):
-        if fmt == "percent":
-            from bokeh.models import NumeralTickFormatter
-
-            axis.formatter = share.setdefault("percent_format", NumeralTickFormatter(format="0[.]0%"))
-    if chart.x_categories is not None and _crowded(chart.x_categories, p.width):
-        p.xaxis.major_label_orientation = 1.2
+    _bk_axes(chart, p, share, compact=not toolbar, font_size=font_size)
     if font_size is not None:
-        p.axis.major_label_text_font_size = f"{font_size}px"
-        p.axis.axis_label_text_font_size = f"{font_size}px"
         p.title.text_font_size = f"{font_size + 2}px"
     if p.legend:
         p.legend.visible = bool(chart.legend)
@@ -612,6 +595,51 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
     _bk_frame(chart, p)
     p.toolbar.logo = None
     return p
+
+
+def _bk_axes(chart: Chart, p, share: dict, *, compact: bool, font_size: int | None) -> None:
+    """The figure's axes and grids, with the models that hold no per-figure state (scales, tickers, tick
+    formatters, the label policy) taken from ``share``: made once for all the figures of a page part.
+
+    A date axis shows month and year names of the chart's language, formatted by the browser (not Bokeh's English
+    defaults); a ``compact`` figure (a small multiple) asks for few date ticks, so they do not collide. Category
+    axes put the names at positions 0..k-1 (turned on end when crowded); ``"percent"`` axes show 72.6 % for
+    0.726."""
+    from bokeh.models import (AllLabels, BasicTicker, BasicTickFormatter, DatetimeAxis, DatetimeTicker,
+                              DatetimeTickFormatter, FixedTicker, Grid, LinearAxis, LinearScale,
+                              NumeralTickFormatter)
+
+    from .generic import label
+
+    # BokehJS derives each figure's own scales from these (it clones them), so one object serves every figure
+    p.x_scale = p.y_scale = share.setdefault("linear_scale", LinearScale())
+    text = {} if font_size is None else {"major_label_text_font_size": f"{font_size}px",
+                                         "axis_label_text_font_size": f"{font_size}px"}
+    policy = share.setdefault("all_labels", AllLabels())
+    for dim, cats, fmt, name in ((0, chart.x_categories, chart.x_format, chart.x_label),
+                                 (1, chart.y_categories, chart.y_format, chart.y_label)):
+        axis_kw = dict(axis_label=name or None, major_label_policy=policy, **text)
+        if dim == 0 and chart.x_dates:
+            ticker = (share.setdefault("date_ticker", DatetimeTicker(desired_num_ticks=3)) if compact
+                      else share.setdefault("date_ticker_full", DatetimeTicker(num_minor_ticks=5)))
+            formatter = share.setdefault(("date_format", chart.lang), DatetimeTickFormatter(
+                **{unit: label(f"date_{unit}", chart.lang) for unit in ("days", "months", "years")}))
+            axis = DatetimeAxis(ticker=ticker, formatter=formatter, **axis_kw)
+        else:
+            if cats is not None:
+                ticker = FixedTicker(ticks=list(range(len(cats))))
+                axis_kw["major_label_overrides"] = {i: str(c) for i, c in enumerate(cats)}
+                if dim == 0 and _crowded(cats, p.width):
+                    axis_kw["major_label_orientation"] = 1.2
+            else:
+                ticker = share.setdefault("number_ticker", BasicTicker(num_minor_ticks=5))
+            if fmt == "percent":
+                formatter = share.setdefault("percent_format", NumeralTickFormatter(format="0[.]0%"))
+            else:
+                formatter = share.setdefault("number_format", BasicTickFormatter())
+            axis = LinearAxis(ticker=ticker, formatter=formatter, **axis_kw)
+        p.add_layout(axis, "below" if dim == 0 else "left")
+        p.add_layout(Grid(dimension=dim, ticker=ticker), "center")
 
 
 def _screen_values(values) -> np.ndarray:
@@ -674,6 +702,75 @@ def _bk_line(p, layer, sources=None):
     _glyph(p, glyph, src, s.get("label"))
     if s.get("marker") and not s["step"]:  # the markers matplotlib draws on the line
         _glyph(p, Scatter(x="x", y=col["y"], size=5, line_color=s["colour"], fill_color=s["colour"]), src)
+
+
+def _merged_lines(layers: list[Layer]) -> list[Layer]:
+    """The layers with each run of plain lines (no markers; reference rules between them do not break a run, they
+    are drawn above the glyphs anyway) drawn as one ``lines`` layer: one Bokeh renderer for a chart's centre line,
+    limits and values instead of one each. Only for charts without a legend (a legend entry names a renderer)."""
+    out: list[Layer] = []
+    run: list[Layer] = []
+    for layer in layers:
+        plain = (layer.kind == "line" and not layer.style.get("marker")
+                 and np.asarray(layer.data["x"]).dtype.kind in "biufM")  # numbers or dates
+        if plain:
+            if not run:
+                out.append(None)  # the run's place
+            run.append(layer)
+        elif layer.kind != "rule":
+            _close_run(out, run)
+            run = []
+        if not plain:
+            out.append(layer)
+    _close_run(out, run)
+    return out
+
+
+def _close_run(out: list, run: list[Layer]) -> None:
+    at = out.index(None) if None in out else None
+    if at is None:
+        return
+    out[at] = run[0] if len(run) == 1 else Layer("lines", {"lines": [_line_path(layer) for layer in run]})
+
+
+def _line_path(layer: Layer) -> dict:
+    """The vertices of a line layer as the browser draws it: a step line becomes its horizontal and vertical
+    segments (as Bokeh's Step glyph draws them: "center" steps change half-way between two x, the first and last
+    step end at their own x; "after" steps hold each value until the next x), and a missing value leaves a gap."""
+    d, s = layer.data, layer.style
+    x = np.asarray(d["x"])
+    # half-way points need a fine unit: milliseconds (as the browser has them) or floats
+    x = x.astype("datetime64[ms]") if np.issubdtype(x.dtype, np.datetime64) else x.astype(float)
+    y = _screen_values(d["y"])
+    mode = _BK_STEP.get(s["step"]) if s["step"] else None
+    if mode is None or x.size < 2:
+        xs, ys = x, y
+    else:
+        both = np.isfinite(y[:-1]) & np.isfinite(y[1:])  # a step to the next value only when both are drawn
+        if mode == "center":
+            mid = x[:-1] + (x[1:] - x[:-1]) / 2
+            start, end = x.copy(), x.copy()
+            start[1:] = np.where(both, mid, x[1:])
+            end[:-1] = np.where(both, mid, x[:-1])
+        else:  # "after"
+            start, end = x, x.copy()
+            end[:-1] = np.where(both, x[1:], x[:-1])
+        xs = np.empty(2 * x.size, dtype=np.result_type(start, end))
+        xs[0::2], xs[1::2] = start, end
+        ys = np.repeat(y, 2)
+    return {"xs": xs, "ys": ys, "colour": s["colour"], "width": s["width"], "dash": s["dash"]}
+
+
+def _bk_lines(p, layer):
+    """Several lines in one renderer, each in its own colour, width and dash."""
+    from bokeh.core.properties import field
+    from bokeh.models import ColumnDataSource, MultiLine
+
+    lines = layer.data["lines"]
+    src = ColumnDataSource({"xs": [ln["xs"] for ln in lines], "ys": [ln["ys"] for ln in lines],
+                            **{k: [ln[k] for ln in lines] for k in ("colour", "width", "dash")}})
+    _glyph(p, MultiLine(xs="xs", ys="ys", line_color=field("colour"), line_width=field("width"),
+                        line_dash=field("dash")), src)
 
 
 def _bk_band(p, layer):
@@ -808,7 +905,7 @@ def _bk_colourbar(p, layer) -> None:
 
 
 _SOURCE_SHARING = ("line", "points")
-_BOKEH_DRAW = {"line": _bk_line, "band": _bk_band, "points": _bk_points, "bars": _bk_bars,
+_BOKEH_DRAW = {"line": _bk_line, "lines": _bk_lines, "band": _bk_band, "points": _bk_points, "bars": _bk_bars,
                "whiskers": _bk_whiskers, "rule": _bk_rule, "text": _bk_text, "cells": _bk_cells}
 
 
