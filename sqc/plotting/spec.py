@@ -556,6 +556,8 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
             layer = Layer(layer.kind, layer.data, {k: v for k, v in layer.style.items() if k != "label"})
         if layer.kind in _SOURCE_SHARING:
             _BOKEH_DRAW[layer.kind](p, layer, sources)
+        elif layer.kind in _PAGE_SHARING and shared:
+            _BOKEH_DRAW[layer.kind](p, layer, share)
         else:
             _BOKEH_DRAW[layer.kind](p, layer)
     for r in p.renderers:
@@ -599,17 +601,14 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
 
 def _bk_axes(chart: Chart, p, share: dict, *, compact: bool, font_size: int | None) -> None:
     """The figure's axes and grids, with the models that hold no per-figure state (scales, tickers, tick
-    formatters, the label policy) taken from ``share``: made once for all the figures of a page part.
+    formatters, the label policy, and axes and grids alike in every figure) taken from ``share``: made once for
+    all the figures of a page part.
 
     A date axis shows month and year names of the chart's language, formatted by the browser (not Bokeh's English
     defaults); a ``compact`` figure (a small multiple) asks for few date ticks, so they do not collide. Category
     axes put the names at positions 0..k-1 (turned on end when crowded); ``"percent"`` axes show 72.6 % for
     0.726."""
-    from bokeh.models import (AllLabels, BasicTicker, BasicTickFormatter, DatetimeAxis, DatetimeTicker,
-                              DatetimeTickFormatter, FixedTicker, Grid, LinearAxis, LinearScale,
-                              NumeralTickFormatter)
-
-    from .generic import label
+    from bokeh.models import AllLabels, Grid, LinearScale
 
     # BokehJS derives each figure's own scales from these (it clones them), so one object serves every figure
     p.x_scale = p.y_scale = share.setdefault("linear_scale", LinearScale())
@@ -618,29 +617,45 @@ def _bk_axes(chart: Chart, p, share: dict, *, compact: bool, font_size: int | No
     policy = share.setdefault("all_labels", AllLabels())
     for dim, cats, fmt, name in ((0, chart.x_categories, chart.x_format, chart.x_label),
                                  (1, chart.y_categories, chart.y_format, chart.y_label)):
-        axis_kw = dict(axis_label=name or None, major_label_policy=policy, **text)
-        if dim == 0 and chart.x_dates:
-            ticker = (share.setdefault("date_ticker", DatetimeTicker(desired_num_ticks=3)) if compact
-                      else share.setdefault("date_ticker_full", DatetimeTicker(num_minor_ticks=5)))
-            formatter = share.setdefault(("date_format", chart.lang), DatetimeTickFormatter(
-                **{unit: label(f"date_{unit}", chart.lang) for unit in ("days", "months", "years")}))
-            axis = DatetimeAxis(ticker=ticker, formatter=formatter, **axis_kw)
+        if cats is not None:  # the chart's own category names
+            axis, ticker = _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy)
         else:
-            if cats is not None:
-                ticker = FixedTicker(ticks=list(range(len(cats))))
-                axis_kw["major_label_overrides"] = {i: str(c) for i, c in enumerate(cats)}
-                if dim == 0 and _crowded(cats, p.width):
-                    axis_kw["major_label_orientation"] = 1.2
-            else:
-                ticker = share.setdefault("number_ticker", BasicTicker(num_minor_ticks=5))
-            if fmt == "percent":
-                formatter = share.setdefault("percent_format", NumeralTickFormatter(format="0[.]0%"))
-            else:
-                formatter = share.setdefault("number_format", BasicTickFormatter())
-            axis = LinearAxis(ticker=ticker, formatter=formatter, **axis_kw)
+            # an axis without categories is defined by these alone: the figures of a page part that agree on them
+            # (small multiples) show one axis model, BokehJS draws it in each
+            key = ("axis", dim, dim == 0 and chart.x_dates, compact, chart.lang, fmt, name, font_size)
+            if key not in share:
+                share[key] = _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy)
+            axis, ticker = share[key]
         p.add_layout(axis, "below" if dim == 0 else "left")
-        p.add_layout(Grid(dimension=dim, ticker=ticker), "center")
+        p.add_layout(share.setdefault(("grid", dim, ticker.id), Grid(dimension=dim, ticker=ticker)), "center")
 
+
+def _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy):
+    """A new axis (and its ticker) for :func:`_bk_axes`."""
+    from bokeh.models import (BasicTicker, BasicTickFormatter, DatetimeAxis, DatetimeTicker,
+                              DatetimeTickFormatter, FixedTicker, LinearAxis, NumeralTickFormatter)
+
+    from .generic import label
+
+    axis_kw = dict(axis_label=name or None, major_label_policy=policy, **text)
+    if dim == 0 and chart.x_dates:
+        ticker = (share.setdefault("date_ticker", DatetimeTicker(desired_num_ticks=3)) if compact
+                  else share.setdefault("date_ticker_full", DatetimeTicker(num_minor_ticks=5)))
+        formatter = share.setdefault(("date_format", chart.lang), DatetimeTickFormatter(
+            **{unit: label(f"date_{unit}", chart.lang) for unit in ("days", "months", "years")}))
+        return DatetimeAxis(ticker=ticker, formatter=formatter, **axis_kw), ticker
+    if cats is not None:
+        ticker = FixedTicker(ticks=list(range(len(cats))))
+        axis_kw["major_label_overrides"] = {i: str(c) for i, c in enumerate(cats)}
+        if dim == 0 and _crowded(cats, p.width):
+            axis_kw["major_label_orientation"] = 1.2
+    else:
+        ticker = share.setdefault("number_ticker", BasicTicker(num_minor_ticks=5))
+    if fmt == "percent":
+        formatter = share.setdefault("percent_format", NumeralTickFormatter(format="0[.]0%"))
+    else:
+        formatter = share.setdefault("number_format", BasicTickFormatter())
+    return LinearAxis(ticker=ticker, formatter=formatter, **axis_kw), ticker
 
 def _screen_values(values) -> np.ndarray:
     """Values for the browser to draw: single precision (7 significant digits, far finer than a pixel or a
@@ -837,14 +852,17 @@ def _bk_whiskers(p, layer):
         p.segment(x0=x, x1=x, y0=lo, y1=hi, color=s["colour"], line_width=1.5, level="overlay")
 
 
-def _bk_rule(p, layer):
+def _bk_rule(p, layer, share=None):
     from bokeh.models import Span
 
     s, value = layer.style, layer.data["value"]
     if isinstance(value, np.datetime64):
         value = value.astype("datetime64[ms]").astype(np.int64)
-    p.add_layout(Span(location=float(value), dimension="width" if s["axis"] == "y" else "height",
-                      line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0)))
+    look = dict(location=float(value), dimension="width" if s["axis"] == "y" else "height", line_color=s["colour"],
+                line_dash=s["dash"], line_width=s.get("width", 1.0))
+    # a rule alike in several figures of a page part (a KPI's target in its small multiples) is one model
+    key = ("rule", *look.values())
+    p.add_layout(share.setdefault(key, Span(**look)) if share is not None else Span(**look))
     if s.get("label"):  # a Span has no legend entry: a line in its style carries it (one invisible NaN point:
         # Bokeh's legend draws no swatch for a renderer without rows)
         p.line([np.nan], [np.nan], line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0),
@@ -905,6 +923,7 @@ def _bk_colourbar(p, layer) -> None:
 
 
 _SOURCE_SHARING = ("line", "points")
+_PAGE_SHARING = ("rule",)
 _BOKEH_DRAW = {"line": _bk_line, "lines": _bk_lines, "band": _bk_band, "points": _bk_points, "bars": _bk_bars,
                "whiskers": _bk_whiskers, "rule": _bk_rule, "text": _bk_text, "cells": _bk_cells}
 
