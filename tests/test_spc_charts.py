@@ -206,11 +206,33 @@ def test_bokeh_pages_share_models_and_stay_small():
     doc = Document()
     doc.add_root(layout)
     sources = [m for m in doc.models if isinstance(m, ColumnDataSource)]
-    assert len(sources) <= 2 * len(figs)  # the line and point layers of a panel share one source
+    # a panel's centre line, limits and values are one renderer with one source, its points another
+    assert len(sources) <= 2 * len(figs) + 4  # + the sources of the stage-break marks
+    assert all(len(f.renderers) <= 3 for f in figs.values())
     assert len({id(f.y_range) for f in figs.values()}) == 1
     doc.remove_root(layout)
     size = len(json.dumps(json_item(layout)))
     assert size / len(figs) < 9000, size / len(figs)
+
+
+def test_control_chart_tab_keeps_its_bokeh_model_budget(computed, rendered):
+    """Bokeh's cost (building a figure, walking the page's models at save) grows with the number of models: the
+    control-charts tab of the demo report (91 small multiples and one closer look) stays within its budget. It had
+    3,396 models (37 a panel) when each panel built its own axes, tickers, grids, scales and a renderer per line;
+    now about 1,650."""
+    from collections import Counter
+
+    from sqc.report.dashboard import page_document
+
+    for lang in ("en", "zh"):
+        doc = page_document(rendered[lang]["spc"].body)
+        kinds = Counter(type(m).__name__ for m in doc.models)
+        panels = [f for f in figures(rendered[lang]["spc"].body) if f.toolbar_location is None]
+        assert len(panels) == 91
+        assert len(doc.models) < 20 * len(panels), (len(doc.models), kinds.most_common(12))
+        # what is shared across the panels: axes, grids, tickers, scales, the target rules
+        assert kinds["DatetimeAxis"] <= 2 and kinds["Grid"] <= 2 * 8 and kinds["LinearScale"] <= 2, kinds
+        assert kinds["GlyphRenderer"] <= 3 * len(panels), kinds
 
 
 def figures(body):

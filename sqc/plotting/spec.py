@@ -870,9 +870,12 @@ def _bk_rule(p, layer, share=None):
 
 
 def _bk_text(p, layer):
+    from bokeh.models import ColumnDataSource, Text
+
     d, s = layer.data, layer.style
-    p.text(np.asarray(d["x"]), np.asarray(d["y"]), text=[str(t) for t in d["text"]], text_color=s["colour"],
-           text_font_size=f"{s['size'] + 2}px", text_align=s["align"], y_offset=-4)
+    src = ColumnDataSource({"x": np.asarray(d["x"]), "y": np.asarray(d["y"]), "text": [str(t) for t in d["text"]]})
+    _glyph(p, Text(x="x", y="y", text="text", text_color=s["colour"], text_font_size=f"{s['size'] + 2}px",
+                   text_align=s["align"], y_offset=-4), src)
 
 
 def _bk_cells(p, layer):
