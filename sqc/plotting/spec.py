@@ -781,9 +781,13 @@ def _bk_lines(p, layer):
     from bokeh.core.properties import field
     from bokeh.models import ColumnDataSource, MultiLine
 
+    from bokeh.core.property.visual import DashPattern
+
     lines = layer.data["lines"]
-    src = ColumnDataSource({"xs": [ln["xs"] for ln in lines], "ys": [ln["ys"] for ln in lines],
-                            **{k: [ln[k] for ln in lines] for k in ("colour", "width", "dash")}})
+    # dash names as the patterns Bokeh gives a single line ("dashed": 6 on, 6 off), not BokehJS's finer ones
+    dashes = [DashPattern._dash_patterns.get(ln["dash"], ln["dash"]) for ln in lines]
+    src = ColumnDataSource({"xs": [ln["xs"] for ln in lines], "ys": [ln["ys"] for ln in lines], "dash": dashes,
+                            **{k: [ln[k] for ln in lines] for k in ("colour", "width")}})
     _glyph(p, MultiLine(xs="xs", ys="ys", line_color=field("colour"), line_width=field("width"),
                         line_dash=field("dash")), src)
 

@@ -151,11 +151,11 @@ def panel_rows(items, ncols: int = 4):
     return pn.Column(*(pn.Row(*items[i:i + ncols]) for i in range(0, len(items), ncols)))
 
 
-def bokeh_grid(items, ncols: int = 4, *, spacing: tuple[int, int] = (10, 20)):
+def bokeh_grid(items, ncols: int = 4, *, spacing: tuple[int, int] = (0, 0)):
     """Small Bokeh models (figures, a ``Div`` for an empty panel) laid out ``ncols`` to a row in one Bokeh grid,
     shown by one Panel pane: a page of many small figures carries one pane and one layout instead of a pane and
-    a row per figure. ``spacing``: (between rows, between columns) in pixels, as Panel's pane margins space
-    them in :func:`panel_rows`."""
+    a row per figure. ``spacing``: (between rows, between columns) in pixels; none by default, as in
+    :func:`panel_rows` (a figure's own border is its margin)."""
     import panel as pn
     from bokeh.models import GridBox
 
