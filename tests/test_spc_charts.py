@@ -235,6 +235,33 @@ def test_control_chart_tab_keeps_its_bokeh_model_budget(computed, rendered):
         assert kinds["GlyphRenderer"] <= 3 * len(panels), kinds
 
 
+def test_a_panel_without_a_chart_says_so_in_its_place(computed):
+    """A branch whose KPI has no chart keeps its cell in the KPI's grid: its name and "insufficient data", escaped."""
+    import dataclasses
+
+    from bokeh.models import Div
+
+    from sqc.report.context import translate
+    from sqc.report.sections import spc
+
+    _, results = computed
+    result = results["spc"]
+    charts = dict(result.values["charts"])
+    charts[("asa_s", "B01")] = None
+    result = dataclasses.replace(result, values={**result.values, "charts": charts})
+    ctx = result.context.in_language("zh")
+    bname = {b: b for b in ctx.branches}
+    bname["B01"] = "B01 <&>"
+    bname["ALL"] = "ALL"
+    column = spc._small_multiples(ctx, result, "asa_s", "asa", bname, {})
+    grid = column.objects[1].object
+    cells = [child[0] for child in grid.children]
+    assert len(cells) == 13 and [type(c).__name__ for c in cells].count("Div") == 1
+    empty = cells[1]  # B01: the network first, then the branches in order
+    assert isinstance(empty, Div) and (empty.width, empty.height) == spc.PANEL_SIZE
+    assert "B01 &lt;&amp;&gt;" in empty.text and translate("spc.insufficient", "zh") in empty.text
+
+
 def figures(body):
     """The Bokeh figures inside a Panel layout (in page order)."""
     from bokeh.plotting import figure as Figure
