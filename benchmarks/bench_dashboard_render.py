@@ -8,6 +8,7 @@ render (the sections' ``render``), Panel -> Bokeh document (``page_document``) a
 (``Document.to_json``), for the control-chart tab and for the whole page; plus ``save_dashboard`` of the page.
 
 Usage:  python benchmarks/bench_dashboard_render.py [--data ~/.cache/sqc-bench/scale-1] [--lang en] [--repeat 3]
+                                                   [--spc-only]
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def main() -> None:
     ap.add_argument("--period", default="2026-10")
     ap.add_argument("--lang", default="en")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--spc-only", action="store_true", help="measure the control-chart tab only")
     args = ap.parse_args()
 
     import sqc.io
@@ -60,6 +62,8 @@ def main() -> None:
           f"JSON {t_json:.2f} s, total {t_render + t_doc + t_json:.2f} s")
     print("  most frequent:", ", ".join(f"{k} {v}" for k, v in kinds.most_common(14)))
 
+    if args.spc_only:
+        return
     # ---- the whole page of one language
     def page():
         sections = dashboard.render_sections(results, args.lang)

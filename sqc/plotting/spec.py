@@ -542,7 +542,7 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
     shared, share = share is not None, {} if share is None else share
     kw = {}
     if chart.y_range is not None:
-        kw["y_range"] = share.setdefault(("y_range", *chart.y_range), Range1d(*chart.y_range))
+        kw["y_range"] = _once(share, ("y_range", *chart.y_range), lambda: Range1d(*chart.y_range))
     # no default axes, grids, tickers or formatters (a date axis alone builds a dozen tickers): _bk_axes adds
     # them, made once per page part where they can be shared
     p = figure(width=width or int(chart.size[0] * PIXELS_PER_INCH),
@@ -575,7 +575,7 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
         if shared and x is not None and x.size and np.issubdtype(x.dtype, np.datetime64):
             lo, hi = x.min(), x.max()
             pad = (hi - lo) / 40 if hi > lo else np.timedelta64(15, "D")
-            p.x_range = share.setdefault(("x_range", str(lo), str(hi)), Range1d(lo - pad, hi + pad))
+            p.x_range = _once(share, ("x_range", str(lo), str(hi)), lambda: Range1d(lo - pad, hi + pad))
     _bk_axes(chart, p, share, compact=not toolbar, font_size=font_size)
     if font_size is not None:
         p.title.text_font_size = f"{font_size + 2}px"
@@ -599,6 +599,15 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
     return p
 
 
+def _once(share: dict, key, make):
+    """``share[key]``, made by ``make()`` the first time (a Bokeh model is costly to build, so never built only to
+    be thrown away)."""
+    found = share.get(key)
+    if found is None:
+        found = share[key] = make()
+    return found
+
+
 def _bk_axes(chart: Chart, p, share: dict, *, compact: bool, font_size: int | None) -> None:
     """The figure's axes and grids, with the models that hold no per-figure state (scales, tickers, tick
     formatters, the label policy, and axes and grids alike in every figure) taken from ``share``: made once for
@@ -611,10 +620,10 @@ def _bk_axes(chart: Chart, p, share: dict, *, compact: bool, font_size: int | No
     from bokeh.models import AllLabels, Grid, LinearScale
 
     # BokehJS derives each figure's own scales from these (it clones them), so one object serves every figure
-    p.x_scale = p.y_scale = share.setdefault("linear_scale", LinearScale())
+    p.x_scale = p.y_scale = _once(share, "linear_scale", LinearScale)
     text = {} if font_size is None else {"major_label_text_font_size": f"{font_size}px",
                                          "axis_label_text_font_size": f"{font_size}px"}
-    policy = share.setdefault("all_labels", AllLabels())
+    policy = _once(share, "all_labels", AllLabels)
     for dim, cats, fmt, name in ((0, chart.x_categories, chart.x_format, chart.x_label),
                                  (1, chart.y_categories, chart.y_format, chart.y_label)):
         if cats is not None:  # the chart's own category names
@@ -627,7 +636,7 @@ def _bk_axes(chart: Chart, p, share: dict, *, compact: bool, font_size: int | No
                 share[key] = _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy)
             axis, ticker = share[key]
         p.add_layout(axis, "below" if dim == 0 else "left")
-        p.add_layout(share.setdefault(("grid", dim, ticker.id), Grid(dimension=dim, ticker=ticker)), "center")
+        p.add_layout(_once(share, ("grid", dim, ticker.id), lambda: Grid(dimension=dim, ticker=ticker)), "center")
 
 
 def _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy):
@@ -639,9 +648,9 @@ def _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy):
 
     axis_kw = dict(axis_label=name or None, major_label_policy=policy, **text)
     if dim == 0 and chart.x_dates:
-        ticker = (share.setdefault("date_ticker", DatetimeTicker(desired_num_ticks=3)) if compact
-                  else share.setdefault("date_ticker_full", DatetimeTicker(num_minor_ticks=5)))
-        formatter = share.setdefault(("date_format", chart.lang), DatetimeTickFormatter(
+        ticker = (_once(share, "date_ticker", lambda: DatetimeTicker(desired_num_ticks=3)) if compact
+                  else _once(share, "date_ticker_full", lambda: DatetimeTicker(num_minor_ticks=5)))
+        formatter = _once(share, ("date_format", chart.lang), lambda: DatetimeTickFormatter(
             **{unit: label(f"date_{unit}", chart.lang) for unit in ("days", "months", "years")}))
         return DatetimeAxis(ticker=ticker, formatter=formatter, **axis_kw), ticker
     if cats is not None:
@@ -650,11 +659,11 @@ def _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy):
         if dim == 0 and _crowded(cats, p.width):
             axis_kw["major_label_orientation"] = 1.2
     else:
-        ticker = share.setdefault("number_ticker", BasicTicker(num_minor_ticks=5))
+        ticker = _once(share, "number_ticker", lambda: BasicTicker(num_minor_ticks=5))
     if fmt == "percent":
-        formatter = share.setdefault("percent_format", NumeralTickFormatter(format="0[.]0%"))
+        formatter = _once(share, "percent_format", lambda: NumeralTickFormatter(format="0[.]0%"))
     else:
-        formatter = share.setdefault("number_format", BasicTickFormatter())
+        formatter = _once(share, "number_format", BasicTickFormatter)
     return LinearAxis(ticker=ticker, formatter=formatter, **axis_kw), ticker
 
 def _screen_values(values) -> np.ndarray:
@@ -866,7 +875,7 @@ def _bk_rule(p, layer, share=None):
                 line_dash=s["dash"], line_width=s.get("width", 1.0))
     # a rule alike in several figures of a page part (a KPI's target in its small multiples) is one model
     key = ("rule", *look.values())
-    p.add_layout(share.setdefault(key, Span(**look)) if share is not None else Span(**look))
+    p.add_layout(_once(share, key, lambda: Span(**look)) if share is not None else Span(**look))
     if s.get("label"):  # a Span has no legend entry: a line in its style carries it (one invisible NaN point:
         # Bokeh's legend draws no swatch for a renderer without rows)
         p.line([np.nan], [np.nan], line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0),
