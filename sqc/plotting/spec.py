@@ -536,7 +536,7 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
     date ticker and formatter, and the ranges of charts with the same ``y_range`` or the same dates - are made
     once and reused, so the page carries them once and the panels zoom together. ``font_size`` sets the tick
     and axis-label text in pixels (the title one step larger)."""
-    from bokeh.models import GlyphRenderer, HoverTool, Range1d
+    from bokeh.models import GlyphRenderer, HoverTool, Range1d, Selection
     from bokeh.plotting import figure
 
     shared, share = share is not None, {} if share is None else share
@@ -549,7 +549,9 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
                height=height or int(chart.size[1] * PIXELS_PER_INCH), title=chart.title,
                x_axis_type=None, y_axis_type=None, tools="pan,wheel_zoom,box_zoom,reset,save" if toolbar else "",
                **kw)
-    sources: dict = {}  # x values → the one ColumnDataSource of this figure's line and point layers on them
+    # x values → the one ColumnDataSource of this figure's line and point layers on them; and the one (empty)
+    # selection of every source of the page part: nothing on these pages selects, so no source needs its own
+    sources: dict = {"selection": _once(share, "selection", Selection)}
     layers = _merged_lines(chart.layers) if not chart.legend else chart.layers
     for layer in layers:
         if not chart.legend and "label" in layer.style:  # no legend shown: no legend entries to carry
@@ -672,16 +674,23 @@ def _screen_values(values) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
+def _data_source(data: dict, sources: dict | None):
+    """A ColumnDataSource of ``data`` with the page part's empty selection (``sources["selection"]``) when there is
+    one (the selection is read-only once the source is made)."""
+    from bokeh.models import ColumnDataSource
+
+    selection = (sources or {}).get("selection")
+    return ColumnDataSource(data) if selection is None else ColumnDataSource(data, selected=selection)
+
+
 def _shared_columns(sources: dict | None, x, columns: dict):
     """The figure's ColumnDataSource for these x values (made on first use) with ``columns`` added under fresh
     names: the layers drawn on the same x share one source, so the x values are stored once per figure."""
-    from bokeh.models import ColumnDataSource
-
     xa = np.asarray(x)
     key = (xa.dtype.str, xa.shape, xa.tobytes()) if sources is not None and xa.dtype != object else None
     src = sources.get(key) if key is not None else None
     if src is None:
-        src = ColumnDataSource({"x": xa})
+        src = _data_source({"x": xa}, sources)
         if key is not None:
             sources[key] = src
     names = {}
@@ -785,18 +794,18 @@ def _line_path(layer: Layer) -> dict:
     return {"xs": xs, "ys": ys, "colour": s["colour"], "width": s["width"], "dash": s["dash"]}
 
 
-def _bk_lines(p, layer):
+def _bk_lines(p, layer, sources=None):
     """Several lines in one renderer, each in its own colour, width and dash."""
     from bokeh.core.properties import field
-    from bokeh.models import ColumnDataSource, MultiLine
+    from bokeh.models import MultiLine
 
     from bokeh.core.property.visual import DashPattern
 
     lines = layer.data["lines"]
     # dash names as the patterns Bokeh gives a single line ("dashed": 6 on, 6 off), not BokehJS's finer ones
     dashes = [DashPattern._dash_patterns.get(ln["dash"], ln["dash"]) for ln in lines]
-    src = ColumnDataSource({"xs": [ln["xs"] for ln in lines], "ys": [ln["ys"] for ln in lines], "dash": dashes,
-                            **{k: [ln[k] for ln in lines] for k in ("colour", "width")}})
+    src = _data_source({"xs": [ln["xs"] for ln in lines], "ys": [ln["ys"] for ln in lines], "dash": dashes,
+                        **{k: [ln[k] for ln in lines] for k in ("colour", "width")}}, sources)
     _glyph(p, MultiLine(xs="xs", ys="ys", line_color=field("colour"), line_width=field("width"),
                         line_dash=field("dash")), src)
 
@@ -882,21 +891,20 @@ def _bk_rule(p, layer, share=None):
                legend_label=s["label"])
 
 
-def _bk_text(p, layer):
-    from bokeh.models import ColumnDataSource, Text
+def _bk_text(p, layer, sources=None):
+    from bokeh.models import Text
 
     d, s = layer.data, layer.style
-    src = ColumnDataSource({"x": np.asarray(d["x"]), "y": np.asarray(d["y"]), "text": [str(t) for t in d["text"]]})
+    src = _data_source({"x": np.asarray(d["x"]), "y": np.asarray(d["y"]), "text": [str(t) for t in d["text"]]},
+                       sources)
     _glyph(p, Text(x="x", y="y", text="text", text_color=s["colour"], text_font_size=f"{s['size'] + 2}px",
                    text_align=s["align"], y_offset=-4), src)
 
 
-def _bk_cells(p, layer):
-    from bokeh.models import ColumnDataSource
-
+def _bk_cells(p, layer, sources=None):
     d = layer.data
-    src = ColumnDataSource({"x": np.asarray(d["x"]), "y": np.asarray(d["y"]), "colour": _cell_colours(layer),
-                            "text": [str(t) for t in d["text"]], "alpha": np.asarray(d["alpha"])})
+    src = _data_source({"x": np.asarray(d["x"]), "y": np.asarray(d["y"]), "colour": _cell_colours(layer),
+                        "text": [str(t) for t in d["text"]], "alpha": np.asarray(d["alpha"])}, sources)
     p.rect("x", "y", 1, 1, source=src, fill_color="colour", fill_alpha="alpha", line_color="white")
     p.text("x", "y", text="text", source=src, text_align="center", text_baseline="middle", text_font_size="9px")
 
@@ -938,7 +946,7 @@ def _bk_colourbar(p, layer) -> None:
     p.add_layout(bar, "below")
 
 
-_SOURCE_SHARING = ("line", "points")
+_SOURCE_SHARING = ("line", "lines", "points", "text", "cells")  # drawn with the figure's ``sources``
 _PAGE_SHARING = ("rule",)
 _BOKEH_DRAW = {"line": _bk_line, "lines": _bk_lines, "band": _bk_band, "points": _bk_points, "bars": _bk_bars,
                "whiskers": _bk_whiskers, "rule": _bk_rule, "text": _bk_text, "cells": _bk_cells}
