@@ -32,6 +32,9 @@ AXIS_FORMATS = (None, "percent")
 # next one (a survival curve)
 _MPL_STEP = {True: "mid", "mid": "mid", "post": "post"}
 _BK_STEP = {True: "center", "mid": "center", "post": "after"}
+# dash names as patterns (pixels on, off), as Bokeh's Python side turns them into for one line; BokehJS reads the
+# names in a column of several lines as finer patterns ("dashed": 3 on, 2 off)
+_BK_DASH = {"solid": [], "dashed": [6], "dotted": [2, 4], "dashdot": [6, 4, 2, 4]}
 RANGE_PAD = 0.04  # share of the data span added on each side of a numeric axis, so no whisker end or marker is cut
 # a legend beside the plot (upper right, outside the axes), never over the data
 _MPL_LEGEND_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0}
@@ -533,8 +536,10 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
 
     ``toolbar=False`` keeps only the hover tips (no tool buttons: small multiples). ``share`` is a dict the caller
     passes to every figure of one page part (e.g. a grid of small multiples): models that can be shared - the
-    date ticker and formatter, and the ranges of charts with the same ``y_range`` or the same dates - are made
-    once and reused, so the page carries them once and the panels zoom together. ``font_size`` sets the tick
+    scales, tickers, formatters, axes and grids alike in every figure, reference rules in the same place, the
+    ranges of charts with the same ``y_range`` or the same dates, one empty selection for all data sources - are
+    made once and reused, so the page carries them once and the panels zoom together (a Bokeh page costs time per
+    model: to build it, and at every walk over the page when it is saved). ``font_size`` sets the tick
     and axis-label text in pixels (the title one step larger)."""
     from bokeh.models import GlyphRenderer, HoverTool, Range1d, Selection
     from bokeh.plotting import figure
@@ -668,6 +673,7 @@ def _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy):
         formatter = _once(share, "number_format", BasicTickFormatter)
     return LinearAxis(ticker=ticker, formatter=formatter, **axis_kw), ticker
 
+
 def _screen_values(values) -> np.ndarray:
     """Values for the browser to draw: single precision (7 significant digits, far finer than a pixel or a
     formatted tip) halves their weight on the page."""
@@ -760,6 +766,7 @@ def _merged_lines(layers: list[Layer]) -> list[Layer]:
 
 
 def _close_run(out: list, run: list[Layer]) -> None:
+    """Put the run of lines in its place in ``out`` (a lone line stays as it is: it shares the points' source)."""
     at = out.index(None) if None in out else None
     if at is None:
         return
@@ -799,11 +806,8 @@ def _bk_lines(p, layer, sources=None):
     from bokeh.core.properties import field
     from bokeh.models import MultiLine
 
-    from bokeh.core.property.visual import DashPattern
-
     lines = layer.data["lines"]
-    # dash names as the patterns Bokeh gives a single line ("dashed": 6 on, 6 off), not BokehJS's finer ones
-    dashes = [DashPattern._dash_patterns.get(ln["dash"], ln["dash"]) for ln in lines]
+    dashes = [_BK_DASH.get(ln["dash"], ln["dash"]) for ln in lines]
     src = _data_source({"xs": [ln["xs"] for ln in lines], "ys": [ln["ys"] for ln in lines], "dash": dashes,
                         **{k: [ln[k] for ln in lines] for k in ("colour", "width")}}, sources)
     _glyph(p, MultiLine(xs="xs", ys="ys", line_color=field("colour"), line_width=field("width"),
