@@ -540,7 +540,8 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
     ranges of charts with the same ``y_range`` or the same dates, one empty selection for all data sources - are
     made once and reused, so the page carries them once and the panels zoom together (a Bokeh page costs time per
     model: to build it, and at every walk over the page when it is saved). ``font_size`` sets the tick
-    and axis-label text in pixels (the title one step larger)."""
+    and axis-label text in pixels (the title one step larger). The plain lines of a chart without a legend are
+    drawn as one renderer (:func:`_merged_lines`)."""
     from bokeh.models import GlyphRenderer, HoverTool, Range1d, Selection
     from bokeh.plotting import figure
 

@@ -223,7 +223,7 @@ def render(result: SectionResult, lang: str) -> Section:
             res, zones=True, title=f"{bname[b]} – {name[k]}", width=900, height=320, lang=ctx.lang,
             target=targets.get(k), y_format=y_format, ylabel=f"{name[k]} ({t(unit_key)})",
             n=result.values["sizes"].get(focus), legend=True)))
-    share: dict = {}  # one date ticker and formatter for all panels of this page
+    share: dict = {}  # the models alike in all panels of this page (axes, tickers, formatters...), made once
     body.extend(_small_multiples(ctx, result, k, name[k], bname, share) for k in KPIS)
     body.append(pn.pane.Markdown(t(f"{AREA}.chart_notes")))
     defs = definitions(**{k: v for k, v in result.values["conventions"].items()
