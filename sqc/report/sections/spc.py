@@ -151,7 +151,7 @@ def _small_multiples(ctx, result, kpi, name, bname, share):
     width, height = PANEL_SIZE
     cells = [f if f is not None else
              Div(text=f"<div class='sqc-empty-panel'><b>{html.escape(title)}</b><br>"
-                      f"{html.escape(t(f'{AREA}.insufficient'))}</div>", width=width, height=height)
+                      f"{html.escape(t(f'{AREA}.insufficient'))}</div>", width=width, height=height, margin=0)
              for title, f in figs.items()]
     return pn.Column(pn.pane.Markdown(f"#### {t(f'{AREA}.small_multiples', kpi=name)}"), bokeh_grid(cells))
 
