@@ -206,11 +206,60 @@ def test_bokeh_pages_share_models_and_stay_small():
     doc = Document()
     doc.add_root(layout)
     sources = [m for m in doc.models if isinstance(m, ColumnDataSource)]
-    assert len(sources) <= 2 * len(figs)  # the line and point layers of a panel share one source
+    # a panel's centre line, limits and values are one renderer with one source, its points another
+    assert len(sources) <= 2 * len(figs) + 4  # + the sources of the stage-break marks
+    assert all(len(f.renderers) <= 3 for f in figs.values())
     assert len({id(f.y_range) for f in figs.values()}) == 1
     doc.remove_root(layout)
     size = len(json.dumps(json_item(layout)))
     assert size / len(figs) < 9000, size / len(figs)
+
+
+def test_control_chart_tab_keeps_its_bokeh_model_budget(computed, rendered):
+    """Bokeh's cost (building a figure, walking the page's models at save) grows with the number of models: the
+    control-charts tab of the demo report (91 small multiples and one closer look) stays within its budget. It had
+    3,396 models (37 a panel) when each panel built its own axes, tickers, grids, scales and a renderer per line;
+    now about 1,420 (16 a panel)."""
+    from collections import Counter
+
+    from sqc.report.dashboard import page_document
+
+    for lang in ("en", "zh"):
+        doc = page_document(rendered[lang]["spc"].body)
+        kinds = Counter(type(m).__name__ for m in doc.models)
+        panels = [f for f in figures(rendered[lang]["spc"].body) if f.toolbar_location is None]
+        assert len(panels) == 91
+        assert len(doc.models) < 17 * len(panels), (len(doc.models), kinds.most_common(12))
+        # what is shared across the panels: axes, grids, tickers, scales, the target rules
+        assert kinds["DatetimeAxis"] <= 2 and kinds["Grid"] <= 2 * 8 and kinds["LinearScale"] <= 2, kinds
+        assert kinds["GlyphRenderer"] <= 3 * len(panels), kinds
+
+
+def test_a_panel_without_a_chart_says_so_in_its_place(computed):
+    """A branch whose KPI has no chart keeps its cell in the KPI's grid: its name and "insufficient data", escaped."""
+    import dataclasses
+
+    from bokeh.models import Div
+
+    from sqc.report.context import translate
+    from sqc.report.sections import spc
+
+    _, results = computed
+    result = results["spc"]
+    charts = dict(result.values["charts"])
+    charts[("asa_s", "B01")] = None
+    result = dataclasses.replace(result, values={**result.values, "charts": charts})
+    ctx = result.context.in_language("zh")
+    bname = {b: b for b in ctx.branches}
+    bname["B01"] = "B01 <&>"
+    bname["ALL"] = "ALL"
+    column = spc._small_multiples(ctx, result, "asa_s", "asa", bname, {})
+    grid = column.objects[1].object
+    cells = [child[0] for child in grid.children]
+    assert len(cells) == 13 and [type(c).__name__ for c in cells].count("Div") == 1
+    empty = cells[1]  # B01: the network first, then the branches in order
+    assert isinstance(empty, Div) and (empty.width, empty.height) == spc.PANEL_SIZE
+    assert "B01 &lt;&amp;&gt;" in empty.text and translate("spc.insufficient", "zh") in empty.text
 
 
 def figures(body):
@@ -219,9 +268,15 @@ def figures(body):
 
     out = []
 
+    def walk_bokeh(model):
+        if isinstance(model, Figure):
+            out.append(model)
+        for child in getattr(model, "children", []) or []:  # a Bokeh layout (a grid's children: (model, row, col))
+            walk_bokeh(child[0] if isinstance(child, tuple) else child)
+
     def walk(obj):
-        if hasattr(obj, "object") and isinstance(obj.object, Figure):
-            out.append(obj.object)
+        if hasattr(obj, "object") and hasattr(obj.object, "references"):  # a pane holding a Bokeh model
+            walk_bokeh(obj.object)
         for child in getattr(obj, "objects", []) or []:
             walk(child)
 

@@ -239,9 +239,10 @@ def small_multiples_bokeh(results: dict, *, lang: str = "en", target: float | No
     Every panel shows the same y interval (:func:`shared_y_range`, so panels compare at a glance) and the same
     months, the ``target`` line, centre line and limits per stage with the stage breaks marked, signals in red,
     and hover tips (month, value, n from ``sizes``: title → per-point n). ``highlight`` maps titles to a frame
-    colour (a concern, an improvement). No tool buttons; text at ``font_size`` px. The panels share their date
-    ticker, formatters and ranges (``share``; see :func:`sqc.plotting.spec.to_bokeh`), so a page carries them
-    once."""
+    colour (a concern, an improvement). No tool buttons; text at ``font_size`` px. A panel's centre line, limits
+    and values are one renderer; the panels share their scales, axes, grids, tickers, formatters, target line
+    and ranges (``share``, which the caller may pass on to the next grid of the page; see
+    :func:`sqc.plotting.spec.to_bokeh`), so a page carries them once."""
     from .spec import to_bokeh
 
     share = {} if share is None else share

@@ -32,6 +32,9 @@ AXIS_FORMATS = (None, "percent")
 # next one (a survival curve)
 _MPL_STEP = {True: "mid", "mid": "mid", "post": "post"}
 _BK_STEP = {True: "center", "mid": "center", "post": "after"}
+# dash names as patterns (pixels on, off), as Bokeh's Python side turns them into for one line; BokehJS reads the
+# names in a column of several lines as finer patterns ("dashed": 3 on, 2 off)
+_BK_DASH = {"solid": [], "dashed": [6], "dotted": [2, 4], "dashdot": [6, 4, 2, 4]}
 RANGE_PAD = 0.04  # share of the data span added on each side of a numeric axis, so no whisker end or marker is cut
 # a legend beside the plot (upper right, outside the axes), never over the data
 _MPL_LEGEND_OUTSIDE = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0}
@@ -533,27 +536,36 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
 
     ``toolbar=False`` keeps only the hover tips (no tool buttons: small multiples). ``share`` is a dict the caller
     passes to every figure of one page part (e.g. a grid of small multiples): models that can be shared - the
-    date ticker and formatter, and the ranges of charts with the same ``y_range`` or the same dates - are made
-    once and reused, so the page carries them once and the panels zoom together. ``font_size`` sets the tick
-    and axis-label text in pixels (the title one step larger)."""
-    from bokeh.models import GlyphRenderer, HoverTool, Range1d
+    scales, tickers, formatters, axes and grids alike in every figure, reference rules in the same place, the
+    ranges of charts with the same ``y_range`` or the same dates, one empty selection for all data sources - are
+    made once and reused, so the page carries them once and the panels zoom together (a Bokeh page costs time per
+    model: to build it, and at every walk over the page when it is saved). ``font_size`` sets the tick
+    and axis-label text in pixels (the title one step larger). The plain lines of a chart without a legend are
+    drawn as one renderer (:func:`_merged_lines`)."""
+    from bokeh.models import GlyphRenderer, HoverTool, Range1d, Selection
     from bokeh.plotting import figure
 
     shared, share = share is not None, {} if share is None else share
     kw = {}
     if chart.y_range is not None:
-        kw["y_range"] = share.setdefault(("y_range", *chart.y_range), Range1d(*chart.y_range))
+        kw["y_range"] = _once(share, ("y_range", *chart.y_range), lambda: Range1d(*chart.y_range))
+    # no default axes, grids, tickers or formatters (a date axis alone builds a dozen tickers): _bk_axes adds
+    # them, made once per page part where they can be shared
     p = figure(width=width or int(chart.size[0] * PIXELS_PER_INCH),
                height=height or int(chart.size[1] * PIXELS_PER_INCH), title=chart.title,
-               x_axis_type="datetime" if chart.x_dates else "linear", x_axis_label=chart.x_label or None,
-               y_axis_label=chart.y_label or None, tools="pan,wheel_zoom,box_zoom,reset,save" if toolbar else "",
+               x_axis_type=None, y_axis_type=None, tools="pan,wheel_zoom,box_zoom,reset,save" if toolbar else "",
                **kw)
-    sources: dict = {}  # x values → the one ColumnDataSource of this figure's line and point layers on them
-    for layer in chart.layers:
+    # x values → the one ColumnDataSource of this figure's line and point layers on them; and the one (empty)
+    # selection of every source of the page part: nothing on these pages selects, so no source needs its own
+    sources: dict = {"selection": _once(share, "selection", Selection)}
+    layers = _merged_lines(chart.layers) if not chart.legend else chart.layers
+    for layer in layers:
         if not chart.legend and "label" in layer.style:  # no legend shown: no legend entries to carry
             layer = Layer(layer.kind, layer.data, {k: v for k, v in layer.style.items() if k != "label"})
         if layer.kind in _SOURCE_SHARING:
             _BOKEH_DRAW[layer.kind](p, layer, sources)
+        elif layer.kind in _PAGE_SHARING and shared:
+            _BOKEH_DRAW[layer.kind](p, layer, share)
         else:
             _BOKEH_DRAW[layer.kind](p, layer)
     for r in p.renderers:
@@ -564,35 +576,16 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
             # each renderer keeps its own view (BokehJS sizes a view to its source), but the stateless "all rows"
             # filter of the views is one object
             r.view.filter = share.setdefault("all_rows", r.view.filter)
+            # nor is anything selected (no selection tools): one selection policy serves every source
+            r.data_source.selection_policy = share.setdefault("selection_policy", r.data_source.selection_policy)
     if chart.x_dates:
-        # the browser formats the ticks: month names come from the locale, not from Bokeh's English defaults
-        from bokeh.models import DatetimeTickFormatter, DatetimeTicker
-
-        from .generic import label
-
-        p.xaxis.formatter = share.setdefault(("date_format", chart.lang), DatetimeTickFormatter(
-            **{unit: label(f"date_{unit}", chart.lang) for unit in ("days", "months", "years")}))
-        if not toolbar:  # a small panel: few date ticks, so they do not collide
-            p.xaxis.ticker = share.setdefault("date_ticker", DatetimeTicker(desired_num_ticks=3))
         x = next((np.asarray(layer.data["x"]) for layer in chart.layers if layer.kind == "points"), None)
         if shared and x is not None and x.size and np.issubdtype(x.dtype, np.datetime64):
             lo, hi = x.min(), x.max()
             pad = (hi - lo) / 40 if hi > lo else np.timedelta64(15, "D")
-            p.x_range = share.setdefault(("x_range", str(lo), str(hi)), Range1d(lo - pad, hi + pad))
-    for axis, cats in ((p.xaxis, chart.x_categories), (p.yaxis, chart.y_categories)):
-        if cats is not None:
-            axis.ticker = list(range(len(cats)))
-            axis.major_label_overrides = {i: str(c) for i, c in enumerate(cats)}
-    for axis, fmt in ((p.xaxis, chart.x_format), (p.yaxis, chart.y_format)):
-        if fmt == "percent":
-            from bokeh.models import NumeralTickFormatter
-
-            axis.formatter = share.setdefault("percent_format", NumeralTickFormatter(format="0[.]0%"))
-    if chart.x_categories is not None and _crowded(chart.x_categories, p.width):
-        p.xaxis.major_label_orientation = 1.2
+            p.x_range = _once(share, ("x_range", str(lo), str(hi)), lambda: Range1d(lo - pad, hi + pad))
+    _bk_axes(chart, p, share, compact=not toolbar, font_size=font_size)
     if font_size is not None:
-        p.axis.major_label_text_font_size = f"{font_size}px"
-        p.axis.axis_label_text_font_size = f"{font_size}px"
         p.title.text_font_size = f"{font_size + 2}px"
     if p.legend:
         p.legend.visible = bool(chart.legend)
@@ -614,22 +607,97 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
     return p
 
 
+def _once(share: dict, key, make):
+    """``share[key]``, made by ``make()`` the first time (a Bokeh model is costly to build, so never built only to
+    be thrown away)."""
+    found = share.get(key)
+    if found is None:
+        found = share[key] = make()
+    return found
+
+
+def _bk_axes(chart: Chart, p, share: dict, *, compact: bool, font_size: int | None) -> None:
+    """The figure's axes and grids, with the models that hold no per-figure state (scales, tickers, tick
+    formatters, the label policy, and axes and grids alike in every figure) taken from ``share``: made once for
+    all the figures of a page part.
+
+    A date axis shows month and year names of the chart's language, formatted by the browser (not Bokeh's English
+    defaults); a ``compact`` figure (a small multiple) asks for few date ticks, so they do not collide. Category
+    axes put the names at positions 0..k-1 (turned on end when crowded); ``"percent"`` axes show 72.6 % for
+    0.726."""
+    from bokeh.models import AllLabels, Grid, LinearScale
+
+    # BokehJS derives each figure's own scales from these (it clones them), so one object serves every figure
+    p.x_scale = p.y_scale = _once(share, "linear_scale", LinearScale)
+    text = {} if font_size is None else {"major_label_text_font_size": f"{font_size}px",
+                                         "axis_label_text_font_size": f"{font_size}px"}
+    policy = _once(share, "all_labels", AllLabels)
+    for dim, cats, fmt, name in ((0, chart.x_categories, chart.x_format, chart.x_label),
+                                 (1, chart.y_categories, chart.y_format, chart.y_label)):
+        if cats is not None:  # the chart's own category names
+            axis, ticker = _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy)
+        else:
+            # an axis without categories is defined by these alone: the figures of a page part that agree on them
+            # (small multiples) show one axis model, BokehJS draws it in each
+            key = ("axis", dim, dim == 0 and chart.x_dates, compact, chart.lang, fmt, name, font_size)
+            if key not in share:
+                share[key] = _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy)
+            axis, ticker = share[key]
+        p.add_layout(axis, "below" if dim == 0 else "left")
+        p.add_layout(_once(share, ("grid", dim, ticker.id), lambda: Grid(dimension=dim, ticker=ticker)), "center")
+
+
+def _bk_axis(chart, p, dim, cats, fmt, name, share, compact, text, policy):
+    """A new axis (and its ticker) for :func:`_bk_axes`."""
+    from bokeh.models import (BasicTicker, BasicTickFormatter, DatetimeAxis, DatetimeTicker,
+                              DatetimeTickFormatter, FixedTicker, LinearAxis, NumeralTickFormatter)
+
+    from .generic import label
+
+    axis_kw = dict(axis_label=name or None, major_label_policy=policy, **text)
+    if dim == 0 and chart.x_dates:
+        ticker = (_once(share, "date_ticker", lambda: DatetimeTicker(desired_num_ticks=3)) if compact
+                  else _once(share, "date_ticker_full", lambda: DatetimeTicker(num_minor_ticks=5)))
+        formatter = _once(share, ("date_format", chart.lang), lambda: DatetimeTickFormatter(
+            **{unit: label(f"date_{unit}", chart.lang) for unit in ("days", "months", "years")}))
+        return DatetimeAxis(ticker=ticker, formatter=formatter, **axis_kw), ticker
+    if cats is not None:
+        ticker = FixedTicker(ticks=list(range(len(cats))))
+        axis_kw["major_label_overrides"] = {i: str(c) for i, c in enumerate(cats)}
+        if dim == 0 and _crowded(cats, p.width):
+            axis_kw["major_label_orientation"] = 1.2
+    else:
+        ticker = _once(share, "number_ticker", lambda: BasicTicker(num_minor_ticks=5))
+    if fmt == "percent":
+        formatter = _once(share, "percent_format", lambda: NumeralTickFormatter(format="0[.]0%"))
+    else:
+        formatter = _once(share, "number_format", BasicTickFormatter)
+    return LinearAxis(ticker=ticker, formatter=formatter, **axis_kw), ticker
+
+
 def _screen_values(values) -> np.ndarray:
     """Values for the browser to draw: single precision (7 significant digits, far finer than a pixel or a
     formatted tip) halves their weight on the page."""
     return np.asarray(values, dtype=np.float32)
 
 
+def _data_source(data: dict, sources: dict | None):
+    """A ColumnDataSource of ``data`` with the page part's empty selection (``sources["selection"]``) when there is
+    one (the selection is read-only once the source is made)."""
+    from bokeh.models import ColumnDataSource
+
+    selection = (sources or {}).get("selection")
+    return ColumnDataSource(data) if selection is None else ColumnDataSource(data, selected=selection)
+
+
 def _shared_columns(sources: dict | None, x, columns: dict):
     """The figure's ColumnDataSource for these x values (made on first use) with ``columns`` added under fresh
     names: the layers drawn on the same x share one source, so the x values are stored once per figure."""
-    from bokeh.models import ColumnDataSource
-
     xa = np.asarray(x)
     key = (xa.dtype.str, xa.shape, xa.tobytes()) if sources is not None and xa.dtype != object else None
     src = sources.get(key) if key is not None else None
     if src is None:
-        src = ColumnDataSource({"x": xa})
+        src = _data_source({"x": xa}, sources)
         if key is not None:
             sources[key] = src
     names = {}
@@ -674,6 +742,77 @@ def _bk_line(p, layer, sources=None):
     _glyph(p, glyph, src, s.get("label"))
     if s.get("marker") and not s["step"]:  # the markers matplotlib draws on the line
         _glyph(p, Scatter(x="x", y=col["y"], size=5, line_color=s["colour"], fill_color=s["colour"]), src)
+
+
+def _merged_lines(layers: list[Layer]) -> list[Layer]:
+    """The layers with each run of plain lines (no markers; reference rules between them do not break a run, they
+    are drawn above the glyphs anyway) drawn as one ``lines`` layer: one Bokeh renderer for a chart's centre line,
+    limits and values instead of one each. Only for charts without a legend (a legend entry names a renderer)."""
+    out: list[Layer] = []
+    run: list[Layer] = []
+    for layer in layers:
+        plain = (layer.kind == "line" and not layer.style.get("marker")
+                 and np.asarray(layer.data["x"]).dtype.kind in "biufM")  # numbers or dates
+        if plain:
+            if not run:
+                out.append(None)  # the run's place
+            run.append(layer)
+        elif layer.kind != "rule":
+            _close_run(out, run)
+            run = []
+        if not plain:
+            out.append(layer)
+    _close_run(out, run)
+    return out
+
+
+def _close_run(out: list, run: list[Layer]) -> None:
+    """Put the run of lines in its place in ``out`` (a lone line stays as it is: it shares the points' source)."""
+    at = out.index(None) if None in out else None
+    if at is None:
+        return
+    out[at] = run[0] if len(run) == 1 else Layer("lines", {"lines": [_line_path(layer) for layer in run]})
+
+
+def _line_path(layer: Layer) -> dict:
+    """The vertices of a line layer as the browser draws it: a step line becomes its horizontal and vertical
+    segments (as Bokeh's Step glyph draws them: "center" steps change half-way between two x, the first and last
+    step end at their own x; "after" steps hold each value until the next x), and a missing value leaves a gap."""
+    d, s = layer.data, layer.style
+    x = np.asarray(d["x"])
+    # half-way points need a fine unit: milliseconds (as the browser has them) or floats
+    x = x.astype("datetime64[ms]") if np.issubdtype(x.dtype, np.datetime64) else x.astype(float)
+    y = _screen_values(d["y"])
+    mode = _BK_STEP.get(s["step"]) if s["step"] else None
+    if mode is None or x.size < 2:
+        xs, ys = x, y
+    else:
+        both = np.isfinite(y[:-1]) & np.isfinite(y[1:])  # a step to the next value only when both are drawn
+        if mode == "center":
+            mid = x[:-1] + (x[1:] - x[:-1]) / 2
+            start, end = x.copy(), x.copy()
+            start[1:] = np.where(both, mid, x[1:])
+            end[:-1] = np.where(both, mid, x[:-1])
+        else:  # "after"
+            start, end = x, x.copy()
+            end[:-1] = np.where(both, x[1:], x[:-1])
+        xs = np.empty(2 * x.size, dtype=np.result_type(start, end))
+        xs[0::2], xs[1::2] = start, end
+        ys = np.repeat(y, 2)
+    return {"xs": xs, "ys": ys, "colour": s["colour"], "width": s["width"], "dash": s["dash"]}
+
+
+def _bk_lines(p, layer, sources=None):
+    """Several lines in one renderer, each in its own colour, width and dash."""
+    from bokeh.core.properties import field
+    from bokeh.models import MultiLine
+
+    lines = layer.data["lines"]
+    dashes = [_BK_DASH.get(ln["dash"], ln["dash"]) for ln in lines]
+    src = _data_source({"xs": [ln["xs"] for ln in lines], "ys": [ln["ys"] for ln in lines], "dash": dashes,
+                        **{k: [ln[k] for ln in lines] for k in ("colour", "width")}}, sources)
+    _glyph(p, MultiLine(xs="xs", ys="ys", line_color=field("colour"), line_width=field("width"),
+                        line_dash=field("dash")), src)
 
 
 def _bk_band(p, layer):
@@ -740,32 +879,37 @@ def _bk_whiskers(p, layer):
         p.segment(x0=x, x1=x, y0=lo, y1=hi, color=s["colour"], line_width=1.5, level="overlay")
 
 
-def _bk_rule(p, layer):
+def _bk_rule(p, layer, share=None):
     from bokeh.models import Span
 
     s, value = layer.style, layer.data["value"]
     if isinstance(value, np.datetime64):
         value = value.astype("datetime64[ms]").astype(np.int64)
-    p.add_layout(Span(location=float(value), dimension="width" if s["axis"] == "y" else "height",
-                      line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0)))
+    look = dict(location=float(value), dimension="width" if s["axis"] == "y" else "height", line_color=s["colour"],
+                line_dash=s["dash"], line_width=s.get("width", 1.0))
+    # a rule alike in several figures of a page part (a KPI's target in its small multiples) is one model
+    key = ("rule", *look.values())
+    p.add_layout(_once(share, key, lambda: Span(**look)) if share is not None else Span(**look))
     if s.get("label"):  # a Span has no legend entry: a line in its style carries it (one invisible NaN point:
         # Bokeh's legend draws no swatch for a renderer without rows)
         p.line([np.nan], [np.nan], line_color=s["colour"], line_dash=s["dash"], line_width=s.get("width", 1.0),
                legend_label=s["label"])
 
 
-def _bk_text(p, layer):
+def _bk_text(p, layer, sources=None):
+    from bokeh.models import Text
+
     d, s = layer.data, layer.style
-    p.text(np.asarray(d["x"]), np.asarray(d["y"]), text=[str(t) for t in d["text"]], text_color=s["colour"],
-           text_font_size=f"{s['size'] + 2}px", text_align=s["align"], y_offset=-4)
+    src = _data_source({"x": np.asarray(d["x"]), "y": np.asarray(d["y"]), "text": [str(t) for t in d["text"]]},
+                       sources)
+    _glyph(p, Text(x="x", y="y", text="text", text_color=s["colour"], text_font_size=f"{s['size'] + 2}px",
+                   text_align=s["align"], y_offset=-4), src)
 
 
-def _bk_cells(p, layer):
-    from bokeh.models import ColumnDataSource
-
+def _bk_cells(p, layer, sources=None):
     d = layer.data
-    src = ColumnDataSource({"x": np.asarray(d["x"]), "y": np.asarray(d["y"]), "colour": _cell_colours(layer),
-                            "text": [str(t) for t in d["text"]], "alpha": np.asarray(d["alpha"])})
+    src = _data_source({"x": np.asarray(d["x"]), "y": np.asarray(d["y"]), "colour": _cell_colours(layer),
+                        "text": [str(t) for t in d["text"]], "alpha": np.asarray(d["alpha"])}, sources)
     p.rect("x", "y", 1, 1, source=src, fill_color="colour", fill_alpha="alpha", line_color="white")
     p.text("x", "y", text="text", source=src, text_align="center", text_baseline="middle", text_font_size="9px")
 
@@ -807,8 +951,9 @@ def _bk_colourbar(p, layer) -> None:
     p.add_layout(bar, "below")
 
 
-_SOURCE_SHARING = ("line", "points")
-_BOKEH_DRAW = {"line": _bk_line, "band": _bk_band, "points": _bk_points, "bars": _bk_bars,
+_SOURCE_SHARING = ("line", "lines", "points", "text", "cells")  # drawn with the figure's ``sources``
+_PAGE_SHARING = ("rule",)
+_BOKEH_DRAW = {"line": _bk_line, "lines": _bk_lines, "band": _bk_band, "points": _bk_points, "bars": _bk_bars,
                "whiskers": _bk_whiskers, "rule": _bk_rule, "text": _bk_text, "cells": _bk_cells}
 
 

@@ -151,6 +151,18 @@ def panel_rows(items, ncols: int = 4):
     return pn.Column(*(pn.Row(*items[i:i + ncols]) for i in range(0, len(items), ncols)))
 
 
+def bokeh_grid(items, ncols: int = 4, *, spacing: tuple[int, int] = (0, 0)):
+    """Small Bokeh models (figures, a ``Div`` for an empty panel) laid out ``ncols`` to a row in one Bokeh grid,
+    shown by one Panel pane: a page of many small figures carries one pane and one layout instead of a pane and
+    a row per figure. ``spacing``: (between rows, between columns) in pixels; none by default, as in
+    :func:`panel_rows` (a figure's own border is its margin)."""
+    import panel as pn
+    from bokeh.models import GridBox
+
+    grid = GridBox(children=[(item, i // ncols, i % ncols) for i, item in enumerate(items)], spacing=spacing)
+    return pn.pane.Bokeh(grid)
+
+
 def message_section(result, ctx, title: str, message):
     """The section shown when the data cannot bear the analysis: the ``message`` (a ``Note``) alone."""
     import panel as pn

@@ -124,12 +124,14 @@ def compute(ctx: ComputeContext) -> SectionResult:
 
 
 def _small_multiples(ctx, result, kpi, name, bname, share):
-    """One KPI's panels (network + branches) as Bokeh figures in a wrapping row, on one y scale."""
+    """One KPI's panels (network + branches) as Bokeh figures, four to a row in one Bokeh grid, on one y scale; a
+    panel without a chart says so in its place."""
     import panel as pn
+    from bokeh.models import Div
 
     from ...plotting.scorecard import kpi_axis
     from ...plotting.spc import small_multiples_bokeh
-    from ..panes import panel_rows
+    from ..panes import bokeh_grid
 
     t = ctx.t
     charts, verdicts, sizes = (result.values[k] for k in ("charts", "verdicts", "sizes"))
@@ -148,10 +150,10 @@ def _small_multiples(ctx, result, kpi, name, bname, share):
                                  width=PANEL_SIZE[0], height=PANEL_SIZE[1], share=share)
     width, height = PANEL_SIZE
     cells = [f if f is not None else
-             pn.pane.HTML(f"<div class='sqc-empty-panel'><b>{html.escape(title)}</b><br>"
-                          f"{html.escape(t(f'{AREA}.insufficient'))}</div>", width=width, height=height)
+             Div(text=f"<div class='sqc-empty-panel'><b>{html.escape(title)}</b><br>"
+                      f"{html.escape(t(f'{AREA}.insufficient'))}</div>", width=width, height=height, margin=0)
              for title, f in figs.items()]
-    return pn.Column(pn.pane.Markdown(f"#### {t(f'{AREA}.small_multiples', kpi=name)}"), panel_rows(cells))
+    return pn.Column(pn.pane.Markdown(f"#### {t(f'{AREA}.small_multiples', kpi=name)}"), bokeh_grid(cells))
 
 
 def render(result: SectionResult, lang: str) -> Section:
@@ -221,7 +223,7 @@ def render(result: SectionResult, lang: str) -> Section:
             res, zones=True, title=f"{bname[b]} – {name[k]}", width=900, height=320, lang=ctx.lang,
             target=targets.get(k), y_format=y_format, ylabel=f"{name[k]} ({t(unit_key)})",
             n=result.values["sizes"].get(focus), legend=True)))
-    share: dict = {}  # one date ticker and formatter for all panels of this page
+    share: dict = {}  # the models alike in all panels of this page (axes, tickers, formatters...), made once
     body.extend(_small_multiples(ctx, result, k, name[k], bname, share) for k in KPIS)
     body.append(pn.pane.Markdown(t(f"{AREA}.chart_notes")))
     defs = definitions(**{k: v for k, v in result.values["conventions"].items()
