@@ -142,20 +142,12 @@ def figure_pane(fig, *, fmt: str = "png", dpi: int = 96, px_per_inch: int | None
     return pn.pane.PNG(data, **size)
 
 
-def panel_rows(items, ncols: int = 4):
-    """Small figures (Bokeh figures or Panel panes) laid out ``ncols`` to a row: fixed rows of fixed-size figures
-    (Panel's wrapping FlexBox left the Bokeh figures of wrapped lines unsized in the published page)."""
-    import panel as pn
-
-    items = [pn.pane.Bokeh(i, width=i.width, height=i.height) if hasattr(i, "renderers") else i for i in items]
-    return pn.Column(*(pn.Row(*items[i:i + ncols]) for i in range(0, len(items), ncols)))
-
-
 def bokeh_grid(items, ncols: int = 4, *, spacing: tuple[int, int] = (0, 0)):
     """Small Bokeh models (figures, a ``Div`` for an empty panel) laid out ``ncols`` to a row in one Bokeh grid,
     shown by one Panel pane: a page of many small figures carries one pane and one layout instead of a pane and
-    a row per figure. ``spacing``: (between rows, between columns) in pixels; none by default, as in
-    :func:`panel_rows` (a figure's own border is its margin)."""
+    a row per figure (Panel's wrapping FlexBox left the Bokeh figures of wrapped lines unsized in the published
+    page: the rows are fixed). ``spacing``: (between rows, between columns) in pixels; none by default (a
+    figure's own border is its margin)."""
     import panel as pn
     from bokeh.models import GridBox
 

@@ -225,7 +225,7 @@ def render(result: SectionResult, lang: str) -> Section:
 
     from ...plotting.scorecard import composite_spec, kpi_axis, kpi_panels
     from ...plotting.spec import to_bokeh
-    from ..panes import panel_rows
+    from ..panes import bokeh_grid
 
     ctx = result.context.in_language(lang)
     sc, tiles, comp = (result.values[k] for k in ("scorecard", "tiles", "composite"))
@@ -241,7 +241,8 @@ def render(result: SectionResult, lang: str) -> Section:
     panels = kpi_panels(sc, "ALL", lang=ctx.lang, labels={k: _kpi_name(ctx, k) for k in tiles.index},
                         units={k: ctx.t(kpi_axis(k)[1]) for k in tiles.index})
     body.append(pn.pane.Markdown(f"#### {ctx.t(f'{AREA}.charts_title')}"))
-    body.append(panel_rows([to_bokeh(c, width=320, height=200, toolbar=False, font_size=11)
+    share: dict = {}  # the panels' alike axes, tickers and scales are made once
+    body.append(bokeh_grid([to_bokeh(c, width=320, height=200, toolbar=False, font_size=11, share=share)
                             for c in panels.values()]))
     body.append(pn.pane.Markdown(f"### {ctx.t(f'{AREA}.branch_table', period=per)}"))
     body.append(pn.pane.HTML(_branch_table(ctx, sc), stylesheets=css))
