@@ -10,5 +10,5 @@ from __future__ import annotations
 
 from .. import lazy_submodules
 
-_SUBMODULES = {"spec", "generic", "spc", "servqual", "reliability", "audit", "complaints", "qfd", "scorecard", "nps"}
+_SUBMODULES = {"spec", "bokeh_defaults", "generic", "spc", "servqual", "reliability", "audit", "complaints", "qfd", "scorecard", "nps"}
 __getattr__, __dir__ = lazy_submodules(__name__, _SUBMODULES)

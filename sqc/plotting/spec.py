@@ -545,6 +545,10 @@ def to_bokeh(chart: Chart, *, width: int | None = None, height: int | None = Non
     from bokeh.models import GlyphRenderer, HoverTool, Range1d, Selection
     from bokeh.plotting import figure
 
+    from . import bokeh_defaults
+
+    bokeh_defaults.install()  # the same figure, built faster
+
     shared, share = share is not None, {} if share is None else share
     kw = {}
     if chart.y_range is not None:
