@@ -33,12 +33,17 @@ def results(demo_data):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_same_documents_with_and_without(results, lang):
-    bokeh_defaults.uninstall()
-    try:
+def test_same_documents_with_and_without(results, lang, monkeypatch):
+    from bokeh.core.property import bases
+
+    with monkeypatch.context() as m:
+        bokeh_defaults.uninstall()
+        m.setattr(bokeh_defaults, "install", lambda: False)  # rendering and saving install it: not this time
+        plain_lookup = bases.Property.themed_default
         plain = _document_json(results, lang)
-    finally:
-        assert bokeh_defaults.install()
+        assert bases.Property.themed_default is plain_lookup  # Bokeh's own lookups were used
+    assert bokeh_defaults.install()
+    assert bases.Property.themed_default is not plain_lookup
     cached = _document_json(results, lang)
     assert len(plain) > 200_000  # a real page part, not two empty documents
     assert cached == plain
