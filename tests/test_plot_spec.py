@@ -77,3 +77,22 @@ def test_figures_of_one_page_part_share_their_stateless_models():
     assert [f.title.text for f in figs] == ["panel 0", "panel 1", "panel 2"]
     alone = to_bokeh(Chart("alone").line([0, 1], [0, 1]))
     assert alone.yaxis[0] is not figs[0].yaxis[0]
+
+
+def test_chart_notes_run_into_the_plot_from_either_edge():
+    """A note near the latest months runs leftwards (it was cut off at the right edge); one in the first half runs
+    rightwards, in both back-ends' description."""
+    import numpy as np
+    import pandas as pd
+
+    from sqc.plotting.spc import control_spec
+    from sqc.spc import imr
+
+    months = pd.period_range("2025-01", periods=20, freq="M").astype(str)
+    frame = pd.DataFrame({"month": months, "y": np.r_[np.full(10, 5.0), np.full(10, 6.0)] + np.tile([0.1, -0.1], 10)})
+    res = imr(frame, "y", time="month").location
+    res.annotate("2025-03", "early change").annotate("2026-07", "late change")
+    texts = [layer for layer in control_spec(res, "en").layers if layer.kind == "text"
+             and any("change" in str(t) for t in layer.data["text"])]
+    align = {str(layer.data["text"][0]): layer.style["align"] for layer in texts}
+    assert align == {"early change": "left", "late change": "right"}

@@ -135,19 +135,24 @@ def control_spec(result, lang: str = "en", *, zones: bool = False, title: str | 
             mark = top if y_range is None else y_range[0] + 0.88 * (y_range[1] - y_range[0])
             chart.text(np.asarray(x)[breaks], np.full(breaks.size, mark), ["↻"] * breaks.size, align="left", size=9)
         return chart
-    named = np.array([i for i in breaks if i not in notes], dtype=int)  # a note at a break explains it instead
-    if named.size:
-        chart.text(np.asarray(x)[named], np.full(named.size, top), [str(stage[i]) for i in named], align="left")
+    def side(i: int) -> str:
+        """Text at point ``i`` runs into the plot: rightwards in its first half, leftwards in its second (so a
+        note near the latest months is not cut off at the right edge)."""
+        return "left" if i < n_points / 2 else "right"
+
+    named = [i for i in breaks if i not in notes]  # a note at a break explains it instead
+    for i in named:
+        chart.text([x[i]], [top], [str(stage[i])], align=side(i))
     phase = np.asarray(res.phase, dtype=object)
     p2 = np.flatnonzero(phase == "II")
     if p2.size and p2[0] > 0:
         chart.rule(x[p2[0]], axis="x", colour="#555555", dash="dotted")
         if annotate:
-            chart.text([x[p2[0]]], [top], [tx["phase2"]], colour="#555555", align="left")
+            chart.text([x[p2[0]]], [top], [tx["phase2"]], colour="#555555", align=side(p2[0]))
     for i, note in sorted(notes.items()):
         if i not in breaks:  # a break already has its line
             chart.rule(x[i], axis="x", colour=NOTE_COLOUR, dash="dashed")
-        chart.text([x[i]], [top], [note["zh" if lang == "zh" else "en"]], colour=NOTE_COLOUR, align="left")
+        chart.text([x[i]], [top], [note["zh" if lang == "zh" else "en"]], colour=NOTE_COLOUR, align=side(i))
     return chart
 
 
