@@ -97,3 +97,30 @@ def test_worker_computes_once_per_data_and_period_and_sees_new_data(tmp_path, de
     build("zh", "e")
     assert len(computes) == 3
     assert all((tmp_path / "cache" / n).is_dir() for n in "abcde")
+
+
+def test_cached_live_pages_follow_new_data(tmp_path, demo_dir):
+    """A cached page is served while the data folder is unchanged; after an export changes (the monthly drop),
+    the next request builds the page from the new data and the earlier page is removed."""
+    import shutil
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_dir, data_dir, ignore=shutil.ignore_patterns(".sqc"))
+
+    async def main():
+        live = LiveBuilder(data_dir, tmp_path / "cache", areas=("scorecard",))
+        try:
+            first = await live.page("2026-10", ("B01",), "en")
+            assert await live.page("2026-10", ("B01",), "en") == first, "unchanged data: the cached page"
+            assert "80.0%" in unpack_page(first.read_text(encoding="utf-8"))  # the service-level target
+            targets = data_dir / "targets.csv"
+            targets.write_text(targets.read_text(encoding="utf-8").replace("service_level,0.8,",
+                                                                           "service_level,0.85,"), encoding="utf-8")
+            second = await live.page("2026-10", ("B01",), "en")
+            assert second != first and not first.exists(), "the page built from the earlier data is gone"
+            assert "85.0%" in unpack_page(second.read_text(encoding="utf-8"))
+            assert await live.page("2026-10", ("B01",), "en") == second
+        finally:
+            live.close()
+
+    asyncio.run(main())

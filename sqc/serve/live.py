@@ -2,8 +2,9 @@
 
 Each page is built by the report code in a worker process (its own data, figures and Panel objects: nothing
 mutable is shared with the server or with other sessions) and saved as a standalone file in a private cache,
-keyed by (period, branches, language). Sessions asking for the same page at once share one build; later
-sessions get the cached file.
+keyed by (period, branches, language) and by what the data folder holds. Sessions asking for the same page at
+once share one build; later sessions get the cached file until the data folder changes (new or changed exports:
+the worker ingests them before its next build), when every cached page and the list of months are dropped.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 _DATA = None
 _DATA_DIR = None
+_FOLDER_SIGNATURE = None  # the data folder's signature (LiveBuilder._data_signature) when _DATA was loaded
 #: Computed report results kept by a worker, per (data fingerprint, period, branches, areas): the other language
 #: of a live page only renders. Few entries: each holds a period's statistics (a few MB at most).
 _COMPUTED_MAX = 4
@@ -47,11 +49,15 @@ def _init_worker(data_dir) -> None:
     _DATA_DIR = data_dir
 
 
-def _data():
-    """The worker's data, loaded again (and its computed results dropped) when the store's files changed since it
-    was loaded: another ``sqc ingest`` or ``sqc report`` brought new exports in. Checking costs one small query
-    of the store's file table."""
-    global _DATA
+def _data(folder_signature=None):
+    """The worker's data, loaded again (and its computed results dropped) when the data folder changed since it
+    was loaded (loading ingests the new or changed exports), or when the store's files did: another ``sqc
+    ingest`` or ``sqc report`` brought new exports in. Checking the store costs one small query of its file
+    table."""
+    global _DATA, _FOLDER_SIGNATURE
+    if folder_signature is not None and folder_signature != _FOLDER_SIGNATURE:
+        _DATA, _FOLDER_SIGNATURE = None, folder_signature
+        _COMPUTED.clear()
     if _DATA is not None and _store_changed(_DATA):
         _DATA = None
         _COMPUTED.clear()
@@ -82,20 +88,21 @@ def _store_changed(data) -> bool:
     return now != data.file_fingerprints
 
 
-def _worker_periods() -> tuple[list[str], list[str]]:
-    data = _data()
+def _worker_periods(folder_signature=None) -> tuple[list[str], list[str]]:
+    data = _data(folder_signature)
     try:
         return list(data.periods), [str(b) for b in data.branches["branch"]]
     finally:
         _release(data)
 
 
-def _worker_build(period: str, branches: tuple[str, ...] | None, lang: str, out_dir: str, areas) -> str:
+def _worker_build(period: str, branches: tuple[str, ...] | None, lang: str, out_dir: str, areas,
+                  folder_signature=None) -> str:
     from ..report.dashboard import write_report
 
     tmp = Path(out_dir + ".building")
     shutil.rmtree(tmp, ignore_errors=True)
-    data = _data()
+    data = _data(folder_signature)
     try:
         write_report(data, period, branches=list(branches) if branches else None, languages=[lang],
                      output_dir=tmp, areas=areas, compute_cache=_ComputeCache())
@@ -120,6 +127,7 @@ class LiveBuilder:
         self._built: OrderedDict[tuple, Path] = OrderedDict()
         self._pending: dict[tuple, asyncio.Future] = {}
         self._catalogue: asyncio.Future | None = None
+        self._signature: tuple | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"),
@@ -134,24 +142,63 @@ class LiveBuilder:
             return asyncio.wrap_future(self._pool.submit(fn, *args))
 
     def catalogue(self) -> asyncio.Future:
-        """(periods, branch ids) of the data, loaded once in the worker (tried again after a failure)."""
+        """(periods, branch ids) of the data, loaded once in the worker (tried again after a failure, and read
+        again when the data folder changed)."""
+        self._check_data()
         if self._catalogue is None or (self._catalogue.done() and self._catalogue.exception() is not None):
-            self._catalogue = self._submit(_worker_periods)
+            self._catalogue = self._submit(_worker_periods, self._signature)
         return self._catalogue
 
     def known_catalogue(self):
         f = self._catalogue
         return f.result() if f is not None and f.done() and not f.exception() else None
 
+    def _data_signature(self) -> tuple:
+        """What the data folder holds now, read cheaply from the file system: (path, size, inode, change time) of
+        every export file (the store's own folder ``.sqc`` and other hidden entries left out). The change time
+        moves with every write and cannot be set back, so an export replaced or edited in place changes it."""
+        from ..io import default_data_dir
+
+        root = Path(self._data_dir) if self._data_dir else default_data_dir()
+        entries = []
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.startswith("."):
+                    continue
+                try:
+                    st = os.stat(os.path.join(folder, name))
+                except OSError:  # removed while we looked: the next request sees the folder as it is then
+                    continue
+                entries.append((os.path.relpath(os.path.join(folder, name), root), st.st_size, st.st_ino,
+                                st.st_ctime_ns))
+        return tuple(entries)
+
+    def _check_data(self) -> tuple:
+        """The data folder's signature; when it changed since the last request, the cached pages (built from the
+        earlier data) are removed and the list of months is read again."""
+        signature = self._data_signature()
+        if signature != self._signature:
+            if self._signature is not None:
+                for path in self._built.values():
+                    shutil.rmtree(path.parent, ignore_errors=True)
+                self._built.clear()
+                self._catalogue = None
+            self._signature = signature
+        return signature
+
     async def page(self, period: str, branches: tuple[str, ...] | None, lang: str) -> Path:
-        key = (period, branches, lang)
+        signature = self._check_data()
+        key = (period, branches, lang, signature)
         path = self._built.get(key)
         if path is not None and path.exists():
             self._built.move_to_end(key)
             return path
         if key not in self._pending:
-            name = hashlib.sha256(json.dumps([period, branches, lang, self.areas]).encode()).hexdigest()[:32]
-            fut = self._submit(_worker_build, period, branches, lang, str(self.cache_dir / name), self.areas)
+            version = hashlib.sha256(repr(signature).encode()).hexdigest()
+            name = hashlib.sha256(json.dumps([period, branches, lang, self.areas, version]).encode()).hexdigest()[:32]
+            fut = self._submit(_worker_build, period, branches, lang, str(self.cache_dir / name), self.areas,
+                               signature)
             self._pending[key] = fut
             fut.add_done_callback(lambda f, k=key: self._done(k, f))
         return Path(await asyncio.shield(self._pending[key]))
@@ -160,6 +207,9 @@ class LiveBuilder:
         self._pending.pop(key, None)
         if fut.cancelled() or fut.exception() is not None:
             return  # not cached: the next request tries again
+        if key[-1] != self._signature:  # built from data that changed meanwhile: served once, never again
+            shutil.rmtree(Path(fut.result()).parent, ignore_errors=True)
+            return
         self._built[key] = Path(fut.result())
         while len(self._built) > self.max_entries:
             _, old = self._built.popitem(last=False)
