@@ -237,11 +237,18 @@ def section_results(demo_data):
 
 
 def _bokeh_figures(obj):
-    """Every Bokeh figure in a Panel layout (depth first)."""
+    """Every Bokeh figure in a Panel layout (depth first), also those inside a Bokeh grid of small multiples."""
     import panel as pn
+    from bokeh.models import Plot
+
+    def walk_bokeh(model):
+        if isinstance(model, Plot):
+            yield model
+        for child in getattr(model, "children", None) or []:  # a grid's children are (model, row, col)
+            yield from walk_bokeh(child[0] if isinstance(child, tuple) else child)
 
     if isinstance(obj, pn.pane.Bokeh):
-        yield obj.object
+        yield from walk_bokeh(obj.object)
         return
     for child in getattr(obj, "objects", None) or []:
         yield from _bokeh_figures(child)

@@ -129,25 +129,29 @@ def time_to_resolve_figure(ttr, *, groups=None, title: str | None = None, labels
 def surge_specs(surges, lang: str = "en", *, categories=None, labels: dict | None = None) -> dict:
     """One u chart per category of a :class:`sqc.complaints.SurgeResult` (the control chart of
     :mod:`sqc.plotting.spc`, titled with the category; surging categories first and marked ⚠): ``{category:
-    Chart}``. The y axis says the rate's unit."""
-    from .spc import control_spec
+    Chart}``. The y axis says the rate's unit; every chart has the same y interval (the categories' rates are in
+    one unit, so a glance compares their levels and a surge stands out against the others), surging charts are
+    framed in red."""
+    from .spc import control_spec, shared_y_range
 
     lab = {"rate": label("per_customers", lang, per=f"{surges.rate_per:,}"), **(labels or {})}
     cats = list(surges.table.index) if categories is None else list(categories)
+    y_range = shared_y_range([surges.charts[cat] for cat in cats])
     out = {}
     for cat in cats:
         surge = bool(surges.table.loc[cat, "surge"])
         name = _names(labels).get(str(cat), str(cat))
         out[cat] = control_spec(surges.charts[cat], lang, title=f"⚠ {name}" if surge else name, annotate=0,
-                                ylabel=lab["rate"], markersize=2.5)
+                                ylabel=lab["rate"], markersize=2.5, y_range=y_range)
         out[cat].size = (4.2, 2.6)
         out[cat].x_label = label("month", lang)
+        out[cat].frame = SURGE_RED if surge else None
     return out
 
 
 def surge_figure(surges, *, categories=None, title: str | None = None, labels: dict | None = None, ncols: int = 4,
                  lang: str = "en"):
-    """Small multiples of :func:`surge_specs` with matplotlib (surging categories framed in red)."""
+    """Small multiples of :func:`surge_specs` with matplotlib (one y scale, surging categories framed in red)."""
     from matplotlib.figure import Figure
 
     specs = surge_specs(surges, lang, categories=categories, labels=labels)
@@ -157,12 +161,8 @@ def surge_figure(surges, *, categories=None, title: str | None = None, labels: d
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.ravel()[len(specs):]:
         ax.set_visible(False)
-    for ax, (cat, spec) in zip(axes.ravel(), specs.items()):
-        to_matplotlib(spec, ax=ax)
-        if surges.table.loc[cat, "surge"]:
-            for side in ax.spines.values():
-                side.set_edgecolor(SURGE_RED)
-                side.set_linewidth(1.8)
+    for ax, spec in zip(axes.ravel(), specs.values()):
+        to_matplotlib(spec, ax=ax)  # a surging category's frame is red (the spec's frame)
     fig.suptitle(title or label("complaints_per", lang, per=f"{surges.rate_per:,}"), fontsize=9,
                  fontfamily=font_rc(lang).get("font.family"))
     return fig

@@ -122,8 +122,9 @@ def compute(ctx: ComputeContext) -> SectionResult:
 def render(result: SectionResult, lang: str) -> Section:
     import panel as pn
 
-    from ...plotting.complaints import SURGE_RED, pareto_spec, recovery_specs, surge_specs, time_to_resolve_spec
+    from ...plotting.complaints import pareto_spec, recovery_specs, surge_specs, time_to_resolve_spec
     from ...plotting.spec import to_bokeh
+    from ..panes import bokeh_grid
 
     ctx = result.context.in_language(lang)
     v = result.values
@@ -178,15 +179,10 @@ def render(result: SectionResult, lang: str) -> Section:
             hi=f"{100 * top['share_diff_ci_high']:+.1f}")))
     if surge_res is not None:
         body.append(pn.pane.Markdown(f"#### {t(f'{AREA}.surge_title')}"))
-        charts = []
-        for c, spec in surge_specs(surge_res, ctx.lang, labels={"names": cat}).items():
-            fig = to_bokeh(spec)
-            fig.toolbar_location = None  # small multiples: the plot gets the room; the grid is for reading
-            fig.xaxis.ticker.desired_num_ticks = 3
-            if surge_res.table.loc[c, "surge"]:
-                fig.title.text_color = SURGE_RED
-            charts.append(pn.pane.Bokeh(fig))
-        body.append(pn.GridBox(*charts, ncols=3))
+        share: dict = {}  # one y scale, and the panels' alike axes and tickers made once
+        body.append(bokeh_grid([to_bokeh(spec, toolbar=False, share=share, font_size=11)
+                                for spec in surge_specs(surge_res, ctx.lang, labels={"names": cat}).values()],
+                               ncols=3))
 
     # ---- time to resolve (KM) and recovery by branch
     sev = {s: t(f"{AREA}.sev_{s}") for s in ("low", "medium", "high", "ALL")}
