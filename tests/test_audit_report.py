@@ -85,3 +85,30 @@ def test_section_respects_period_and_branches(demo_data):
     assert {r["branch"] for r in s.headline["league"]} == {"B01", "B02", "B03", "B07"}
     # the month score uses the report month only
     assert s.headline["month_score"]["period"] == "2025-06" and s.headline["month_score"]["n"] == 4
+
+
+def test_funnel_findings_carry_their_size(demo_data):
+    """A branch outside the funnel limits is a finding with its mean visit score, the company mean, the number of
+    visits and, for ranking in "needs action", its relative distance from the company mean."""
+    from sqc import audit
+    from sqc.report.context import ComputeContext
+    from sqc.report.sections import audit as section
+
+    result = section.compute(ComputeContext(demo_data, "2026-10", list(demo_data.branches["branch"])))
+    notes = [n for n in result.notes if n.key == "audit.note_funnel"]
+    funnel = result.values["funnel"]
+    outside = funnel.points[funnel.points["signal"].isin(["above", "below"])].set_index("branch")
+    assert len(notes) == len(outside) > 0
+    # the same numbers straight from the audit module
+    scores = audit.score_visits(demo_data.audit_visits, demo_data.checklist, on_error="exclude")
+    quarter = funnel.group
+    again = audit.funnel_data(scores, quarter=quarter)
+    for note in notes:
+        branch = note.subject.split(":", 1)[1]
+        row = again.points.set_index("branch").loc[branch]
+        assert note.params["mean"].value == pytest.approx(row["mean"])
+        assert note.params["target"].value == pytest.approx(again.target)
+        assert note.params["n"] == row["n"]
+        assert note.effect == pytest.approx(abs(row["mean"] / again.target - 1))
+    text = result.context.in_language("en").note_text(notes[0])
+    assert f"(n = {notes[0].params['n']} visits)" in text and f"{notes[0].params['target'].value:,.1f}" in text

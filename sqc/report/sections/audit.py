@@ -129,11 +129,14 @@ def compute(ctx: ComputeContext) -> SectionResult:
             "more": _body_label(more), "less": _body_label(less), "bias": Formatted(abs(ba.bias), ",.1f"),
             "lo": Formatted(lo_abs, ",.1f"), "hi": Formatted(hi_abs, ",.1f")}))
     names = ctx.data.branches.set_index("branch")
-    for b, sig in zip(out["branch"], out["signal"]):
+    for r in out.itertuples():
+        b, sig = r.branch, r.signal
         notes.append(Note(f"{AREA}.note_funnel", {
             "branch": ByLang(*(f"{b} {names[col].get(b, '')}".strip() for col in ("name_en", "name_zh"))),
-            "direction": Label(f"{AREA}.{sig}"), "quarter": quarter},
-            severity="warning" if sig == "below" else "info", subject=f"audit:{b}", plain_key=f"{AREA}.note_funnel_plain"))
+            "direction": Label(f"{AREA}.{sig}"), "quarter": quarter, "mean": Formatted(float(r.mean), ",.1f"),
+            "target": Formatted(funnel.target, ",.1f"), "n": int(r.n)},
+            severity="warning" if sig == "below" else "info", effect=abs(float(r.mean) / funnel.target - 1.0),
+            subject=f"audit:{b}", plain_key=f"{AREA}.note_funnel_plain"))
     vetoed = tab.loc[tab["veto"].astype(bool), "branch"].tolist()
     if vetoed:
         notes.append(Note(f"{AREA}.note_veto", {"branches": ", ".join(vetoed), "quarter": quarter},
