@@ -50,9 +50,9 @@ def _pss_bytes(pid: int) -> int:
             for line in fh:
                 if line.startswith(b"Pss:"):
                     return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):  # the process ended while we looked
-        pass
-    return 0
+    except (OSError, ValueError, IndexError):  # the process ended while we looked: it holds nothing now
+        return 0
+    return 0  # a kernel without smaps_rollup (before Linux 4.14)
 
 
 def _tree_memory_bytes(root_pid: int) -> tuple[int, int]:
